@@ -1,0 +1,352 @@
+/*
+ * clpool: portable OpenCL pooling.
+ *
+ * The one public header. It declares a context (one OpenCL device with its
+ * program cache), operator descriptors, plans (an operator checked and
+ * compiled for one input shape) and the calls that run a plan on the caller's
+ * queue and buffers.
+ *
+ * Ownership: every object a create/wrap/plan call returns belongs to the
+ * caller and is released by the matching destroy call. Out-parameters are
+ * written only on success. A wrapped cl_context / cl_device_id is retained and
+ * released on destroy; nothing else of the caller's is kept after a call
+ * returns.
+ *
+ * Threads: a context may be used from several threads at once (its program
+ * cache is locked). A plan is used by one thread at a time (it owns a
+ * cl_kernel, whose arguments clSetKernelArg mutates). Destroy a context only
+ * after every plan made from it is destroyed.
+ *
+ * Errors: every call returns a clpool_status. A failure also sends one
+ * sentence that names the parameter, its value and the rule it broke to the
+ * context's log callback (by default: standard error). Invalid input never
+ * reaches the device: plans check every parameter and shape first, enqueue
+ * checks every buffer against the plan.
+ */
+#ifndef CLPOOL_H
+#define CLPOOL_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#ifdef __APPLE__
+#include <OpenCL/cl.h>
+#else
+#include <CL/cl.h>
+#endif
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CLPOOL_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CLPOOL_API __attribute__((visibility("default")))
+#else
+#define CLPOOL_API
+#endif
+
+/** @name Version */
+/**@{*/
+#define CLPOOL_VERSION_MAJOR 0
+#define CLPOOL_VERSION_MINOR 1
+#define CLPOOL_VERSION_PATCH 0
+#define CLPOOL_VERSION_STRING "0.1.0"
+/** The version the library was built as ("MAJOR.MINOR.PATCH"). */
+CLPOOL_API const char *clpool_version(void);
+/**@}*/
+
+/** Result of every call. */
+typedef enum clpool_status {
+    CLPOOL_SUCCESS = 0,
+    /** A NULL pointer, an unknown enum value or an option out of range. */
+    CLPOOL_ERROR_INVALID_ARGUMENT = 1,
+    /** Tensor shape: rank, zero or too large a dimension, or overflow. */
+    CLPOOL_ERROR_INVALID_SHAPE = 2,
+    /** Window size: zero, negative or missing. */
+    CLPOOL_ERROR_INVALID_KERNEL = 3,
+    /** Stride: zero or negative. */
+    CLPOOL_ERROR_INVALID_STRIDE = 4,
+    /** Padding: negative, or more than half the dilated window. */
+    CLPOOL_ERROR_INVALID_PADDING = 5,
+    /** Dilation: zero or negative, or given to an operator without one. */
+    CLPOOL_ERROR_INVALID_DILATION = 6,
+    /** divisor_override outside what the operator accepts. */
+    CLPOOL_ERROR_INVALID_DIVISOR = 7,
+    /** The parameters give an output with a dimension below 1. */
+    CLPOOL_ERROR_OUTPUT_TOO_SMALL = 8,
+    /** A buffer is missing, too small for its tensor, or of another context. */
+    CLPOOL_ERROR_INVALID_BUFFER = 9,
+    /** A valid request this device or build cannot do (e.g. float64 without
+     *  cl_khr_fp64, an operator not implemented yet). */
+    CLPOOL_ERROR_UNSUPPORTED = 10,
+    /** No OpenCL platform or device, or none matches the device spec. */
+    CLPOOL_ERROR_NO_DEVICE = 11,
+    /** A kernel program failed to build; its log went to the log callback. */
+    CLPOOL_ERROR_BUILD_FAILED = 12,
+    CLPOOL_ERROR_OUT_OF_HOST_MEMORY = 13,
+    /** The device could not allocate or run (CL_OUT_OF_RESOURCES,
+     *  CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_INVALID_BUFFER_SIZE). */
+    CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY = 14,
+    /** Any other OpenCL failure; the log names the call and its error code. */
+    CLPOOL_ERROR_OPENCL = 15
+} clpool_status;
+
+/** A static English name of @p status ("invalid padding", ...). */
+CLPOOL_API const char *clpool_status_string(clpool_status status);
+
+/** @name Logging */
+/**@{*/
+typedef enum clpool_log_level {
+    CLPOOL_LOG_ERROR = 0,
+    CLPOOL_LOG_WARNING = 1,
+    CLPOOL_LOG_INFO = 2,
+    CLPOOL_LOG_DEBUG = 3
+} clpool_log_level;
+
+/**
+ * Receives one message (one sentence, no trailing newline). Called from the
+ * thread that made the failing call; it must not call back into the context.
+ */
+typedef void (*clpool_log_fn)(void *user, clpool_log_level level, const char *message);
+/**@}*/
+
+/** @name Devices */
+/**@{*/
+#define CLPOOL_NAME_MAX 128
+
+/** What a context knows of its device; also one row of clpool_list_devices(). */
+typedef struct clpool_device_info {
+    int platform_index; /**< index in clGetPlatformIDs order, -1 if wrapped and not found */
+    int device_index;   /**< index within the platform, -1 likewise */
+    int is_default;     /**< 1 for the device the default rule picks */
+    char platform_name[CLPOOL_NAME_MAX];
+    char platform_version[CLPOOL_NAME_MAX];
+    char device_name[CLPOOL_NAME_MAX];
+    char device_vendor[CLPOOL_NAME_MAX];
+    char device_version[CLPOOL_NAME_MAX];
+    char driver_version[CLPOOL_NAME_MAX];
+    cl_device_type type;
+    cl_uint compute_units;
+    size_t max_work_group_size;
+    size_t max_work_item_sizes[3];
+    cl_ulong local_mem_size;
+    cl_ulong global_mem_size;
+    cl_ulong max_mem_alloc_size;
+    cl_uint preferred_vector_width_float;
+    int has_fp16; /**< cl_khr_fp16 (not needed for float16 storage) */
+    int has_fp64; /**< cl_khr_fp64 */
+} clpool_device_info;
+
+/**
+ * Lists every device of every platform in (platform, device) order. Writes at
+ * most @p capacity rows to @p infos (which may be NULL when capacity is 0) and
+ * the total number found to @p count. CLPOOL_ERROR_NO_DEVICE when there is
+ * none. The default rule: the CLPOOL_DEVICE spec if set, else the first GPU,
+ * else the first device.
+ */
+CLPOOL_API clpool_status clpool_list_devices(clpool_device_info *infos, size_t capacity,
+                                             size_t *count);
+/**@}*/
+
+/** @name Context */
+/**@{*/
+typedef struct clpool_context clpool_context;
+
+/** Options of a context; a zeroed struct (or NULL) means every default. */
+typedef struct clpool_context_options {
+    /** Which device clpool_context_create() opens: "gpu", "cpu", "P:D"
+     *  (platform and device index) or part of the device name, case
+     *  insensitive. NULL: $CLPOOL_DEVICE, else the default rule. */
+    const char *device;
+    /** Log sink; NULL prints errors (and, with $CLPOOL_LOG=warning|info|debug,
+     *  more) to stderr as "clpool: <message>". */
+    clpool_log_fn log;
+    void *log_user;
+    /** Disk cache folder. NULL: $CLPOOL_CACHE_DIR, else
+     *  $XDG_CACHE_HOME/clpool, else ~/.cache/clpool. */
+    const char *cache_dir;
+    /** 1: no disk cache (also $CLPOOL_CACHE=0). The memory cache stays. */
+    int disable_disk_cache;
+    /** Tuning overrides for tests and experiments, 0 = chosen per device:
+     *  the work-group size of every launch, and the most planes one launch
+     *  covers (more planes are split into several launches). */
+    size_t work_group_size;
+    size_t max_planes_per_launch;
+} clpool_context_options;
+
+/** Opens a device found by discovery, with its own context and in-order queue. */
+CLPOOL_API clpool_status clpool_context_create(const clpool_context_options *options,
+                                               clpool_context **context);
+
+/**
+ * Wraps the caller's context and device (retained now, released by destroy).
+ * No queue is created: clpool_enqueue() takes the caller's queues, and
+ * clpool_run_host() needs one passed in. @p device must belong to @p cl_ctx.
+ */
+CLPOOL_API clpool_status clpool_context_wrap(cl_context cl_ctx, cl_device_id device,
+                                             const clpool_context_options *options,
+                                             clpool_context **context);
+
+/** Releases the context, its programs and what it retained. NULL is a no-op. */
+CLPOOL_API void clpool_context_destroy(clpool_context *context);
+
+CLPOOL_API clpool_status clpool_context_device_info(const clpool_context *context,
+                                                    clpool_device_info *info);
+/** The OpenCL objects of the context (not retained for the caller). The queue
+ *  is NULL for a wrapped context. */
+CLPOOL_API cl_context clpool_context_cl_context(const clpool_context *context);
+CLPOOL_API cl_device_id clpool_context_cl_device(const clpool_context *context);
+CLPOOL_API cl_command_queue clpool_context_cl_queue(const clpool_context *context);
+/** The disk cache folder in use, or NULL when the disk cache is off. */
+CLPOOL_API const char *clpool_context_cache_dir(const clpool_context *context);
+
+/** Counters of the program cache, for tests and diagnostics. */
+typedef struct clpool_cache_stats {
+    uint64_t memory_hits;  /**< plans served a program already built in this context */
+    uint64_t disk_hits;    /**< programs loaded from a valid disk entry */
+    uint64_t disk_rejects; /**< disk entries found truncated, corrupt or foreign, then rebuilt */
+    uint64_t disk_writes;  /**< entries written */
+    uint64_t builds;       /**< programs compiled from source */
+} clpool_cache_stats;
+CLPOOL_API clpool_status clpool_context_cache_stats(const clpool_context *context,
+                                                    clpool_cache_stats *stats);
+/**@}*/
+
+/** @name Tensors */
+/**@{*/
+typedef enum clpool_dtype {
+    CLPOOL_FLOAT32 = 0,
+    CLPOOL_FLOAT16 = 1,
+    CLPOOL_BFLOAT16 = 2,
+    CLPOOL_FLOAT64 = 3,
+    CLPOOL_UINT8 = 4,
+    CLPOOL_INT8 = 5,
+    CLPOOL_INT32 = 6,
+    CLPOOL_INT64 = 7
+} clpool_dtype;
+
+/** Bytes of one element of @p dtype, 0 for an unknown value. */
+CLPOOL_API size_t clpool_dtype_size(clpool_dtype dtype);
+
+typedef enum clpool_layout {
+    CLPOOL_NCHW = 0, /**< channels first: (N, C, *spatial) */
+    CLPOOL_NHWC = 1  /**< channels last: (N, *spatial, C) */
+} clpool_layout;
+
+#define CLPOOL_MAX_SPATIAL_DIMS 3
+
+/** A dense tensor: N samples, C channels, 1 to 3 spatial dimensions. */
+typedef struct clpool_tensor_desc {
+    clpool_dtype dtype;
+    clpool_layout layout;
+    int spatial_dims;                        /**< 1: (L), 2: (H, W), 3: (D, H, W) */
+    size_t n;                                /**< may be 0: an empty batch */
+    size_t c;
+    size_t spatial[CLPOOL_MAX_SPATIAL_DIMS]; /**< outermost first */
+} clpool_tensor_desc;
+
+/** n * c * prod(spatial), 0 on overflow or an invalid description. */
+CLPOOL_API size_t clpool_tensor_elements(const clpool_tensor_desc *desc);
+/**@}*/
+
+/** @name Window pooling (max, avg) */
+/**@{*/
+typedef enum clpool_op {
+    CLPOOL_OP_MAX = 1, /**< max with torch's tie and NaN rules (spec §2) */
+    CLPOOL_OP_AVG = 2  /**< average (spec §3) */
+} clpool_op;
+
+typedef enum clpool_index_type {
+    CLPOOL_INDICES_NONE = 0,
+    CLPOOL_INDICES_INT64 = 1, /**< torch's return_indices */
+    CLPOOL_INDICES_INT32 = 2  /**< half the bytes; planes of up to 2^31-1 elements */
+} clpool_index_type;
+
+/**
+ * A window pooling operator. Arrays hold one value per spatial dimension,
+ * outermost first; zero fields take the documented defaults.
+ */
+typedef struct clpool_window_desc {
+    clpool_op op;
+    int kernel[CLPOOL_MAX_SPATIAL_DIMS];   /**< window size, required, >= 1 */
+    int stride[CLPOOL_MAX_SPATIAL_DIMS];   /**< 0: the kernel size */
+    int padding[CLPOOL_MAX_SPATIAL_DIMS];  /**< both sides; at most ((k-1)*d+1)/2 */
+    int dilation[CLPOOL_MAX_SPATIAL_DIMS]; /**< 0: 1; max only */
+    int ceil_mode;                         /**< 1: output size rounds up (spec §1.1) */
+    /** avg: 1 divides by the real cells only (torch count_include_pad=False);
+     *  0 also counts the padding cells (torch's default). */
+    int exclude_padding;
+    /** avg: fixed divisor, 0 = none (torch divisor_override). */
+    int divisor_override;
+    /** max: also write the flat in-plane index of each maximum. */
+    clpool_index_type indices;
+} clpool_window_desc;
+/**@}*/
+
+/** @name Plans */
+/**@{*/
+typedef struct clpool_plan clpool_plan;
+
+/**
+ * Checks @p op against @p input, computes the output shape, gets the compiled
+ * program (memory cache, disk cache or a build) and fixes the launch
+ * schedule. Nothing runs on the device.
+ */
+CLPOOL_API clpool_status clpool_plan_window(clpool_context *context, const clpool_window_desc *op,
+                                            const clpool_tensor_desc *input, clpool_plan **plan);
+
+/** The output tensor (also the shape of the indices, whose dtype is INT32 or
+ *  INT64 as asked). */
+CLPOOL_API clpool_status clpool_plan_output_desc(const clpool_plan *plan,
+                                                 clpool_tensor_desc *output);
+/** Bytes of device scratch memory the plan needs in clpool_io.workspace (0: none). */
+CLPOOL_API size_t clpool_plan_workspace_size(const clpool_plan *plan);
+/** Number of kernel launches one enqueue issues (planes batched per launch). */
+CLPOOL_API size_t clpool_plan_launch_count(const clpool_plan *plan);
+/** NULL is a no-op. */
+CLPOOL_API void clpool_plan_destroy(clpool_plan *plan);
+
+/** A tensor in a buffer: @p offset counts elements of the tensor's dtype. */
+typedef struct clpool_buffer {
+    cl_mem mem;
+    size_t offset;
+} clpool_buffer;
+
+/** The buffers of one run; each plan documents which slots it reads and writes,
+ *  unused slots are ignored. Window pooling uses input, output and (when asked
+ *  for) indices. */
+typedef struct clpool_io {
+    clpool_buffer input;
+    clpool_buffer output;
+    clpool_buffer indices;
+    clpool_buffer grad_output;
+    clpool_buffer grad_input;
+    clpool_buffer rois;
+    clpool_buffer workspace;
+} clpool_io;
+
+/**
+ * Enqueues the plan on @p queue (of the plan's context and device). The first
+ * launch waits on the wait list; @p event (may be NULL) receives an event that
+ * completes when the whole result is written. Never blocks, never flushes.
+ */
+CLPOOL_API clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue,
+                                        const clpool_io *io, cl_uint num_events_in_wait_list,
+                                        const cl_event *event_wait_list, cl_event *event);
+
+/**
+ * Blocking convenience: copies host arrays in, runs, copies the result out.
+ * @p queue may be NULL to use the context's own queue (a wrapped context
+ * then creates a temporary one). @p indices is needed exactly when the plan
+ * returns indices.
+ */
+CLPOOL_API clpool_status clpool_run_host(clpool_plan *plan, cl_command_queue queue,
+                                         const void *input, void *output, void *indices);
+/**@}*/
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLPOOL_H */

@@ -1,0 +1,127 @@
+/*
+ * global_pool.cl: max or average over whole planes, for windows that cover
+ * the plane exactly (global pooling, e.g. a 7x7 head). One work-item reduces
+ * one contiguous plane with VW-wide vector loads and per-lane partial
+ * results, combined in a fixed order.
+ *
+ * Max keeps torch's rules across lanes: a NaN wins with the index of the
+ * last NaN, otherwise the largest value with the smallest index, and an
+ * all -inf plane gives index 0.
+ *
+ * Macros: POOL_OP (1 max, 2 avg), DIVISOR (avg: 0 = the plane size),
+ * HAS_INDICES, INDEX_T (int or long), VW (1, 8 or 16).
+ */
+#ifndef POOL_OP
+#define POOL_OP 1
+#endif
+#ifndef DIVISOR
+#define DIVISOR 0
+#endif
+#ifndef HAS_INDICES
+#define HAS_INDICES 0
+#endif
+#ifndef INDEX_T
+#define INDEX_T long
+#endif
+#ifndef VW
+#define VW 8
+#endif
+
+#pragma OPENCL FP_CONTRACT OFF
+
+#if VW == 1
+typedef float VT;
+typedef int VI;
+#define LOADV(j, p) ((p)[j])
+#define STOREV(v, p) ((p)[0] = (v))
+#define STOREI(v, p) ((p)[0] = (v))
+#elif VW == 8
+typedef float8 VT;
+typedef int8 VI;
+#define LOADV(j, p) vload8((j), (p))
+#define STOREV(v, p) vstore8((v), 0, (p))
+#define STOREI(v, p) vstore8((v), 0, (p))
+#elif VW == 16
+typedef float16 VT;
+typedef int16 VI;
+#define LOADV(j, p) vload16((j), (p))
+#define STOREV(v, p) vstore16((v), 0, (p))
+#define STOREI(v, p) vstore16((v), 0, (p))
+#else
+#error "VW must be 1, 8 or 16"
+#endif
+
+__kernel void global_pool(__global const float *restrict in, ulong in_off,
+                          __global float *restrict out, ulong out_off,
+                          __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
+                          ulong items, ulong plane_elems)
+{
+    const ulong gid = get_global_id(0);
+    if (gid >= items)
+        return;
+    const ulong plane = plane_begin + gid;
+    __global const float *src = in + in_off + plane * plane_elems;
+    const ulong vectors = plane_elems / VW;
+#if POOL_OP == 1
+    VT m = (VT)(-INFINITY);
+    VI best = (VI)(-1);
+    for (ulong j = 0; j < vectors; j++) {
+        const VT v = LOADV(j, src);
+        const VI take = isgreater(v, m) | isnan(v);
+        m = select(m, v, take);
+        best = select(best, (VI)(int)j, take);
+    }
+    float lane_m[VW];
+    int lane_best[VW];
+    STOREV(m, lane_m);
+    STOREI(best, lane_best);
+    float rm = -INFINITY;
+    long rq = -1;
+    for (int l = 0; l < VW; l++) {
+        if (lane_best[l] < 0)
+            continue;
+        const long q = (long)lane_best[l] * VW + l;
+        const float v = lane_m[l];
+        bool take;
+        if (rq < 0)
+            take = true;
+        else if (isnan(v))
+            take = !isnan(rm) || q > rq;
+        else
+            take = !isnan(rm) && (v > rm || (v == rm && q < rq));
+        if (take) {
+            rm = v;
+            rq = q;
+        }
+    }
+    for (ulong e = vectors * VW; e < plane_elems; e++) {
+        const float v = src[e];
+        if (v > rm || isnan(v)) {
+            rm = v;
+            rq = (long)e;
+        }
+    }
+    out[out_off + plane] = rm;
+#if HAS_INDICES
+    indices[idx_off + plane] = (INDEX_T)(rq >= 0 ? rq : 0);
+#endif
+#else
+    VT s = (VT)(0.0f);
+    for (ulong j = 0; j < vectors; j++)
+        s += LOADV(j, src);
+    float lanes[VW];
+    STOREV(s, lanes);
+    /* Pairwise over the lanes, then the tail. */
+    for (int width = VW / 2; width >= 1; width /= 2)
+        for (int l = 0; l < width; l++)
+            lanes[l] += lanes[l + width];
+    float sum = lanes[0];
+    for (ulong e = vectors * VW; e < plane_elems; e++)
+        sum += src[e];
+#if DIVISOR
+    out[out_off + plane] = sum / (float)DIVISOR;
+#else
+    out[out_off + plane] = sum / (float)plane_elems;
+#endif
+#endif
+}

@@ -1,0 +1,354 @@
+/*
+ * window_pool.cl: max and average pooling over 1-D, 2-D and 3-D windows of
+ * NCHW planes (1-D and 2-D run as 3-D with unit outer dimensions).
+ *
+ * One work-item computes RUN consecutive outputs of one output row (a
+ * "chunk"), or, with ROW_ITEMS, every chunk of the row. A chunk whose windows
+ * all lie inside the row takes the fast path: one vector load per window
+ * column and row, no bounds checks. Chunks that touch the left or right
+ * padding (a thin frame of each row) take a scalar path with checks; padded
+ * window rows are skipped as a whole in both paths.
+ *
+ * Semantics (spec section 1-section 3): max skips padding, the first maximum in row-major
+ * window order wins, NaN propagates with the index of the last NaN; a window
+ * without any element gives -inf and index -1. avg divides by the cells
+ * inside the padded extent (COUNT_PAD), the real cells, or DIVISOR.
+ *
+ * Macros (defaults let the file compile alone):
+ *   POOL_OP        1 max, 2 avg
+ *   KD KH KW       window size      SD SH SW  stride
+ *   PD PH PW       padding          DD DH DW  dilation
+ *   COUNT_PAD      avg: 1 counts padded cells in the divisor
+ *   DIVISOR        avg: fixed divisor, 0 for none
+ *   HAS_INDICES    max: 1 writes flat in-plane indices of type INDEX_T
+ *   INDEX_T        int or long
+ *   RUN            outputs per chunk: 1, 8 or 16
+ *   ROW_ITEMS      1: a work-item loops over every chunk of its row
+ *   DEPTH          1 when the tensor has an outer (depth) spatial dimension
+ */
+#ifndef POOL_OP
+#define POOL_OP 1
+#endif
+#ifndef KD
+#define KD 1
+#endif
+#ifndef KH
+#define KH 3
+#endif
+#ifndef KW
+#define KW 3
+#endif
+#ifndef SD
+#define SD 1
+#endif
+#ifndef SH
+#define SH 2
+#endif
+#ifndef SW
+#define SW 2
+#endif
+#ifndef PD
+#define PD 0
+#endif
+#ifndef PH
+#define PH 1
+#endif
+#ifndef PW
+#define PW 1
+#endif
+#ifndef DD
+#define DD 1
+#endif
+#ifndef DH
+#define DH 1
+#endif
+#ifndef DW
+#define DW 1
+#endif
+#ifndef COUNT_PAD
+#define COUNT_PAD 1
+#endif
+#ifndef DIVISOR
+#define DIVISOR 0
+#endif
+#ifndef HAS_INDICES
+#define HAS_INDICES 0
+#endif
+#ifndef INDEX_T
+#define INDEX_T long
+#endif
+#ifndef RUN
+#define RUN 8
+#endif
+#ifndef ROW_ITEMS
+#define ROW_ITEMS 1
+#endif
+#ifndef DEPTH
+#define DEPTH 0
+#endif
+
+#pragma OPENCL FP_CONTRACT OFF
+
+#define POOL_MAX 1
+#define POOL_AVG 2
+
+/* VT: RUN floats; VI: the matching int vector (relational results, select
+ * masks). LOADV(p) loads p[0], p[SW], ..., p[(RUN-1)*SW]; VREAD is how many
+ * elements from p it touches. */
+#if RUN == 1
+typedef float VT;
+typedef int VI;
+#define LOADV(p) ((p)[0])
+#define STOREV(v, p) ((p)[0] = (v))
+#define STOREI(v, p) ((p)[0] = (v))
+#define VREAD 1
+#elif RUN == 8
+typedef float8 VT;
+typedef int8 VI;
+#define STOREV(v, p) vstore8((v), 0, (p))
+#define STOREI(v, p) vstore8((v), 0, (p))
+#if SW == 1
+#define LOADV(p) vload8(0, (p))
+#define VREAD 8
+#elif SW == 2
+#define LOADV(p) (vload16(0, (p)).even)
+#define VREAD 16
+#else
+#define LOADV(p)                                                                              \
+    ((float8)((p)[0], (p)[SW], (p)[2 * SW], (p)[3 * SW], (p)[4 * SW], (p)[5 * SW],            \
+              (p)[6 * SW], (p)[7 * SW]))
+#define VREAD (7 * SW + 1)
+#endif
+#elif RUN == 16
+typedef float16 VT;
+typedef int16 VI;
+#define STOREV(v, p) vstore16((v), 0, (p))
+#define STOREI(v, p) vstore16((v), 0, (p))
+#if SW == 1
+#define LOADV(p) vload16(0, (p))
+#define VREAD 16
+#elif SW == 2
+#define LOADV(p) ((float16)(vload16(0, (p)).even, vload16(0, (p) + 16).even))
+#define VREAD 32
+#else
+#define LOADV(p)                                                                              \
+    ((float16)((p)[0], (p)[SW], (p)[2 * SW], (p)[3 * SW], (p)[4 * SW], (p)[5 * SW],           \
+               (p)[6 * SW], (p)[7 * SW], (p)[8 * SW], (p)[9 * SW], (p)[10 * SW], (p)[11 * SW], \
+               (p)[12 * SW], (p)[13 * SW], (p)[14 * SW], (p)[15 * SW]))
+#define VREAD (15 * SW + 1)
+#endif
+#else
+#error "RUN must be 1, 8 or 16"
+#endif
+
+/* Elements past a chunk's first window start that the fast path reads. */
+#define FAST_SPAN ((KW - 1) * DW + VREAD)
+
+/* The shape arguments of one launch. */
+typedef struct {
+    int D, H, W;    /* input plane */
+    int OD, OH, OW; /* output plane */
+    int origin;     /* first output column of chunk 0 (<= 0) */
+    int chunks;     /* chunks per output row */
+    int xl, xr;     /* outputs [xl, xr) have windows inside [0, W) */
+} geometry;
+
+#if POOL_OP == POOL_AVG
+/* The divisor of a window along one dimension: cells inside the padded
+ * extent, or real cells. */
+inline int pooled_cells(int start, int k, int in, int pad)
+{
+#if COUNT_PAD
+    return min(start + k, in + pad) - start;
+#else
+    return min(start + k, in) - max(start, 0);
+#endif
+}
+#endif
+
+/* Outputs [ox0, ox0 + RUN) of row (oz, oy) with every check: the border. */
+inline void slow_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
+                       geometry g, int oz, int oy, int ox0)
+{
+    const int zs = oz * SD - PD, ys = oy * SH - PH;
+    for (int i = 0; i < RUN; i++) {
+        const int ox = ox0 + i;
+        if (ox < 0 || ox >= g.OW)
+            continue;
+        const int xs = ox * SW - PW;
+#if POOL_OP == POOL_MAX
+        float m = -INFINITY;
+        long best = -1, first = -1;
+#else
+        float sum = 0.0f;
+#endif
+        for (int kz = 0; kz < KD; kz++) {
+            const int iz = zs + kz * DD;
+            if (iz < 0 || iz >= g.D)
+                continue;
+            for (int ky = 0; ky < KH; ky++) {
+                const int iy = ys + ky * DH;
+                if (iy < 0 || iy >= g.H)
+                    continue;
+                const long row = ((long)iz * g.H + iy) * g.W;
+                for (int kx = 0; kx < KW; kx++) {
+                    const int ix = xs + kx * DW;
+                    if (ix < 0 || ix >= g.W)
+                        continue;
+                    const float v = src[row + ix];
+#if POOL_OP == POOL_MAX
+                    if (first < 0)
+                        first = row + ix;
+                    if (v > m || isnan(v)) {
+                        m = v;
+                        best = row + ix;
+                    }
+#else
+                    sum += v;
+#endif
+                }
+            }
+        }
+#if POOL_OP == POOL_MAX
+        dst[ox] = m;
+#if HAS_INDICES
+        idx[ox] = (INDEX_T)(best >= 0 ? best : first);
+#endif
+#else
+#if DIVISOR
+        const int div = DIVISOR;
+#else
+        const int div = pooled_cells(zs, KD, g.D, PD) * pooled_cells(ys, KH, g.H, PH) *
+                        pooled_cells(xs, KW, g.W, PW);
+#endif
+        dst[ox] = div != 0 ? sum / (float)div : 0.0f;
+#endif
+    }
+}
+
+/* Outputs [ox0, ox0 + RUN) of row (oz, oy), every window inside the row:
+ * vector loads, no column checks. Lanes at or past OW are computed from
+ * in-bounds reads and not stored. */
+inline void fast_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
+                       geometry g, int oz, int oy, int ox0)
+{
+    const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
+#if POOL_OP == POOL_MAX
+    VT m = (VT)(-INFINITY);
+#if HAS_INDICES
+    VI best = (VI)(-1);
+    long first_row = -1;
+#endif
+#else
+    VT sum = (VT)(0.0f);
+#endif
+    for (int kz = 0; kz < KD; kz++) {
+        const int iz = zs + kz * DD;
+        if (iz < 0 || iz >= g.D)
+            continue;
+        for (int ky = 0; ky < KH; ky++) {
+            const int iy = ys + ky * DH;
+            if (iy < 0 || iy >= g.H)
+                continue;
+            __global const float *p = src + ((long)iz * g.H + iy) * g.W + xs;
+#if POOL_OP == POOL_MAX && HAS_INDICES
+            if (first_row < 0)
+                first_row = ((long)iz * g.H + iy) * g.W;
+#endif
+            for (int kx = 0; kx < KW; kx++) {
+                const VT v = LOADV(p + kx * DW);
+#if POOL_OP == POOL_MAX
+                const VI take = isgreater(v, m) | isnan(v);
+                m = select(m, v, take);
+#if HAS_INDICES
+                best = select(best, (VI)((kz * KH + ky) * KW + kx), take);
+#endif
+#else
+                sum += v;
+#endif
+            }
+        }
+    }
+#if POOL_OP == POOL_AVG
+#if DIVISOR
+    const int div = DIVISOR;
+#else
+    const int div = pooled_cells(zs, KD, g.D, PD) * pooled_cells(ys, KH, g.H, PH) * KW;
+#endif
+    const VT m = div != 0 ? sum / (float)div : (VT)(0.0f);
+#endif
+    const int lanes = min(RUN, g.OW - ox0);
+    if (lanes == RUN) {
+        STOREV(m, dst + ox0);
+    } else {
+        float tmp[RUN];
+        STOREV(m, tmp);
+        for (int i = 0; i < lanes; i++)
+            dst[ox0 + i] = tmp[i];
+    }
+#if POOL_OP == POOL_MAX && HAS_INDICES
+    int k[RUN];
+    STOREI(best, k);
+    for (int i = 0; i < lanes; i++) {
+        const long xi = xs + i * SW;
+        long q = -1;
+        if (k[i] >= 0) {
+            const int kz = k[i] / (KH * KW), ky = (k[i] / KW) % KH, kx = k[i] % KW;
+            q = ((long)(zs + kz * DD) * g.H + (ys + ky * DH)) * g.W + xi + kx * DW;
+        } else if (first_row >= 0) {
+            q = first_row + xi; /* every element was -inf: the first one */
+        }
+        idx[ox0 + i] = (INDEX_T)q;
+    }
+#endif
+}
+
+__kernel void window_pool(__global const float *restrict in, ulong in_off, ulong in_elems,
+                          __global float *restrict out, ulong out_off,
+                          __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
+                          ulong items, int D, int H, int W, int OD, int OH, int OW, int origin,
+                          int chunks, int xl, int xr)
+{
+    const geometry g = {D, H, W, OD, OH, OW, origin, chunks, xl, xr};
+    const ulong gid = get_global_id(0);
+    if (gid >= items)
+        return;
+#if ROW_ITEMS
+    const ulong row = gid;
+    const int c_begin = 0, c_end = g.chunks;
+#else
+    const ulong row = gid / (uint)g.chunks;
+    const int c_begin = (int)(gid - row * (uint)g.chunks), c_end = c_begin + 1;
+#endif
+    const int oy = (int)(row % (uint)g.OH);
+#if DEPTH
+    const ulong t = row / (uint)g.OH;
+    const int oz = (int)(t % (uint)g.OD);
+    const ulong plane = plane_begin + t / (uint)g.OD;
+#else
+    const int oz = 0;
+    const ulong plane = plane_begin + row / (uint)g.OH;
+#endif
+    const ulong plane_elems = (ulong)g.D * g.H * g.W;
+    __global const float *src = in + in_off + plane * plane_elems;
+    const ulong out_row = ((plane * g.OD + oz) * g.OH + oy) * g.OW;
+    __global float *dst = out + out_off + out_row;
+#if HAS_INDICES
+    __global INDEX_T *idx = indices + idx_off + out_row;
+#else
+    __global INDEX_T *idx = indices;
+#endif
+    /* The fast path may read up to FAST_SPAN elements from a window start;
+     * from the plane's last row that must stay inside the tensor. */
+    const ulong last_row_start = plane * plane_elems + plane_elems - g.W;
+
+    for (int c = c_begin; c < c_end; c++) {
+        const int ox0 = g.origin + c * RUN;
+        const bool inside = ox0 >= g.xl && min(ox0 + RUN, g.OW) <= g.xr &&
+                            last_row_start + (ox0 * SW - PW) + FAST_SPAN <= in_elems;
+        if (inside)
+            fast_chunk(src, dst, idx, g, oz, oy, ox0);
+        else
+            slow_chunk(src, dst, idx, g, oz, oy, ox0);
+    }
+}

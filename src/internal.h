@@ -1,0 +1,156 @@
+/*
+ * Internal declarations shared by the library's modules: the context and plan
+ * objects, logging, the program cache, the scheduler and the operator-family
+ * table through which an operator plugs into the shared plan machinery.
+ */
+#ifndef CLPOOL_INTERNAL_H
+#define CLPOOL_INTERNAL_H
+
+#include "clpool.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+/* ---- logging (log.c) ---------------------------------------------------- */
+
+/* Sends one formatted sentence to the context's log sink (ctx may be NULL:
+ * then the default stderr sink). */
+void clp_log(const clpool_context *ctx, clpool_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Logs an error sentence and returns @p status, for `return clp_fail(...)`. */
+clpool_status clp_fail(const clpool_context *ctx, clpool_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Maps an OpenCL error code to a status and logs "WHAT failed: CL_..." */
+clpool_status clp_cl_fail(const clpool_context *ctx, cl_int err, const char *what);
+const char *clp_cl_error_name(cl_int err);
+/* The level $CLPOOL_LOG asks the default stderr sink to print up to. */
+clpool_log_level clp_default_stderr_level(void);
+
+/* ---- devices (device.c) ------------------------------------------------- */
+
+/* Fills @p info from the device (platform/device indices left as given). */
+clpool_status clp_query_device(cl_device_id device, clpool_device_info *info);
+
+/* Finds the device that @p spec names (NULL/empty: $CLPOOL_DEVICE, then the
+ * default rule) among all platforms. */
+clpool_status clp_find_device(const clpool_context *ctx, const char *spec, cl_platform_id *platform,
+                              cl_device_id *device, clpool_device_info *info);
+
+/* ---- program cache (program_cache.c) ------------------------------------ */
+
+typedef struct clp_program_entry {
+    char key[65]; /* hex SHA-256 of the key material */
+    cl_program program;
+    struct clp_program_entry *next;
+} clp_program_entry;
+
+/* Returns a built program of kernels/@p source_name with build @p options,
+ * from memory, disk or a fresh build. The caller releases the reference. */
+clpool_status clp_program_get(clpool_context *ctx, const char *source_name, const char *options,
+                              cl_program *program);
+void clp_program_cache_clear(clpool_context *ctx);
+
+/* ---- kernel sources (kernel_source.c) ----------------------------------- */
+
+/* A malloc'ed copy of kernels/@p name: from $CLPOOL_KERNEL_DIR when set (a
+ * development override), else the copy embedded at build time. */
+clpool_status clp_kernel_source(const clpool_context *ctx, const char *name, char **source);
+
+/* ---- context ------------------------------------------------------------ */
+
+struct clpool_context {
+    cl_context cl_ctx;
+    cl_device_id device;
+    cl_command_queue queue; /* NULL for a wrapped context */
+    clpool_device_info info;
+    clpool_log_fn log;
+    void *log_user;
+    int stderr_level;              /* threshold of the default sink, -1: silent */
+    char *cache_dir;               /* NULL: disk cache off */
+    size_t work_group_size;        /* 0: per device */
+    size_t max_planes_per_launch;  /* 0: per device */
+    pthread_mutex_t lock;          /* guards programs and stats */
+    clp_program_entry *programs;
+    clpool_cache_stats stats;
+};
+
+/* ---- plans (plan.c) ----------------------------------------------------- */
+
+/* One kernel launch: planes [plane_begin, plane_begin + plane_count). */
+typedef struct clp_launch {
+    size_t plane_begin;
+    size_t plane_count;
+    size_t items; /* work-items with work; global_size rounds it up */
+    size_t global_size;
+    size_t local_size;
+} clp_launch;
+
+/* A tensor the plan reads or writes: which clpool_io slot, its dtype and size. */
+typedef struct clp_binding {
+    const char *name; /* "input", "output", "indices", ... for messages */
+    size_t io_offset; /* offsetof(clpool_io, slot) */
+    clpool_dtype dtype;
+    size_t elements;
+} clp_binding;
+
+#define CLP_MAX_BINDINGS 6
+
+typedef struct clp_family clp_family;
+
+struct clpool_plan {
+    clpool_context *ctx;
+    const clp_family *family;
+    cl_program program;
+    cl_kernel kernel;
+    clpool_tensor_desc input;
+    clpool_tensor_desc output;
+    clp_binding bindings[CLP_MAX_BINDINGS];
+    int binding_count;
+    clp_launch *launches;
+    size_t launch_count;
+    size_t workspace_size;
+    void *op; /* the family's own geometry, freed by plan destroy */
+};
+
+/* What an operator family provides to the shared plan machinery. */
+struct clp_family {
+    const char *name;
+    /* Sets every kernel argument of one launch. Buffers are already checked. */
+    cl_int (*set_args)(const clpool_plan *plan, const clp_launch *launch, const clpool_io *io);
+};
+
+/* Allocates a plan shell for @p family (bindings and launches empty). */
+clpool_status clp_plan_new(clpool_context *ctx, const clp_family *family, clpool_plan **plan);
+
+/* Adds a tensor binding the enqueue must check. */
+void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clpool_dtype dtype,
+                   size_t elements);
+
+/* Builds (or fetches) the program, creates the kernel and lets the scheduler
+ * batch @p planes planes of @p items_per_plane work-items into launches. */
+clpool_status clp_plan_finish(clpool_plan *plan, const char *source_name, const char *kernel_name,
+                              const char *options, size_t planes, size_t items_per_plane);
+
+/* ---- scheduler (scheduler.c) -------------------------------------------- */
+
+/* Splits @p planes planes of @p items_per_plane work-items each into launches
+ * whose work-group size fits the device and the kernel (@p kernel_wg_max) and
+ * divides the global size. */
+clpool_status clp_schedule(const clpool_context *ctx, size_t planes, size_t items_per_plane,
+                           size_t kernel_wg_max, size_t kernel_wg_multiple, clp_launch **launches,
+                           size_t *launch_count);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* a * b into *out; false on size_t overflow. */
+static inline bool clp_mul_overflow(size_t a, size_t b, size_t *out)
+{
+    return __builtin_mul_overflow(a, b, out);
+}
+
+const char *clp_dtype_name(clpool_dtype dtype);
+
+#endif /* CLPOOL_INTERNAL_H */

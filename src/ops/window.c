@@ -1,0 +1,313 @@
+/*
+ * The window pooling family (max and avg in 1-D, 2-D and 3-D): checks a
+ * clpool_window_desc against the input, computes the output shape (spec §1),
+ * picks a kernel variant for the shape and device and sets its arguments.
+ *
+ * Variants: kernels/global_pool.cl when the window is the whole plane;
+ * otherwise kernels/window_pool.cl with RUN outputs per work-item along a row
+ * (8 on CPUs, whose compilers map the float8 loads and compares to SIMD; 1 on
+ * GPUs, where neighbouring work-items then read neighbouring addresses).
+ */
+#include "internal.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Bound on window, stride and dilation values: keeps every product the
+ * kernels form in int range. */
+#define PARAM_MAX (1 << 20)
+
+typedef struct window_op {
+    int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
+    int in[3], out[3];
+    int origin, chunks, xl, xr; /* window_pool row split */
+    size_t in_elems;
+} window_op;
+
+static long long floor_div(long long a, long long b)
+{
+    long long q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+static long long ceil_div(long long a, long long b)
+{
+    return -floor_div(-a, b);
+}
+
+/* Output size of one dimension (spec §1.1). */
+static long long output_size(long long in, int k, int s, int p, int d, int ceil_mode)
+{
+    long long eff = (long long)d * (k - 1) + 1;
+    long long o = floor_div(in + 2LL * p - eff + (ceil_mode ? s - 1 : 0), s) + 1;
+    if (ceil_mode && (o - 1) * s >= in + p)
+        o--;
+    return o;
+}
+
+static clpool_status check_input(const clpool_context *ctx, const char *opname,
+                                 const clpool_tensor_desc *in)
+{
+    if (in->spatial_dims < 1 || in->spatial_dims > 3)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
+                        "%s: spatial_dims = %d, but it must be 1, 2 or 3", opname,
+                        in->spatial_dims);
+    if (clpool_dtype_size(in->dtype) == 0 || (in->layout != CLPOOL_NCHW && in->layout != CLPOOL_NHWC))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: the input has an unknown %s value %d", opname,
+                        clpool_dtype_size(in->dtype) == 0 ? "dtype" : "layout",
+                        clpool_dtype_size(in->dtype) == 0 ? (int)in->dtype : (int)in->layout);
+    if (in->c == 0)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
+                        "%s: the input has C = 0 channels; only N may be 0", opname);
+    for (int i = 0; i < in->spatial_dims; i++)
+        if (in->spatial[i] == 0 || in->spatial[i] > INT_MAX / 4)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
+                            "%s: input spatial[%d] = %zu, but it must be between 1 and %d", opname,
+                            i, in->spatial[i], INT_MAX / 4);
+    if (in->n > 0 && clpool_tensor_elements(in) == 0)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
+                        "%s: the input's element count overflows size_t", opname);
+    if (in->dtype != CLPOOL_FLOAT32)
+        return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
+                        "%s: input dtype %s is not supported yet (float32 is)", opname,
+                        clp_dtype_name(in->dtype));
+    if (in->layout != CLPOOL_NCHW)
+        return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
+                        "%s: the NHWC layout is not supported yet (NCHW is)", opname);
+    return CLPOOL_SUCCESS;
+}
+
+/* Validates the window parameters of every spatial dimension and fills the
+ * 3-D geometry (absent outer dimensions are unit). */
+static clpool_status check_window(const clpool_context *ctx, const char *opname,
+                                  const clpool_window_desc *w, const clpool_tensor_desc *in,
+                                  window_op *g)
+{
+    int nd = in->spatial_dims, off = 3 - nd;
+    for (int i = 0; i < 3; i++) {
+        g->k[i] = g->s[i] = g->d[i] = g->in[i] = g->out[i] = 1;
+        g->p[i] = 0;
+    }
+    for (int i = 0; i < nd; i++) {
+        const int dn = i;
+        int k = w->kernel[i], s = w->stride[i] ? w->stride[i] : k, p = w->padding[i];
+        int d = w->dilation[i] ? w->dilation[i] : 1;
+        if (k < 1 || k > PARAM_MAX)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_KERNEL,
+                            "%s: kernel[%d] = %d, but it must be between 1 and %d", opname, dn, k,
+                            PARAM_MAX);
+        if (s < 1 || s > PARAM_MAX)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_STRIDE,
+                            "%s: stride[%d] = %d, but it must be between 1 and %d (0 means the "
+                            "kernel size)",
+                            opname, dn, s, PARAM_MAX);
+        if (d < 1 || d > PARAM_MAX)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
+                            "%s: dilation[%d] = %d, but it must be between 1 and %d", opname, dn,
+                            d, PARAM_MAX);
+        if (w->op == CLPOOL_OP_AVG && d != 1)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
+                            "%s: dilation[%d] = %d, but average pooling has no dilation (it "
+                            "must be 1)",
+                            opname, dn, d);
+        long long bound = ((long long)(k - 1) * d + 1) / 2;
+        if (p < 0 || p > bound)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_PADDING,
+                            "%s: padding[%d] = %d, but it must be between 0 and half the dilated "
+                            "window, ((kernel-1)*dilation+1)/2 = %lld (kernel %d, dilation %d)",
+                            opname, dn, p, bound, k, d);
+        long long o = output_size((long long)in->spatial[i], k, s, p, d, w->ceil_mode);
+        if (o < 1)
+            return clp_fail(ctx, CLPOOL_ERROR_OUTPUT_TOO_SMALL,
+                            "%s: output size[%d] = %lld: input %zu, kernel %d, stride %d, padding "
+                            "%d, dilation %d give no window (the dilated window must fit in the "
+                            "padded input)",
+                            opname, dn, o, in->spatial[i], k, s, p, d);
+        g->k[off + i] = k;
+        g->s[off + i] = s;
+        g->p[off + i] = p;
+        g->d[off + i] = d;
+        g->in[off + i] = (int)in->spatial[i];
+        g->out[off + i] = (int)o;
+    }
+    if ((long long)g->k[0] * g->k[1] * g->k[2] > INT_MAX)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_KERNEL,
+                        "%s: the window has %lld elements, more than %d", opname,
+                        (long long)g->k[0] * g->k[1] * g->k[2], INT_MAX);
+    return CLPOOL_SUCCESS;
+}
+
+static clpool_status check_options(const clpool_context *ctx, const char *opname,
+                                   const clpool_window_desc *w, const window_op *g)
+{
+    if (w->indices != CLPOOL_INDICES_NONE && w->indices != CLPOOL_INDICES_INT64 &&
+        w->indices != CLPOOL_INDICES_INT32)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: indices = %d is not a clpool_index_type", opname, (int)w->indices);
+    if (w->op == CLPOOL_OP_AVG && w->indices != CLPOOL_INDICES_NONE)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: indices were asked for, but only max pooling returns them", opname);
+    if (w->op == CLPOOL_OP_MAX && w->divisor_override != 0)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_DIVISOR,
+                        "%s: divisor_override = %d, but only average pooling takes a divisor",
+                        opname, w->divisor_override);
+    if (w->indices == CLPOOL_INDICES_INT32 && (long long)g->in[0] * g->in[1] * g->in[2] > INT_MAX)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: int32 indices cannot address a plane of %lld elements (at most %d); "
+                        "ask for int64 indices",
+                        opname, (long long)g->in[0] * g->in[1] * g->in[2], INT_MAX);
+    return CLPOOL_SUCCESS;
+}
+
+static bool is_whole_plane(const window_op *g)
+{
+    for (int i = 0; i < 3; i++)
+        if (g->out[i] != 1 || g->k[i] != g->in[i] || g->p[i] != 0)
+            return false;
+    return true;
+}
+
+static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
+{
+    const window_op *g = plan->op;
+    cl_kernel k = plan->kernel;
+    cl_ulong in_off = io->input.offset, out_off = io->output.offset, idx_off = io->indices.offset;
+    cl_ulong in_elems = g->in_elems, begin = l->plane_begin, items = l->items;
+    const int ints[10] = {g->in[0],  g->in[1], g->in[2], g->out[0], g->out[1],
+                          g->out[2], g->origin, g->chunks, g->xl,    g->xr};
+    cl_mem idx = io->indices.mem;
+    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
+    err |= clSetKernelArg(k, 1, sizeof in_off, &in_off);
+    err |= clSetKernelArg(k, 2, sizeof in_elems, &in_elems);
+    err |= clSetKernelArg(k, 3, sizeof(cl_mem), &io->output.mem);
+    err |= clSetKernelArg(k, 4, sizeof out_off, &out_off);
+    err |= clSetKernelArg(k, 5, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
+    err |= clSetKernelArg(k, 6, sizeof idx_off, &idx_off);
+    err |= clSetKernelArg(k, 7, sizeof begin, &begin);
+    err |= clSetKernelArg(k, 8, sizeof items, &items);
+    for (cl_uint i = 0; i < 10; i++)
+        err |= clSetKernelArg(k, 9 + i, sizeof(int), &ints[i]);
+    return err;
+}
+
+static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
+{
+    const window_op *g = plan->op;
+    cl_kernel k = plan->kernel;
+    cl_ulong in_off = io->input.offset, out_off = io->output.offset, idx_off = io->indices.offset;
+    cl_ulong begin = l->plane_begin, items = l->items;
+    cl_ulong plane = (cl_ulong)g->in[0] * g->in[1] * g->in[2];
+    cl_mem idx = io->indices.mem;
+    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
+    err |= clSetKernelArg(k, 1, sizeof in_off, &in_off);
+    err |= clSetKernelArg(k, 2, sizeof(cl_mem), &io->output.mem);
+    err |= clSetKernelArg(k, 3, sizeof out_off, &out_off);
+    err |= clSetKernelArg(k, 4, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
+    err |= clSetKernelArg(k, 5, sizeof idx_off, &idx_off);
+    err |= clSetKernelArg(k, 6, sizeof begin, &begin);
+    err |= clSetKernelArg(k, 7, sizeof items, &items);
+    err |= clSetKernelArg(k, 8, sizeof plane, &plane);
+    return err;
+}
+
+static const clp_family window_family = {"window pooling", set_window_args};
+static const clp_family global_family = {"global pooling", set_global_args};
+
+/* Outputs per work-item along a row, and whether a work-item takes a row. */
+static void choose_run(const clpool_context *ctx, const window_op *g, int *run, int *row_items)
+{
+    bool cpu = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
+    *run = cpu && g->out[2] >= 4 ? 8 : 1;
+    *row_items = cpu;
+}
+
+clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *w,
+                                 const clpool_tensor_desc *in, clpool_plan **plan)
+{
+    if (!ctx || !w || !in || !plan)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_window: %s is NULL",
+                        !ctx ? "context" : !w ? "op" : !in ? "input" : "plan");
+    if (w->op != CLPOOL_OP_MAX && w->op != CLPOOL_OP_AVG)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_plan_window: op = %d is not a window pooling operator (max or "
+                        "avg)",
+                        (int)w->op);
+    const char *opname = w->op == CLPOOL_OP_MAX ? "max pooling" : "avg pooling";
+    window_op geo;
+    clpool_status status = check_input(ctx, opname, in);
+    if (status == CLPOOL_SUCCESS)
+        status = check_window(ctx, opname, w, in, &geo);
+    if (status == CLPOOL_SUCCESS)
+        status = check_options(ctx, opname, w, &geo);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+
+    clpool_plan *p = NULL;
+    bool global = is_whole_plane(&geo);
+    status = clp_plan_new(ctx, global ? &global_family : &window_family, &p);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    window_op *g = malloc(sizeof *g);
+    if (!g) {
+        clpool_plan_destroy(p);
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    *g = geo;
+    p->op = g;
+    p->input = *in;
+    p->output = *in;
+    for (int i = 0; i < in->spatial_dims; i++)
+        p->output.spatial[i] = (size_t)g->out[3 - in->spatial_dims + i];
+    g->in_elems = clpool_tensor_elements(in);
+    size_t out_elems = clpool_tensor_elements(&p->output);
+    size_t planes = in->n * in->c;
+    clp_plan_bind(p, "input", offsetof(clpool_io, input), CLPOOL_FLOAT32, g->in_elems);
+    clp_plan_bind(p, "output", offsetof(clpool_io, output), CLPOOL_FLOAT32, out_elems);
+    if (w->indices != CLPOOL_INDICES_NONE)
+        clp_plan_bind(p, "indices", offsetof(clpool_io, indices),
+                      w->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64,
+                      out_elems);
+
+    const char *index_t = w->indices == CLPOOL_INDICES_INT32 ? "int" : "long";
+    int has_indices = w->indices != CLPOOL_INDICES_NONE;
+    int divisor = w->op == CLPOOL_OP_AVG ? w->divisor_override : 0;
+    char options[512];
+    if (global) {
+        bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
+        snprintf(options, sizeof options,
+                 "-DPOOL_OP=%d -DDIVISOR=%d -DHAS_INDICES=%d -DINDEX_T=%s -DVW=%d", (int)w->op,
+                 divisor, has_indices, index_t, gpu ? 1 : 8);
+        status = clp_plan_finish(p, "global_pool.cl", "global_pool", options, planes, 1);
+    } else {
+        int run, row_items;
+        choose_run(ctx, g, &run, &row_items);
+        int W = g->in[2], OW = g->out[2], kw = g->k[2], sw = g->s[2], pw = g->p[2], dw = g->d[2];
+        long long last = (long long)W - 1 + pw - (long long)(kw - 1) * dw;
+        g->xl = (int)(ceil_div(pw, sw) < OW ? ceil_div(pw, sw) : OW);
+        g->xr = last < 0 ? 0 : (int)(last / sw + 1 < OW ? last / sw + 1 : OW);
+        if (g->xr < g->xl)
+            g->xr = g->xl;
+        g->origin = (int)(g->xl - run * ceil_div(g->xl, run));
+        g->chunks = (int)ceil_div(OW - g->origin, run);
+        snprintf(options, sizeof options,
+                 "-DPOOL_OP=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d -DPH=%d "
+                 "-DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DHAS_INDICES=%d "
+                 "-DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d",
+                 (int)w->op, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2], g->p[0],
+                 g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor,
+                 has_indices, index_t, run, row_items, in->spatial_dims == 3);
+        size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
+        size_t items = row_items ? rows : rows * (size_t)g->chunks;
+        status = clp_plan_finish(p, "window_pool.cl", "window_pool", options, planes, items);
+    }
+    if (status != CLPOOL_SUCCESS) {
+        clpool_plan_destroy(p);
+        return status;
+    }
+    clp_log(ctx, CLPOOL_LOG_DEBUG, "%s planned: %s, %zu launch(es) of local size %zu", opname,
+            options, p->launch_count, p->launch_count ? p->launches[0].local_size : 0);
+    *plan = p;
+    return CLPOOL_SUCCESS;
+}

@@ -1,0 +1,302 @@
+/*
+ * The shared plan machinery: plan shells, program and kernel set-up, buffer
+ * checks, the enqueue loop over the scheduler's launches with the standard
+ * OpenCL event tail, and the blocking host-memory convenience call. Nothing
+ * here knows which operator a plan computes.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+clpool_status clp_plan_new(clpool_context *ctx, const clp_family *family, clpool_plan **plan)
+{
+    clpool_plan *p = calloc(1, sizeof *p);
+    if (!p)
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    p->ctx = ctx;
+    p->family = family;
+    *plan = p;
+    return CLPOOL_SUCCESS;
+}
+
+void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clpool_dtype dtype,
+                   size_t elements)
+{
+    if (plan->binding_count >= CLP_MAX_BINDINGS)
+        return;
+    clp_binding *b = &plan->bindings[plan->binding_count++];
+    b->name = name;
+    b->io_offset = io_offset;
+    b->dtype = dtype;
+    b->elements = elements;
+}
+
+clpool_status clp_plan_finish(clpool_plan *plan, const char *source_name, const char *kernel_name,
+                              const char *options, size_t planes, size_t items_per_plane)
+{
+    clpool_context *ctx = plan->ctx;
+    clpool_status status = clp_program_get(ctx, source_name, options, &plan->program);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    cl_int err = CL_SUCCESS;
+    plan->kernel = clCreateKernel(plan->program, kernel_name, &err);
+    if (err != CL_SUCCESS)
+        return clp_cl_fail(ctx, err, "clCreateKernel");
+    size_t wg_max = 1, wg_multiple = 1;
+    err = clGetKernelWorkGroupInfo(plan->kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                   sizeof wg_max, &wg_max, NULL);
+    if (err != CL_SUCCESS)
+        return clp_cl_fail(ctx, err, "clGetKernelWorkGroupInfo(CL_KERNEL_WORK_GROUP_SIZE)");
+    if (clGetKernelWorkGroupInfo(plan->kernel, ctx->device,
+                                 CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE, sizeof wg_multiple,
+                                 &wg_multiple, NULL) != CL_SUCCESS)
+        wg_multiple = 1;
+    return clp_schedule(ctx, planes, items_per_plane, wg_max, wg_multiple, &plan->launches,
+                        &plan->launch_count);
+}
+
+clpool_status clpool_plan_output_desc(const clpool_plan *plan, clpool_tensor_desc *output)
+{
+    if (!plan || !output)
+        return clp_fail(plan ? plan->ctx : NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_plan_output_desc: %s is NULL", !plan ? "plan" : "output");
+    *output = plan->output;
+    return CLPOOL_SUCCESS;
+}
+
+size_t clpool_plan_workspace_size(const clpool_plan *plan)
+{
+    return plan ? plan->workspace_size : 0;
+}
+
+size_t clpool_plan_launch_count(const clpool_plan *plan)
+{
+    return plan ? plan->launch_count : 0;
+}
+
+void clpool_plan_destroy(clpool_plan *plan)
+{
+    if (!plan)
+        return;
+    if (plan->kernel)
+        clReleaseKernel(plan->kernel);
+    if (plan->program)
+        clReleaseProgram(plan->program);
+    free(plan->launches);
+    free(plan->op);
+    free(plan);
+}
+
+static const clpool_buffer *slot(const clpool_io *io, size_t offset)
+{
+    return (const clpool_buffer *)(const void *)((const char *)io + offset);
+}
+
+/* Checks that every bound buffer exists, belongs to the plan's context and
+ * holds its tensor at its offset. */
+static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
+{
+    const clpool_context *ctx = plan->ctx;
+    for (int i = 0; i < plan->binding_count; i++) {
+        const clp_binding *b = &plan->bindings[i];
+        const clpool_buffer *buf = slot(io, b->io_offset);
+        if (b->elements == 0)
+            continue;
+        if (!buf->mem)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER, "%s: the %s buffer is NULL",
+                            plan->family->name, b->name);
+        size_t mem_size = 0;
+        cl_context mem_ctx = NULL;
+        cl_int err = clGetMemObjectInfo(buf->mem, CL_MEM_SIZE, sizeof mem_size, &mem_size, NULL);
+        if (err == CL_SUCCESS)
+            err = clGetMemObjectInfo(buf->mem, CL_MEM_CONTEXT, sizeof mem_ctx, &mem_ctx, NULL);
+        if (err != CL_SUCCESS)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
+                            "%s: the %s buffer is not a valid cl_mem (%s)", plan->family->name,
+                            b->name, clp_cl_error_name(err));
+        if (mem_ctx != ctx->cl_ctx)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
+                            "%s: the %s buffer belongs to another cl_context", plan->family->name,
+                            b->name);
+        size_t esize = clpool_dtype_size(b->dtype), end = 0, bytes = 0;
+        if (__builtin_add_overflow(buf->offset, b->elements, &end) ||
+            clp_mul_overflow(end, esize, &bytes) || bytes > mem_size)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
+                            "%s: the %s buffer holds %zu bytes, too few for %zu %s elements at "
+                            "element offset %zu",
+                            plan->family->name, b->name, mem_size, b->elements,
+                            clp_dtype_name(b->dtype), buf->offset);
+    }
+    return CLPOOL_SUCCESS;
+}
+
+static clpool_status check_queue(const clpool_plan *plan, cl_command_queue queue,
+                                 cl_command_queue_properties *props)
+{
+    const clpool_context *ctx = plan->ctx;
+    cl_context qctx = NULL;
+    cl_device_id qdev = NULL;
+    cl_int err = clGetCommandQueueInfo(queue, CL_QUEUE_CONTEXT, sizeof qctx, &qctx, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_DEVICE, sizeof qdev, &qdev, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof *props, props, NULL);
+    if (err != CL_SUCCESS)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: the queue is not a valid cl_command_queue (%s)", plan->family->name,
+                        clp_cl_error_name(err));
+    if (qctx != ctx->cl_ctx || qdev != ctx->device)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: the queue belongs to another %s than the plan", plan->family->name,
+                        qctx != ctx->cl_ctx ? "cl_context" : "device");
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                             cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                             cl_event *event)
+{
+    if (!plan || !queue || !io)
+        return clp_fail(plan ? plan->ctx : NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_enqueue: %s is NULL", !plan ? "plan" : !queue ? "queue" : "io");
+    const clpool_context *ctx = plan->ctx;
+    if ((num_events_in_wait_list > 0) != (event_wait_list != NULL))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_enqueue: num_events_in_wait_list is %u but event_wait_list is %s",
+                        num_events_in_wait_list, event_wait_list ? "not NULL" : "NULL");
+    cl_command_queue_properties props = 0;
+    clpool_status status = check_queue(plan, queue, &props);
+    if (status == CLPOOL_SUCCESS)
+        status = check_buffers(plan, io);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+
+    if (plan->launch_count == 0) { /* an empty tensor: only the event tail */
+        cl_int err = clEnqueueMarkerWithWaitList(queue, num_events_in_wait_list, event_wait_list,
+                                                 event);
+        return err == CL_SUCCESS ? CLPOOL_SUCCESS
+                                 : clp_cl_fail(ctx, err, "clEnqueueMarkerWithWaitList");
+    }
+    /* Launches write disjoint planes. On an in-order queue they run in order
+     * and the last one's event marks the end; on an out-of-order queue each
+     * waits on the caller's list and a marker joins them. */
+    bool in_order = !(props & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE);
+    size_t n = plan->launch_count;
+    cl_event *events = NULL;
+    if (!in_order && event && n > 1) {
+        events = calloc(n, sizeof *events);
+        if (!events)
+            return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    size_t done = 0;
+    for (size_t i = 0; i < n; i++) {
+        const clp_launch *l = &plan->launches[i];
+        cl_int err = plan->family->set_args(plan, l, io);
+        if (err != CL_SUCCESS) {
+            status = clp_cl_fail(ctx, err, "clSetKernelArg");
+            break;
+        }
+        bool wait = !in_order || i == 0;
+        cl_event *ev = events ? &events[i] : (i == n - 1 ? event : NULL);
+        err = clEnqueueNDRangeKernel(queue, plan->kernel, 1, NULL, &l->global_size,
+                                     &l->local_size, wait ? num_events_in_wait_list : 0,
+                                     wait ? event_wait_list : NULL, ev);
+        if (err != CL_SUCCESS) {
+            status = clp_cl_fail(ctx, err, "clEnqueueNDRangeKernel");
+            break;
+        }
+        done++;
+    }
+    if (events) {
+        if (status == CLPOOL_SUCCESS) {
+            cl_int err = clEnqueueMarkerWithWaitList(queue, (cl_uint)n, events, event);
+            if (err != CL_SUCCESS)
+                status = clp_cl_fail(ctx, err, "clEnqueueMarkerWithWaitList");
+        }
+        for (size_t i = 0; i < done; i++)
+            clReleaseEvent(events[i]);
+        free(events);
+    }
+    return status;
+}
+
+/* ---- the blocking host-memory call -------------------------------------- */
+
+static clpool_status host_buffer(const clpool_plan *plan, const clp_binding *b, void *host,
+                                 bool copy_in, cl_mem *mem)
+{
+    size_t bytes = b->elements * clpool_dtype_size(b->dtype);
+    cl_int err = CL_SUCCESS;
+    cl_mem_flags flags = copy_in ? CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR : CL_MEM_READ_WRITE;
+    *mem = clCreateBuffer(plan->ctx->cl_ctx, flags, bytes, copy_in ? host : NULL, &err);
+    return err == CL_SUCCESS ? CLPOOL_SUCCESS : clp_cl_fail(plan->ctx, err, "clCreateBuffer");
+}
+
+static void *host_pointer(const clp_binding *b, const void *input, void *output, void *indices)
+{
+    if (b->io_offset == offsetof(clpool_io, input))
+        return (void *)(uintptr_t)input;
+    if (b->io_offset == offsetof(clpool_io, output))
+        return output;
+    if (b->io_offset == offsetof(clpool_io, indices))
+        return indices;
+    return NULL;
+}
+
+clpool_status clpool_run_host(clpool_plan *plan, cl_command_queue queue, const void *input,
+                              void *output, void *indices)
+{
+    if (!plan)
+        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_run_host: plan is NULL");
+    clpool_context *ctx = plan->ctx;
+    clpool_status status = CLPOOL_SUCCESS;
+    cl_command_queue own_queue = NULL;
+    cl_mem mems[CLP_MAX_BINDINGS] = {0};
+    clpool_io io;
+    memset(&io, 0, sizeof io);
+    cl_int err = CL_SUCCESS;
+    if (!queue)
+        queue = ctx->queue;
+    if (!queue) {
+        own_queue = clCreateCommandQueue(ctx->cl_ctx, ctx->device, 0, &err);
+        if (err != CL_SUCCESS)
+            return clp_cl_fail(ctx, err, "clCreateCommandQueue");
+        queue = own_queue;
+    }
+    for (int i = 0; i < plan->binding_count && status == CLPOOL_SUCCESS; i++) {
+        const clp_binding *b = &plan->bindings[i];
+        void *host = host_pointer(b, input, output, indices);
+        if (b->elements == 0)
+            continue;
+        if (!host) {
+            status = clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                              "clpool_run_host: the %s array is NULL", b->name);
+            break;
+        }
+        bool copy_in = b->io_offset == offsetof(clpool_io, input);
+        status = host_buffer(plan, b, host, copy_in, &mems[i]);
+        ((clpool_buffer *)(void *)((char *)&io + b->io_offset))->mem = mems[i];
+    }
+    if (status == CLPOOL_SUCCESS)
+        status = clpool_enqueue(plan, queue, &io, 0, NULL, NULL);
+    for (int i = 0; i < plan->binding_count && status == CLPOOL_SUCCESS; i++) {
+        const clp_binding *b = &plan->bindings[i];
+        if (b->elements == 0 || b->io_offset == offsetof(clpool_io, input))
+            continue;
+        err = clEnqueueReadBuffer(queue, mems[i], CL_FALSE, 0,
+                                  b->elements * clpool_dtype_size(b->dtype),
+                                  host_pointer(b, input, output, indices), 0, NULL, NULL);
+        if (err != CL_SUCCESS)
+            status = clp_cl_fail(ctx, err, "clEnqueueReadBuffer");
+    }
+    err = clFinish(queue);
+    if (err != CL_SUCCESS && status == CLPOOL_SUCCESS)
+        status = clp_cl_fail(ctx, err, "clFinish");
+    for (int i = 0; i < CLP_MAX_BINDINGS; i++)
+        if (mems[i])
+            clReleaseMemObject(mems[i]);
+    if (own_queue)
+        clReleaseCommandQueue(own_queue);
+    return status;
+}
