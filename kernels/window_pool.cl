@@ -89,6 +89,11 @@
 
 #pragma OPENCL FP_CONTRACT OFF
 
+/* Window loops have compile-time bounds; unrolling them lets the private
+ * arrays of the fast path live in registers. Compilers that do not know the
+ * pragma ignore it. */
+#define UNROLL _Pragma("unroll")
+
 #define POOL_MAX 1
 #define POOL_AVG 2
 
@@ -144,19 +149,18 @@ typedef int16 VI;
 /* Elements past a chunk's first window start that the fast path reads. */
 #define FAST_SPAN ((KW - 1) * DW + VREAD)
 
-/* The shape arguments of one launch. */
-typedef struct {
-    int D, H, W;    /* input plane */
-    int OD, OH, OW; /* output plane */
-    int origin;     /* first output column of chunk 0 (<= 0) */
-    int chunks;     /* chunks per output row */
-    int xl, xr;     /* outputs [xl, xr) have windows inside [0, W) */
-} geometry;
+/* Chunk helpers must inline into the work-item loop: a call per chunk costs
+ * as much as the chunk's arithmetic on CPU devices. */
+#ifdef __clang__
+#define CHUNK_FN __attribute__((always_inline)) inline
+#else
+#define CHUNK_FN inline
+#endif
 
 #if POOL_OP == POOL_AVG
 /* The divisor of a window along one dimension: cells inside the padded
  * extent, or real cells. */
-inline int pooled_cells(int start, int k, int in, int pad)
+CHUNK_FN int pooled_cells(int start, int k, int in, int pad)
 {
 #if COUNT_PAD
     return min(start + k, in + pad) - start;
@@ -167,13 +171,14 @@ inline int pooled_cells(int start, int k, int in, int pad)
 #endif
 
 /* Outputs [ox0, ox0 + RUN) of row (oz, oy) with every check: the border. */
-inline void slow_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
-                       geometry g, int oz, int oy, int ox0)
+CHUNK_FN void slow_chunk(__global const float *src, __global float *dst,
+                         __global INDEX_T *idx, int D, int H, int W, int OW, int oz, int oy,
+                         int ox0)
 {
     const int zs = oz * SD - PD, ys = oy * SH - PH;
     for (int i = 0; i < RUN; i++) {
         const int ox = ox0 + i;
-        if (ox < 0 || ox >= g.OW)
+        if (ox < 0 || ox >= OW)
             continue;
         const int xs = ox * SW - PW;
 #if POOL_OP == POOL_MAX
@@ -184,16 +189,16 @@ inline void slow_chunk(__global const float *src, __global float *dst, __global 
 #endif
         for (int kz = 0; kz < KD; kz++) {
             const int iz = zs + kz * DD;
-            if (iz < 0 || iz >= g.D)
+            if (iz < 0 || iz >= D)
                 continue;
             for (int ky = 0; ky < KH; ky++) {
                 const int iy = ys + ky * DH;
-                if (iy < 0 || iy >= g.H)
+                if (iy < 0 || iy >= H)
                     continue;
-                const long row = ((long)iz * g.H + iy) * g.W;
+                const long row = ((long)iz * H + iy) * W;
                 for (int kx = 0; kx < KW; kx++) {
                     const int ix = xs + kx * DW;
-                    if (ix < 0 || ix >= g.W)
+                    if (ix < 0 || ix >= W)
                         continue;
                     const float v = src[row + ix];
 #if POOL_OP == POOL_MAX
@@ -218,25 +223,43 @@ inline void slow_chunk(__global const float *src, __global float *dst, __global 
 #if DIVISOR
         const int div = DIVISOR;
 #else
-        const int div = pooled_cells(zs, KD, g.D, PD) * pooled_cells(ys, KH, g.H, PH) *
-                        pooled_cells(xs, KW, g.W, PW);
+        const int div = pooled_cells(zs, KD, D, PD) * pooled_cells(ys, KH, H, PH) *
+                        pooled_cells(xs, KW, W, PW);
 #endif
         dst[ox] = div != 0 ? sum / (float)div : 0.0f;
 #endif
     }
 }
 
+/* Merges window element b (later in scan order) into a (earlier): b wins if
+ * it is greater or NaN, which keeps the first maximum and the last NaN. The
+ * merge is associative over ordered runs, so a tree of merges in scan order
+ * gives the sequential result with a shorter dependency chain. */
+#define MERGE_MAX(a, ai, b, bi)                                                                 \
+    do {                                                                                        \
+        const VI take_ = isgreater((b), (a)) | isnan(b);                                        \
+        (a) = select((a), (b), take_);                                                          \
+        MERGE_INDEX((ai), (bi), take_);                                                         \
+    } while (0)
+#if HAS_INDICES
+#define MERGE_INDEX(ai, bi, take) ((ai) = select((ai), (bi), (take)))
+#else
+#define MERGE_INDEX(ai, bi, take) ((void)0)
+#endif
+
 /* Outputs [ox0, ox0 + RUN) of row (oz, oy), every window inside the row:
  * vector loads, no column checks. Lanes at or past OW are computed from
- * in-bounds reads and not stored. */
-inline void fast_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
-                       geometry g, int oz, int oy, int ox0)
+ * in-bounds reads and not stored. Each window row is reduced as a tree, then
+ * merged into the running result. */
+CHUNK_FN void fast_chunk(__global const float *src, __global float *dst,
+                         __global INDEX_T *idx, int D, int H, int W, int OW, int oz, int oy,
+                         int ox0)
 {
     const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
 #if POOL_OP == POOL_MAX
     VT m = (VT)(-INFINITY);
-#if HAS_INDICES
     VI best = (VI)(-1);
+#if HAS_INDICES
     long first_row = -1;
 #endif
 #else
@@ -244,40 +267,52 @@ inline void fast_chunk(__global const float *src, __global float *dst, __global 
 #endif
     for (int kz = 0; kz < KD; kz++) {
         const int iz = zs + kz * DD;
-        if (iz < 0 || iz >= g.D)
+        if (iz < 0 || iz >= D)
             continue;
+        UNROLL
         for (int ky = 0; ky < KH; ky++) {
             const int iy = ys + ky * DH;
-            if (iy < 0 || iy >= g.H)
+            if (iy < 0 || iy >= H)
                 continue;
-            __global const float *p = src + ((long)iz * g.H + iy) * g.W + xs;
-#if POOL_OP == POOL_MAX && HAS_INDICES
-            if (first_row < 0)
-                first_row = ((long)iz * g.H + iy) * g.W;
-#endif
-            for (int kx = 0; kx < KW; kx++) {
-                const VT v = LOADV(p + kx * DW);
+            __global const float *p = src + ((long)iz * H + iy) * W + xs;
+            VT r[KW];
+            UNROLL
+            for (int kx = 0; kx < KW; kx++)
+                r[kx] = LOADV(p + kx * DW);
 #if POOL_OP == POOL_MAX
-                const VI take = isgreater(v, m) | isnan(v);
-                m = select(m, v, take);
+            VI ri[KW];
+            UNROLL
+            for (int kx = 0; kx < KW; kx++)
+                ri[kx] = (VI)((kz * KH + ky) * KW + kx);
+            UNROLL
+            for (int step = 1; step < KW; step *= 2)
+                UNROLL
+                for (int kx = 0; kx + step < KW; kx += 2 * step)
+                    MERGE_MAX(r[kx], ri[kx], r[kx + step], ri[kx + step]);
+            MERGE_MAX(m, best, r[0], ri[0]);
 #if HAS_INDICES
-                best = select(best, (VI)((kz * KH + ky) * KW + kx), take);
+            if (first_row < 0)
+                first_row = ((long)iz * H + iy) * W;
 #endif
 #else
-                sum += v;
+            UNROLL
+            for (int step = 1; step < KW; step *= 2)
+                UNROLL
+                for (int kx = 0; kx + step < KW; kx += 2 * step)
+                    r[kx] += r[kx + step];
+            sum += r[0];
 #endif
-            }
         }
     }
 #if POOL_OP == POOL_AVG
 #if DIVISOR
     const int div = DIVISOR;
 #else
-    const int div = pooled_cells(zs, KD, g.D, PD) * pooled_cells(ys, KH, g.H, PH) * KW;
+    const int div = pooled_cells(zs, KD, D, PD) * pooled_cells(ys, KH, H, PH) * KW;
 #endif
     const VT m = div != 0 ? sum / (float)div : (VT)(0.0f);
 #endif
-    const int lanes = min(RUN, g.OW - ox0);
+    const int lanes = min(RUN, OW - ox0);
     if (lanes == RUN) {
         STOREV(m, dst + ox0);
     } else {
@@ -294,7 +329,7 @@ inline void fast_chunk(__global const float *src, __global float *dst, __global 
         long q = -1;
         if (k[i] >= 0) {
             const int kz = k[i] / (KH * KW), ky = (k[i] / KW) % KH, kx = k[i] % KW;
-            q = ((long)(zs + kz * DD) * g.H + (ys + ky * DH)) * g.W + xi + kx * DW;
+            q = ((long)(zs + kz * DD) * H + (ys + ky * DH)) * W + xi + kx * DW;
         } else if (first_row >= 0) {
             q = first_row + xi; /* every element was -inf: the first one */
         }
@@ -303,35 +338,41 @@ inline void fast_chunk(__global const float *src, __global float *dst, __global 
 #endif
 }
 
+/* Arguments: the input tensor (in_elems elements from in_off), the output and
+ * optional indices (same shape), the launch's first plane and work-item
+ * count, the input plane D x H x W, the output plane OD x OH x OW, and the row
+ * split: chunk c starts at output column origin + c*RUN (origin <= 0), a row
+ * has `chunks` chunks, and outputs [xl, xr) have windows inside [0, W). */
 __kernel void window_pool(__global const float *restrict in, ulong in_off, ulong in_elems,
                           __global float *restrict out, ulong out_off,
                           __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
                           ulong items, int D, int H, int W, int OD, int OH, int OW, int origin,
                           int chunks, int xl, int xr)
 {
-    const geometry g = {D, H, W, OD, OH, OW, origin, chunks, xl, xr};
-    const ulong gid = get_global_id(0);
+    /* A launch holds fewer than 2^31 work-items (the scheduler's bound), so
+     * the row arithmetic is 32-bit; plane offsets are 64-bit. */
+    const uint gid = (uint)get_global_id(0);
     if (gid >= items)
         return;
 #if ROW_ITEMS
-    const ulong row = gid;
-    const int c_begin = 0, c_end = g.chunks;
+    const uint row = gid;
+    const int c_begin = 0, c_end = chunks;
 #else
-    const ulong row = gid / (uint)g.chunks;
-    const int c_begin = (int)(gid - row * (uint)g.chunks), c_end = c_begin + 1;
+    const uint row = gid / (uint)chunks;
+    const int c_begin = (int)(gid - row * (uint)chunks), c_end = c_begin + 1;
 #endif
-    const int oy = (int)(row % (uint)g.OH);
+    const int oy = (int)(row % (uint)OH);
 #if DEPTH
-    const ulong t = row / (uint)g.OH;
-    const int oz = (int)(t % (uint)g.OD);
-    const ulong plane = plane_begin + t / (uint)g.OD;
+    const uint t = row / (uint)OH;
+    const int oz = (int)(t % (uint)OD);
+    const ulong plane = plane_begin + t / (uint)OD;
 #else
     const int oz = 0;
-    const ulong plane = plane_begin + row / (uint)g.OH;
+    const ulong plane = plane_begin + row / (uint)OH;
 #endif
-    const ulong plane_elems = (ulong)g.D * g.H * g.W;
+    const ulong plane_elems = (ulong)D * H * W;
     __global const float *src = in + in_off + plane * plane_elems;
-    const ulong out_row = ((plane * g.OD + oz) * g.OH + oy) * g.OW;
+    const ulong out_row = ((plane * OD + oz) * OH + oy) * OW;
     __global float *dst = out + out_off + out_row;
 #if HAS_INDICES
     __global INDEX_T *idx = indices + idx_off + out_row;
@@ -340,15 +381,15 @@ __kernel void window_pool(__global const float *restrict in, ulong in_off, ulong
 #endif
     /* The fast path may read up to FAST_SPAN elements from a window start;
      * from the plane's last row that must stay inside the tensor. */
-    const ulong last_row_start = plane * plane_elems + plane_elems - g.W;
+    const ulong last_row_start = plane * plane_elems + plane_elems - W;
 
     for (int c = c_begin; c < c_end; c++) {
-        const int ox0 = g.origin + c * RUN;
-        const bool inside = ox0 >= g.xl && min(ox0 + RUN, g.OW) <= g.xr &&
+        const int ox0 = origin + c * RUN;
+        const bool inside = ox0 >= xl && min(ox0 + RUN, OW) <= xr &&
                             last_row_start + (ox0 * SW - PW) + FAST_SPAN <= in_elems;
         if (inside)
-            fast_chunk(src, dst, idx, g, oz, oy, ox0);
+            fast_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0);
         else
-            slow_chunk(src, dst, idx, g, oz, oy, ox0);
+            slow_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0);
     }
 }
