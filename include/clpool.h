@@ -241,8 +241,8 @@ typedef enum clpool_layout {
 typedef struct clpool_tensor_desc {
     clpool_dtype dtype;
     clpool_layout layout;
-    int spatial_dims;                        /**< 1: (L), 2: (H, W), 3: (D, H, W) */
-    size_t n;                                /**< may be 0: an empty batch */
+    int spatial_dims; /**< 1: (L), 2: (H, W), 3: (D, H, W) */
+    size_t n;         /**< may be 0: an empty batch */
     size_t c;
     size_t spatial[CLPOOL_MAX_SPATIAL_DIMS]; /**< outermost first */
 } clpool_tensor_desc;

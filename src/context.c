@@ -60,13 +60,15 @@ static void setup_cache_dir(clpool_context *ctx, const clpool_context_options *o
     else if (home && *home)
         dir = join(home, ".cache/clpool");
     if (!dir) {
-        clp_log(ctx, CLPOOL_LOG_WARNING, "no cache folder could be chosen (HOME is unset); the "
-                                         "disk cache is off");
+        clp_log(ctx, CLPOOL_LOG_WARNING,
+                "no cache folder could be chosen (HOME is unset); the "
+                "disk cache is off");
         return;
     }
     if (!make_dirs(dir)) {
-        clp_log(ctx, CLPOOL_LOG_WARNING, "cache folder '%s' cannot be created (%s); the disk "
-                                         "cache is off",
+        clp_log(ctx, CLPOOL_LOG_WARNING,
+                "cache folder '%s' cannot be created (%s); the disk "
+                "cache is off",
                 dir, strerror(errno));
         free(dir);
         return;
@@ -105,8 +107,8 @@ clpool_status clpool_context_create(const clpool_context_options *options, clpoo
     if (status != CLPOOL_SUCCESS)
         return status;
     cl_platform_id platform = NULL;
-    status = clp_find_device(ctx, options ? options->device : NULL, &platform, &ctx->device,
-                             &ctx->info);
+    status =
+        clp_find_device(ctx, options ? options->device : NULL, &platform, &ctx->device, &ctx->info);
     if (status != CLPOOL_SUCCESS)
         goto fail;
     cl_context_properties props[] = {CL_CONTEXT_PLATFORM, (cl_context_properties)platform, 0};
@@ -132,9 +134,10 @@ clpool_status clpool_context_wrap(cl_context cl_ctx, cl_device_id device,
                                   const clpool_context_options *options, clpool_context **context)
 {
     if (!context || !cl_ctx || !device)
-        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_context_wrap: %s is NULL",
-                        !context ? "context (the result pointer)" : !cl_ctx ? "cl_ctx" : "device");
+        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_context_wrap: %s is NULL",
+                        !context  ? "context (the result pointer)"
+                        : !cl_ctx ? "cl_ctx"
+                                  : "device");
     /* The device must be one of the context's. */
     cl_uint ndev = 0;
     cl_int err = clGetContextInfo(cl_ctx, CL_CONTEXT_NUM_DEVICES, sizeof ndev, &ndev, NULL);

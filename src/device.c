@@ -25,8 +25,7 @@ clpool_status clp_query_device(cl_device_id device, clpool_device_info *info)
     if (err != CL_SUCCESS)
         return clp_cl_fail(NULL, err, "clGetDeviceInfo(CL_DEVICE_PLATFORM)");
     clGetPlatformInfo(platform, CL_PLATFORM_NAME, CLPOOL_NAME_MAX, info->platform_name, NULL);
-    clGetPlatformInfo(platform, CL_PLATFORM_VERSION, CLPOOL_NAME_MAX, info->platform_version,
-                      NULL);
+    clGetPlatformInfo(platform, CL_PLATFORM_VERSION, CLPOOL_NAME_MAX, info->platform_version, NULL);
     info->platform_name[CLPOOL_NAME_MAX - 1] = '\0';
     info->platform_version[CLPOOL_NAME_MAX - 1] = '\0';
     get_string(device, CL_DEVICE_NAME, info->device_name, CLPOOL_NAME_MAX);
@@ -47,15 +46,15 @@ clpool_status clp_query_device(cl_device_id device, clpool_device_info *info)
     clGetDeviceInfo(device, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof info->max_mem_alloc_size,
                     &info->max_mem_alloc_size, NULL);
     clGetDeviceInfo(device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT,
-                    sizeof info->preferred_vector_width_float,
-                    &info->preferred_vector_width_float, NULL);
+                    sizeof info->preferred_vector_width_float, &info->preferred_vector_width_float,
+                    NULL);
     size_t ext_size = 0;
     info->has_fp16 = info->has_fp64 = 0;
     if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_size) == CL_SUCCESS &&
         ext_size > 0) {
         char *ext = malloc(ext_size + 1);
-        if (ext && clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_size, ext, NULL) ==
-                       CL_SUCCESS) {
+        if (ext &&
+            clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, ext_size, ext, NULL) == CL_SUCCESS) {
             ext[ext_size] = '\0';
             info->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
             info->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
@@ -105,8 +104,7 @@ static clpool_status device_list_get(const clpool_context *ctx, device_list *lis
     clGetPlatformIDs(nplat, plats, NULL);
     for (cl_uint p = 0; p < nplat; p++) {
         cl_uint ndev = 0;
-        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS ||
-            ndev == 0)
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS || ndev == 0)
             continue;
         cl_device_id *devs = calloc(ndev, sizeof *devs);
         size_t total = list->count + ndev;
@@ -138,8 +136,9 @@ static clpool_status device_list_get(const clpool_context *ctx, device_list *lis
         free(devs);
     }
     if (list->count == 0)
-        status = clp_fail(ctx, CLPOOL_ERROR_NO_DEVICE, "no OpenCL device was found on %u platform%s",
-                          nplat, nplat == 1 ? "" : "s");
+        status =
+            clp_fail(ctx, CLPOOL_ERROR_NO_DEVICE, "no OpenCL device was found on %u platform%s",
+                     nplat, nplat == 1 ? "" : "s");
 done:
     free(plats);
     if (status != CLPOOL_SUCCESS)
@@ -152,7 +151,8 @@ static bool contains_ignore_case(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == n)
             return true;
@@ -190,9 +190,10 @@ static long pick(const clpool_context *ctx, const device_list *list, const char 
         for (size_t i = 0; i < list->count; i++)
             if (list->platform_index[i] == p && list->device_index[i] == d)
                 return (long)i;
-        clp_fail(ctx, CLPOOL_ERROR_NO_DEVICE,
-                 "device spec '%s' matches no device: no platform %d device %d (see 'clpool devices')",
-                 spec, p, d);
+        clp_fail(
+            ctx, CLPOOL_ERROR_NO_DEVICE,
+            "device spec '%s' matches no device: no platform %d device %d (see 'clpool devices')",
+            spec, p, d);
         return -1;
     }
     for (size_t i = 0; i < list->count; i++) {

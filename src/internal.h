@@ -68,11 +68,11 @@ struct clpool_context {
     clpool_device_info info;
     clpool_log_fn log;
     void *log_user;
-    int stderr_level;              /* threshold of the default sink, -1: silent */
-    char *cache_dir;               /* NULL: disk cache off */
-    size_t work_group_size;        /* 0: per device */
-    size_t max_planes_per_launch;  /* 0: per device */
-    pthread_mutex_t lock;          /* guards programs and stats */
+    int stderr_level;             /* threshold of the default sink, -1: silent */
+    char *cache_dir;              /* NULL: disk cache off */
+    size_t work_group_size;       /* 0: per device */
+    size_t max_planes_per_launch; /* 0: per device */
+    pthread_mutex_t lock;         /* guards programs and stats */
     clp_program_entry *programs;
     clpool_cache_stats stats;
 };

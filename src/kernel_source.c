@@ -31,8 +31,8 @@ static clpool_status read_override(const clpool_context *ctx, const char *dir, c
     if (fseek(f, 0, SEEK_END) == 0)
         size = ftell(f);
     if (size < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        status = clp_fail(ctx, CLPOOL_ERROR_BUILD_FAILED, "kernel source '%s' cannot be read",
-                          path);
+        status =
+            clp_fail(ctx, CLPOOL_ERROR_BUILD_FAILED, "kernel source '%s' cannot be read", path);
         goto done;
     }
     buf = malloc((size_t)size + 1);

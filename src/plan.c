@@ -159,7 +159,10 @@ clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const cl
 {
     if (!plan || !queue || !io)
         return clp_fail(plan ? plan->ctx : NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_enqueue: %s is NULL", !plan ? "plan" : !queue ? "queue" : "io");
+                        "clpool_enqueue: %s is NULL",
+                        !plan    ? "plan"
+                        : !queue ? "queue"
+                                 : "io");
     const clpool_context *ctx = plan->ctx;
     if ((num_events_in_wait_list > 0) != (event_wait_list != NULL))
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
@@ -173,8 +176,8 @@ clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const cl
         return status;
 
     if (plan->launch_count == 0) { /* an empty tensor: only the event tail */
-        cl_int err = clEnqueueMarkerWithWaitList(queue, num_events_in_wait_list, event_wait_list,
-                                                 event);
+        cl_int err =
+            clEnqueueMarkerWithWaitList(queue, num_events_in_wait_list, event_wait_list, event);
         return err == CL_SUCCESS ? CLPOOL_SUCCESS
                                  : clp_cl_fail(ctx, err, "clEnqueueMarkerWithWaitList");
     }
@@ -199,8 +202,8 @@ clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const cl
         }
         bool wait = !in_order || i == 0;
         cl_event *ev = events ? &events[i] : (i == n - 1 ? event : NULL);
-        err = clEnqueueNDRangeKernel(queue, plan->kernel, 1, NULL, &l->global_size,
-                                     &l->local_size, wait ? num_events_in_wait_list : 0,
+        err = clEnqueueNDRangeKernel(queue, plan->kernel, 1, NULL, &l->global_size, &l->local_size,
+                                     wait ? num_events_in_wait_list : 0,
                                      wait ? event_wait_list : NULL, ev);
         if (err != CL_SUCCESS) {
             status = clp_cl_fail(ctx, err, "clEnqueueNDRangeKernel");

@@ -28,9 +28,15 @@ static void cache_key(const clpool_context *ctx, const char *source, const char 
                       uint8_t digest[32])
 {
     const clpool_device_info *d = &ctx->info;
-    const char *parts[] = {"clpool " CLPOOL_VERSION_STRING, d->platform_name, d->platform_version,
-                           d->device_name, d->device_vendor, d->device_version, d->driver_version,
-                           options, source};
+    const char *parts[] = {"clpool " CLPOOL_VERSION_STRING,
+                           d->platform_name,
+                           d->platform_version,
+                           d->device_name,
+                           d->device_vendor,
+                           d->device_version,
+                           d->driver_version,
+                           options,
+                           source};
     clp_sha256_ctx s;
     clp_sha256_init(&s);
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
@@ -166,8 +172,8 @@ static void log_build_failure(const clpool_context *ctx, cl_program program, con
     size_t size = 0;
     clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &size);
     char *log = size ? malloc(size + 1) : NULL;
-    if (log && clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, size, log,
-                                     NULL) == CL_SUCCESS) {
+    if (log && clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, size, log, NULL) ==
+                   CL_SUCCESS) {
         log[size] = '\0';
         clp_log(ctx, CLPOOL_LOG_ERROR, "build log of %s:\n%s", name, log);
     }

@@ -71,8 +71,8 @@ clpool_status clp_schedule(const clpool_context *ctx, size_t planes, size_t item
     size_t per_launch = MAX_ITEMS_PER_LAUNCH / items_per_plane;
     if (ctx->max_planes_per_launch && ctx->max_planes_per_launch < per_launch)
         per_launch = ctx->max_planes_per_launch;
-    size_t total_items = planes > per_launch ? per_launch * items_per_plane
-                                             : planes * items_per_plane;
+    size_t total_items =
+        planes > per_launch ? per_launch * items_per_plane : planes * items_per_plane;
     size_t local = 1;
     clpool_status status =
         choose_local_size(ctx, total_items, kernel_wg_max, kernel_wg_multiple, &local);
@@ -86,8 +86,8 @@ clpool_status clp_schedule(const clpool_context *ctx, size_t planes, size_t item
     for (size_t i = 0; i < count; i++) {
         clp_launch *l = &list[i];
         l->plane_begin = i * per_launch;
-        l->plane_count = planes - l->plane_begin < per_launch ? planes - l->plane_begin
-                                                              : per_launch;
+        l->plane_count =
+            planes - l->plane_begin < per_launch ? planes - l->plane_begin : per_launch;
         l->items = l->plane_count * items_per_plane;
         l->local_size = local;
         l->global_size = (l->items + local - 1) / local * local;

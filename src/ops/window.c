@@ -53,7 +53,8 @@ static clpool_status check_input(const clpool_context *ctx, const char *opname,
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
                         "%s: spatial_dims = %d, but it must be 1, 2 or 3", opname,
                         in->spatial_dims);
-    if (clpool_dtype_size(in->dtype) == 0 || (in->layout != CLPOOL_NCHW && in->layout != CLPOOL_NHWC))
+    if (clpool_dtype_size(in->dtype) == 0 ||
+        (in->layout != CLPOOL_NCHW && in->layout != CLPOOL_NHWC))
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: the input has an unknown %s value %d", opname,
                         clpool_dtype_size(in->dtype) == 0 ? "dtype" : "layout",
@@ -105,8 +106,8 @@ static clpool_status check_window(const clpool_context *ctx, const char *opname,
                             opname, dn, s, PARAM_MAX);
         if (d < 1 || d > PARAM_MAX)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
-                            "%s: dilation[%d] = %d, but it must be between 1 and %d", opname, dn,
-                            d, PARAM_MAX);
+                            "%s: dilation[%d] = %d, but it must be between 1 and %d", opname, dn, d,
+                            PARAM_MAX);
         if (w->op == CLPOOL_OP_AVG && d != 1)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
                             "%s: dilation[%d] = %d, but average pooling has no dilation (it "
@@ -175,8 +176,8 @@ static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, cons
     cl_kernel k = plan->kernel;
     cl_ulong in_off = io->input.offset, out_off = io->output.offset, idx_off = io->indices.offset;
     cl_ulong in_elems = g->in_elems, begin = l->plane_begin, items = l->items;
-    const int ints[10] = {g->in[0],  g->in[1], g->in[2], g->out[0], g->out[1],
-                          g->out[2], g->origin, g->chunks, g->xl,    g->xr};
+    const int ints[10] = {g->in[0],  g->in[1],  g->in[2],  g->out[0], g->out[1],
+                          g->out[2], g->origin, g->chunks, g->xl,     g->xr};
     cl_mem idx = io->indices.mem;
     cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
     err |= clSetKernelArg(k, 1, sizeof in_off, &in_off);
@@ -221,6 +222,10 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
     bool cpu = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
     *run = cpu && g->out[2] >= 4 ? 8 : 1;
     *row_items = cpu;
+    if (getenv("CLPOOL_TUNE_RUN"))
+        *run = atoi(getenv("CLPOOL_TUNE_RUN"));
+    if (getenv("CLPOOL_TUNE_ROWS"))
+        *row_items = atoi(getenv("CLPOOL_TUNE_ROWS"));
 }
 
 clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *w,
@@ -228,7 +233,10 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
 {
     if (!ctx || !w || !in || !plan)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_window: %s is NULL",
-                        !ctx ? "context" : !w ? "op" : !in ? "input" : "plan");
+                        !ctx  ? "context"
+                        : !w  ? "op"
+                        : !in ? "input"
+                              : "plan");
     if (w->op != CLPOOL_OP_MAX && w->op != CLPOOL_OP_AVG)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_plan_window: op = %d is not a window pooling operator (max or "
@@ -267,8 +275,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     clp_plan_bind(p, "output", offsetof(clpool_io, output), CLPOOL_FLOAT32, out_elems);
     if (w->indices != CLPOOL_INDICES_NONE)
         clp_plan_bind(p, "indices", offsetof(clpool_io, indices),
-                      w->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64,
-                      out_elems);
+                      w->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64, out_elems);
 
     const char *index_t = w->indices == CLPOOL_INDICES_INT32 ? "int" : "long";
     int has_indices = w->indices != CLPOOL_INDICES_NONE;
@@ -295,9 +302,9 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
                  "-DPOOL_OP=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d -DPH=%d "
                  "-DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DHAS_INDICES=%d "
                  "-DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d",
-                 (int)w->op, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2], g->p[0],
-                 g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor,
-                 has_indices, index_t, run, row_items, in->spatial_dims == 3);
+                 (int)w->op, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2], g->p[0], g->p[1],
+                 g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor, has_indices,
+                 index_t, run, row_items, in->spatial_dims == 3);
         size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
         size_t items = row_items ? rows : rows * (size_t)g->chunks;
         status = clp_plan_finish(p, "window_pool.cl", "window_pool", options, planes, items);
