@@ -106,12 +106,16 @@ typedef int VI;
 #define LOADV(p) ((p)[0])
 #define STOREV(v, p) ((p)[0] = (v))
 #define STOREI(v, p) ((p)[0] = (v))
+#define LANES 0
+#define TO_VT(x) ((float)(x))
 #define VREAD 1
 #elif RUN == 8
 typedef float8 VT;
 typedef int8 VI;
 #define STOREV(v, p) vstore8((v), 0, (p))
 #define STOREI(v, p) vstore8((v), 0, (p))
+#define LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
+#define TO_VT(x) convert_float8(x)
 #if SW == 1
 #define LOADV(p) vload8(0, (p))
 #define VREAD 8
@@ -129,6 +133,8 @@ typedef float16 VT;
 typedef int16 VI;
 #define STOREV(v, p) vstore16((v), 0, (p))
 #define STOREI(v, p) vstore16((v), 0, (p))
+#define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#define TO_VT(x) convert_float16(x)
 #if SW == 1
 #define LOADV(p) vload16(0, (p))
 #define VREAD 16
@@ -146,7 +152,7 @@ typedef int16 VI;
 #error "RUN must be 1, 8 or 16"
 #endif
 
-/* Elements past a chunk's first window start that the fast path reads. */
+/* Elements past a chunk's first window start that a chunk reads per row. */
 #define FAST_SPAN ((KW - 1) * DW + VREAD)
 
 /* Chunk helpers must inline into the work-item loop: a call per chunk costs
@@ -157,79 +163,11 @@ typedef int16 VI;
 #define CHUNK_FN inline
 #endif
 
-#if POOL_OP == POOL_AVG
-/* The divisor of a window along one dimension: cells inside the padded
- * extent, or real cells. */
-CHUNK_FN int pooled_cells(int start, int k, int in, int pad)
-{
-#if COUNT_PAD
-    return min(start + k, in + pad) - start;
-#else
-    return min(start + k, in) - max(start, 0);
-#endif
-}
-#endif
-
-/* Outputs [ox0, ox0 + RUN) of row (oz, oy) with every check: the border. */
-CHUNK_FN void slow_chunk(__global const float *src, __global float *dst,
-                         __global INDEX_T *idx, int D, int H, int W, int OW, int oz, int oy,
-                         int ox0)
-{
-    const int zs = oz * SD - PD, ys = oy * SH - PH;
-    for (int i = 0; i < RUN; i++) {
-        const int ox = ox0 + i;
-        if (ox < 0 || ox >= OW)
-            continue;
-        const int xs = ox * SW - PW;
 #if POOL_OP == POOL_MAX
-        float m = -INFINITY;
-        long best = -1, first = -1;
+#define PAD_VALUE (-INFINITY) /* never wins a merge: padding is not selected */
 #else
-        float sum = 0.0f;
+#define PAD_VALUE 0.0f
 #endif
-        for (int kz = 0; kz < KD; kz++) {
-            const int iz = zs + kz * DD;
-            if (iz < 0 || iz >= D)
-                continue;
-            for (int ky = 0; ky < KH; ky++) {
-                const int iy = ys + ky * DH;
-                if (iy < 0 || iy >= H)
-                    continue;
-                const long row = ((long)iz * H + iy) * W;
-                for (int kx = 0; kx < KW; kx++) {
-                    const int ix = xs + kx * DW;
-                    if (ix < 0 || ix >= W)
-                        continue;
-                    const float v = src[row + ix];
-#if POOL_OP == POOL_MAX
-                    if (first < 0)
-                        first = row + ix;
-                    if (v > m || isnan(v)) {
-                        m = v;
-                        best = row + ix;
-                    }
-#else
-                    sum += v;
-#endif
-                }
-            }
-        }
-#if POOL_OP == POOL_MAX
-        dst[ox] = m;
-#if HAS_INDICES
-        idx[ox] = (INDEX_T)(best >= 0 ? best : first);
-#endif
-#else
-#if DIVISOR
-        const int div = DIVISOR;
-#else
-        const int div = pooled_cells(zs, KD, D, PD) * pooled_cells(ys, KH, H, PH) *
-                        pooled_cells(xs, KW, W, PW);
-#endif
-        dst[ox] = div != 0 ? sum / (float)div : 0.0f;
-#endif
-    }
-}
 
 /* Merges window element b (later in scan order) into a (earlier): b wins if
  * it is greater or NaN, which keeps the first maximum and the last NaN. The
@@ -247,91 +185,123 @@ CHUNK_FN void slow_chunk(__global const float *src, __global float *dst,
 #define MERGE_INDEX(ai, bi, take) ((void)0)
 #endif
 
-/* Outputs [ox0, ox0 + RUN) of row (oz, oy), every window inside the row:
- * vector loads, no column checks. Lanes at or past OW are computed from
- * in-bounds reads and not stored. Each window row is reduced as a tree, then
- * merged into the running result. */
-CHUNK_FN void fast_chunk(__global const float *src, __global float *dst,
-                         __global INDEX_T *idx, int D, int H, int W, int OW, int oz, int oy,
-                         int ox0)
+/* Reduces one window row for every lane: KW vector loads from p (global or
+ * private), a tree of merges (or sums) in scan order, then one merge into
+ * the running result. */
+#if POOL_OP == POOL_MAX
+#define REDUCE_ROW(p)                                                                           \
+    do {                                                                                        \
+        VT r[KW];                                                                               \
+        VI ri[KW];                                                                              \
+        UNROLL for (int kx = 0; kx < KW; kx++)                                                  \
+        {                                                                                       \
+            r[kx] = LOADV((p) + kx * DW);                                                       \
+            ri[kx] = (VI)((kz * KH + ky) * KW + kx);                                            \
+        }                                                                                       \
+        UNROLL for (int step = 1; step < KW; step *= 2)                                         \
+            UNROLL for (int kx = 0; kx + step < KW; kx += 2 * step)                             \
+                MERGE_MAX(r[kx], ri[kx], r[kx + step], ri[kx + step]);                          \
+        MERGE_MAX(m, best, r[0], ri[0]);                                                        \
+    } while (0)
+#else
+#define REDUCE_ROW(p)                                                                           \
+    do {                                                                                        \
+        VT r[KW];                                                                               \
+        UNROLL for (int kx = 0; kx < KW; kx++) r[kx] = LOADV((p) + kx * DW);                   \
+        UNROLL for (int step = 1; step < KW; step *= 2)                                         \
+            UNROLL for (int kx = 0; kx + step < KW; kx += 2 * step) r[kx] += r[kx + step];      \
+        sum += r[0];                                                                            \
+    } while (0)
+#endif
+
+#if POOL_OP == POOL_AVG
+/* The divisor of a window along one dimension: cells inside the padded
+ * extent, or real cells (works on int vectors too). */
+#if COUNT_PAD
+#define POOLED_CELLS(start, k, in, pad) (min((start) + (k), (in) + (pad)) - (start))
+#else
+#define POOLED_CELLS(start, k, in, pad) (min((start) + (k), (in)) - max((start), 0))
+#endif
+#endif
+
+/* Outputs [ox0, ox0 + RUN) of output row (oz, oy). Padded window rows are
+ * skipped. Without `staged` every window of the chunk lies inside the row:
+ * vector loads straight from global memory. With `staged` (the border
+ * columns, or a chunk whose vector loads would pass the tensor's end) each
+ * row span is first copied with bounds checks into a private buffer filled
+ * with PAD_VALUE, and the same vector code runs on it. Lanes outside
+ * [0, OW) are computed but not stored. */
+CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
+                         int D, int H, int W, int OW, int oz, int oy, int ox0, bool staged)
 {
     const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
 #if POOL_OP == POOL_MAX
     VT m = (VT)(-INFINITY);
     VI best = (VI)(-1);
-#if HAS_INDICES
     long first_row = -1;
-#endif
 #else
     VT sum = (VT)(0.0f);
 #endif
-    for (int kz = 0; kz < KD; kz++) {
+    UNROLL for (int kz = 0; kz < KD; kz++) {
         const int iz = zs + kz * DD;
         if (iz < 0 || iz >= D)
             continue;
-        UNROLL
-        for (int ky = 0; ky < KH; ky++) {
+        UNROLL for (int ky = 0; ky < KH; ky++) {
             const int iy = ys + ky * DH;
             if (iy < 0 || iy >= H)
                 continue;
-            __global const float *p = src + ((long)iz * H + iy) * W + xs;
-            VT r[KW];
-            UNROLL
-            for (int kx = 0; kx < KW; kx++)
-                r[kx] = LOADV(p + kx * DW);
+            __global const float *row = src + ((long)iz * H + iy) * W;
 #if POOL_OP == POOL_MAX
-            VI ri[KW];
-            UNROLL
-            for (int kx = 0; kx < KW; kx++)
-                ri[kx] = (VI)((kz * KH + ky) * KW + kx);
-            UNROLL
-            for (int step = 1; step < KW; step *= 2)
-                UNROLL
-                for (int kx = 0; kx + step < KW; kx += 2 * step)
-                    MERGE_MAX(r[kx], ri[kx], r[kx + step], ri[kx + step]);
-            MERGE_MAX(m, best, r[0], ri[0]);
-#if HAS_INDICES
             if (first_row < 0)
                 first_row = ((long)iz * H + iy) * W;
 #endif
-#else
-            UNROLL
-            for (int step = 1; step < KW; step *= 2)
-                UNROLL
-                for (int kx = 0; kx + step < KW; kx += 2 * step)
-                    r[kx] += r[kx + step];
-            sum += r[0];
-#endif
+            if (!staged) {
+                REDUCE_ROW(row + xs);
+            } else {
+                float buf[FAST_SPAN];
+                UNROLL for (int j = 0; j < FAST_SPAN; j++)
+                {
+                    const int ix = xs + j;
+                    buf[j] = ix >= 0 && ix < W ? row[ix] : PAD_VALUE;
+                }
+                REDUCE_ROW(buf);
+            }
         }
     }
+    const int lanes = min(RUN, OW - ox0);
+    const int lane0 = max(0, -ox0);
 #if POOL_OP == POOL_AVG
 #if DIVISOR
-    const int div = DIVISOR;
+    const VT div = (VT)(DIVISOR);
 #else
-    const int div = pooled_cells(zs, KD, D, PD) * pooled_cells(ys, KH, H, PH) * KW;
+    const int dzy = POOLED_CELLS(zs, KD, D, PD) * POOLED_CELLS(ys, KH, H, PH);
+    const VI xsl = xs + LANES * SW;
+    const VT div = staged ? TO_VT(dzy * POOLED_CELLS(xsl, KW, W, PW)) : (VT)((float)(dzy * KW));
 #endif
-    const VT m = div != 0 ? sum / (float)div : (VT)(0.0f);
+    const VT m = sum / div;
 #endif
-    const int lanes = min(RUN, OW - ox0);
-    if (lanes == RUN) {
+    if (lanes == RUN && lane0 == 0) {
         STOREV(m, dst + ox0);
     } else {
         float tmp[RUN];
         STOREV(m, tmp);
-        for (int i = 0; i < lanes; i++)
+        for (int i = lane0; i < lanes; i++)
             dst[ox0 + i] = tmp[i];
     }
 #if POOL_OP == POOL_MAX && HAS_INDICES
     int k[RUN];
     STOREI(best, k);
-    for (int i = 0; i < lanes; i++) {
-        const long xi = xs + i * SW;
+    for (int i = lane0; i < lanes; i++) {
+        const int xi = xs + i * SW;
         long q = -1;
         if (k[i] >= 0) {
             const int kz = k[i] / (KH * KW), ky = (k[i] / KW) % KH, kx = k[i] % KW;
             q = ((long)(zs + kz * DD) * H + (ys + ky * DH)) * W + xi + kx * DW;
         } else if (first_row >= 0) {
-            q = first_row + xi; /* every element was -inf: the first one */
+            /* Every element is -inf: torch returns the first in-range one. */
+            const int kx = xi >= 0 ? 0 : (-xi + DW - 1) / DW;
+            if (kx < KW && xi + kx * DW < W)
+                q = first_row + xi + kx * DW;
         }
         idx[ox0 + i] = (INDEX_T)q;
     }
@@ -341,13 +311,13 @@ CHUNK_FN void fast_chunk(__global const float *src, __global float *dst,
 /* Arguments: the input tensor (in_elems elements from in_off), the output and
  * optional indices (same shape), the launch's first plane and work-item
  * count, the input plane D x H x W, the output plane OD x OH x OW, and the row
- * split: chunk c starts at output column origin + c*RUN (origin <= 0), a row
- * has `chunks` chunks, and outputs [xl, xr) have windows inside [0, W). */
+ * split: a row has `chunks` chunks of RUN outputs, and outputs [xl, xr) have
+ * windows inside [0, W). */
 __kernel void window_pool(__global const float *restrict in, ulong in_off, ulong in_elems,
                           __global float *restrict out, ulong out_off,
                           __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
-                          ulong items, int D, int H, int W, int OD, int OH, int OW, int origin,
-                          int chunks, int xl, int xr)
+                          ulong items, int D, int H, int W, int OD, int OH, int OW, int chunks,
+                          int xl, int xr)
 {
     /* A launch holds fewer than 2^31 work-items (the scheduler's bound), so
      * the row arithmetic is 32-bit; plane offsets are 64-bit. */
@@ -379,17 +349,17 @@ __kernel void window_pool(__global const float *restrict in, ulong in_off, ulong
 #else
     __global INDEX_T *idx = indices;
 #endif
-    /* The fast path may read up to FAST_SPAN elements from a window start;
-     * from the plane's last row that must stay inside the tensor. */
+    /* Vector loads read up to FAST_SPAN elements from a window start; from
+     * the plane's last row that must stay inside the tensor. */
     const ulong last_row_start = plane * plane_elems + plane_elems - W;
 
     for (int c = c_begin; c < c_end; c++) {
-        const int ox0 = origin + c * RUN;
+        const int ox0 = c * RUN;
         const bool inside = ox0 >= xl && min(ox0 + RUN, OW) <= xr &&
                             last_row_start + (ox0 * SW - PW) + FAST_SPAN <= in_elems;
         if (inside)
-            fast_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0);
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, false);
         else
-            slow_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0);
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, true);
     }
 }

@@ -56,6 +56,11 @@ static void put_u64(uint8_t *p, uint64_t v)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
+static uint32_t get_u32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 static uint64_t get_u64(const uint8_t *p)
 {
     uint64_t v = 0;
@@ -91,7 +96,7 @@ static uint8_t *read_entry(const clpool_context *ctx, const char *path, const ui
         goto done;
     }
     uint64_t n = get_u64(header + 48);
-    if (memcmp(header, ENTRY_MAGIC, 8) != 0 || header[8] != ENTRY_FORMAT) {
+    if (memcmp(header, ENTRY_MAGIC, 8) != 0 || get_u32(header + 8) != ENTRY_FORMAT) {
         why = "not a clpool cache entry of this format";
         goto done;
     }

@@ -1,0 +1,146 @@
+/*
+ * The tables of the command line: every option of the contract (spec/cli.md)
+ * with its value type, metavar and help, every OP with the options it takes
+ * and needs, and lookups by name. Table order is the help order; option
+ * entries sit at their enum cli_option_id index.
+ */
+#include "options.h"
+
+#include <string.h>
+
+#define FIELD(f) offsetof(struct cli_options, f)
+
+const struct cli_option_spec cli_option_specs[CLI_OPT_COUNT] = {
+    [CLI_OPT_KERNEL] = {"kernel", CLI_OPT_KERNEL, CLI_KIND_DIMS, FIELD(kernel), "K[,K..]", "window size", {0}},
+    [CLI_OPT_STRIDE] = {"stride", CLI_OPT_STRIDE, CLI_KIND_DIMS, FIELD(stride), "S[,S..]",
+     "step between windows (default: the kernel size)", {0}},
+    [CLI_OPT_PADDING] = {"padding", CLI_OPT_PADDING, CLI_KIND_DIMS, FIELD(padding), "P[,P..]",
+     "implicit padding on both sides (default 0)", {0}},
+    [CLI_OPT_DILATION] = {"dilation", CLI_OPT_DILATION, CLI_KIND_DIMS, FIELD(dilation), "D[,D..]",
+     "spacing between window elements (default 1)", {0}},
+    [CLI_OPT_CEIL_MODE] = {"ceil-mode", CLI_OPT_CEIL_MODE, CLI_KIND_BOOL, FIELD(ceil_mode), "0|1",
+     "output size rounds up (default 0)", {0}},
+    [CLI_OPT_COUNT_INCLUDE_PAD] = {"count-include-pad", CLI_OPT_COUNT_INCLUDE_PAD, CLI_KIND_BOOL, FIELD(count_include_pad), "0|1",
+     "padded zeros count in the divisor (default 1)", {0}},
+    [CLI_OPT_DIVISOR] = {"divisor", CLI_OPT_DIVISOR, CLI_KIND_INT, FIELD(divisor), "N", "fixed divisor (default none)", {0}},
+    [CLI_OPT_P] = {"p", CLI_OPT_P, CLI_KIND_REAL, FIELD(p), "P", "exponent", {0}},
+    [CLI_OPT_ALPHA] = {"alpha", CLI_OPT_ALPHA, CLI_KIND_REAL, FIELD(alpha), "A", "weight of max, 0..1", {0}},
+    [CLI_OPT_BETA] = {"beta", CLI_OPT_BETA, CLI_KIND_REAL, FIELD(beta), "B", "softmax temperature", {0}},
+    [CLI_OPT_TRAIN] = {"train", CLI_OPT_TRAIN, CLI_KIND_BOOL, FIELD(train), "0|1",
+     "sample (1) or expectation (0, default)", {0}},
+    [CLI_OPT_SEED] = {"seed", CLI_OPT_SEED, CLI_KIND_SEED, FIELD(seed), "S",
+     "seed of the counter-based generator (default 0)", {0}},
+    [CLI_OPT_SAMPLES] = {"samples", CLI_OPT_SAMPLES, CLI_KIND_TEXT, FIELD(samples), "FILE.npy",
+     "(N, C, dims) samples in [0,1) for exact replay", {0}},
+    [CLI_OPT_OUTPUT_SIZE] = {"output-size", CLI_OPT_OUTPUT_SIZE, CLI_KIND_DIMS, FIELD(output_size), "O[,O..]", "output size",
+     {0}},
+    [CLI_OPT_OUTPUT_RATIO] = {"output-ratio", CLI_OPT_OUTPUT_RATIO, CLI_KIND_REALS, FIELD(output_ratio), "R[,R..]",
+     "output = floor(input*R)", {0}},
+    [CLI_OPT_LEVELS] = {"levels", CLI_OPT_LEVELS, CLI_KIND_LEVELS, FIELD(levels), "L[,L..]",
+     "bins per side of each level, e.g. 1,2,4", {0}},
+    [CLI_OPT_SPP_MODE] = {"spp-mode", CLI_OPT_SPP_MODE, CLI_KIND_CHOICE, FIELD(spp_mode), "max|avg",
+     "pooling in each bin (default max)", {"max", "avg"}},
+    [CLI_OPT_ROIS] = {"rois", CLI_OPT_ROIS, CLI_KIND_TEXT, FIELD(rois), "FILE.npy",
+     "float (K, 5) rows of batch_index, x1, y1, x2, y2", {0}},
+    [CLI_OPT_SPATIAL_SCALE] = {"spatial-scale", CLI_OPT_SPATIAL_SCALE, CLI_KIND_REAL, FIELD(spatial_scale), "F",
+     "scale from box to feature coordinates (default 1.0)", {0}},
+    [CLI_OPT_SAMPLING_RATIO] = {"sampling-ratio", CLI_OPT_SAMPLING_RATIO, CLI_KIND_INT, FIELD(sampling_ratio), "N",
+     "samples per bin side, 0 or less = adaptive (default 0)", {0}},
+    [CLI_OPT_ALIGNED] = {"aligned", CLI_OPT_ALIGNED, CLI_KIND_BOOL, FIELD(aligned), "0|1", "half-pixel offset (default 0)",
+     {0}},
+    [CLI_OPT_INDICES] = {"indices", CLI_OPT_INDICES, CLI_KIND_TEXT, FIELD(indices), "FILE.npy",
+     "also write the argmax indices (int64, flat in the input plane)", {0}},
+    [CLI_OPT_INDICES_IN] = {"indices-in", CLI_OPT_INDICES_IN, CLI_KIND_TEXT, FIELD(indices_in), "FILE.npy",
+     "the indices to scatter by", {0}},
+    [CLI_OPT_LAYOUT] = {"layout", CLI_OPT_LAYOUT, CLI_KIND_CHOICE, FIELD(layout), "nchw|nhwc",
+     "channels first or last (default nchw)", {"nchw", "nhwc"}},
+    [CLI_OPT_DEVICE] = {"device", CLI_OPT_DEVICE, CLI_KIND_TEXT, FIELD(device), "SPEC",
+     "gpu, cpu, P:D or part of a name (see 'clpool devices')", {0}},
+};
+
+/* The geometry of window OPs, and the common part of the RoI OPs. */
+#define GEOMETRY                                                                                   \
+    (CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_STRIDE) | CLI_BIT(CLI_OPT_PADDING) | CLI_BIT(CLI_OPT_DILATION) |  \
+     CLI_BIT(CLI_OPT_CEIL_MODE))
+#define ROI (CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_SPATIAL_SCALE))
+
+
+const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
+    [CLI_OP_MAX] = {"max", "window max pooling", GEOMETRY | CLI_BIT(CLI_OPT_INDICES),
+                    CLI_BIT(CLI_OPT_KERNEL), 0},
+    [CLI_OP_AVG] = {"avg", "window average pooling",
+                    GEOMETRY | CLI_BIT(CLI_OPT_COUNT_INCLUDE_PAD) | CLI_BIT(CLI_OPT_DIVISOR),
+                    CLI_BIT(CLI_OPT_KERNEL), 0},
+    [CLI_OP_LP] = {"lp", "power-average pooling (PyTorch LPPool)", GEOMETRY | CLI_BIT(CLI_OPT_P),
+                   CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_P), 0},
+    [CLI_OP_GEM] = {"gem", "generalised mean (mean x^p)^(1/p)", GEOMETRY | CLI_BIT(CLI_OPT_P),
+                    CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_P), 0},
+    [CLI_OP_MIXED] = {"mixed", "alpha*max + (1-alpha)*avg over each window",
+                      GEOMETRY | CLI_BIT(CLI_OPT_ALPHA) | CLI_BIT(CLI_OPT_COUNT_INCLUDE_PAD),
+                      CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_ALPHA), 0},
+    [CLI_OP_SOFTMAX] = {"softmax", "sum softmax(beta*x)_i * x_i over each window",
+                        GEOMETRY | CLI_BIT(CLI_OPT_BETA), CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_BETA), 0},
+    [CLI_OP_STOCHASTIC] = {"stochastic", "stochastic pooling (Zeiler & Fergus)",
+                           GEOMETRY | CLI_BIT(CLI_OPT_TRAIN) | CLI_BIT(CLI_OPT_SEED),
+                           CLI_BIT(CLI_OPT_KERNEL), 0},
+    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0},
+    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0},
+    [CLI_OP_ADAPTIVE_MAX] = {"adaptive-max", "PyTorch adaptive max pooling",
+                             CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_INDICES),
+                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+    [CLI_OP_ADAPTIVE_AVG] = {"adaptive-avg", "PyTorch adaptive average pooling",
+                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+    [CLI_OP_FRACTIONAL_MAX] = {"fractional-max", "fractional max pooling",
+                               CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
+                                   CLI_BIT(CLI_OPT_OUTPUT_RATIO) | CLI_BIT(CLI_OPT_SEED) |
+                                   CLI_BIT(CLI_OPT_SAMPLES) | CLI_BIT(CLI_OPT_INDICES),
+                               CLI_BIT(CLI_OPT_KERNEL),
+                               CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_OUTPUT_RATIO)},
+    [CLI_OP_SPP] = {"spp", "spatial pyramid pooling", CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE),
+                    CLI_BIT(CLI_OPT_LEVELS), 0},
+    [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI, CLI_BIT(CLI_OPT_ROIS) |
+                        CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+    [CLI_OP_ROI_ALIGN] = {"roi-align", "region align pooling over --rois",
+                          ROI | CLI_BIT(CLI_OPT_SAMPLING_RATIO) | CLI_BIT(CLI_OPT_ALIGNED),
+                          CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+    [CLI_OP_MAX_UNPOOL] = {"max-unpool", "inverse of max given --indices-in",
+                           CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_STRIDE) | CLI_BIT(CLI_OPT_PADDING) |
+                               CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_INDICES_IN),
+                           CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_INDICES_IN), 0},
+};
+
+const char *cli_op_name(enum cli_op op)
+{
+    return (unsigned)op < CLI_OP_COUNT ? cli_op_specs[op].name : "?";
+}
+
+int cli_given(const struct cli_options *opt, enum cli_option_id id)
+{
+    return (opt->given & CLI_BIT(id)) != 0;
+}
+
+int cli_find_op(const char *name, enum cli_op *op)
+{
+    for (int i = 0; i < CLI_OP_COUNT; i++) {
+        if (strcmp(cli_op_specs[i].name, name) == 0) {
+            *op = (enum cli_op)i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+const struct cli_option_spec *cli_find_option(const char *name, size_t len)
+{
+    for (int i = 0; i < CLI_OPT_COUNT; i++) {
+        const struct cli_option_spec *s = &cli_option_specs[i];
+        if (strlen(s->name) == len && strncmp(s->name, name, len) == 0)
+            return s;
+    }
+    return NULL;
+}
+
+const char *cli_command_name(enum cli_command command)
+{
+    return command == CLI_CMD_GRAD ? "grad" : command == CLI_CMD_DEVICES ? "devices" : "run";
+}

@@ -1,0 +1,373 @@
+/*
+ * "clpool run OP": the input file becomes a clpool_tensor_desc, the options a
+ * clpool_window_desc; a context, a plan and clpool_run_host() compute the
+ * result, which is written atomically (with the indices, when asked). The
+ * library's sentences reach the user through a log callback that keeps the
+ * last error, so each failure still prints one line.
+ */
+#include "run.h"
+
+#include "npy.h"
+#include "outfile.h"
+#include "report.h"
+
+#include <clpool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What the library said last, and how loud $CLPOOL_LOG wants it. */
+struct log_record {
+    char error[1024];
+    int verbosity; /* highest non-error level to print now, -1: none */
+};
+
+struct run_state {
+    const struct cli_args *args;
+    npy_array input;
+    clpool_tensor_desc input_desc;
+    clpool_tensor_desc output_desc;
+    clpool_window_desc window;
+    struct log_record log;
+    clpool_context *context;
+    clpool_plan *plan;
+    size_t output_count; /* elements of the output (and of the indices) */
+    void *output;
+    int64_t *indices;
+};
+
+/* ---- the library's messages -------------------------------------------- */
+
+/* Errors are kept for the one failure line (the library must not print them
+ * itself); warnings and chatter are printed only when $CLPOOL_LOG asks, as
+ * the library's own sink would. */
+static void record_log(void *user, clpool_log_level level, const char *message)
+{
+    struct log_record *log = user;
+    if (level == CLPOOL_LOG_ERROR)
+        snprintf(log->error, sizeof log->error, "%s", message);
+    else if ((int)level <= log->verbosity)
+        fprintf(stderr, "clpool: %s\n", message);
+}
+
+static int verbosity_from_env(void)
+{
+    const char *env = getenv("CLPOOL_LOG");
+    if (!env)
+        return -1;
+    if (strcmp(env, "warning") == 0)
+        return CLPOOL_LOG_WARNING;
+    if (strcmp(env, "info") == 0)
+        return CLPOOL_LOG_INFO;
+    if (strcmp(env, "debug") == 0)
+        return CLPOOL_LOG_DEBUG;
+    return -1;
+}
+
+/* The one line of a failed library call: its own sentence, else @p what. */
+static int library_failure(struct run_state *s, clpool_status status, const char *what)
+{
+    int code = cli_exit_code(status);
+    if (s->log.error[0])
+        return cli_fail(code, "%s", s->log.error);
+    return cli_fail(code, "%s: %s", what, clpool_status_string(status));
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static int load_input(struct run_state *s)
+{
+    char err[NPY_ERROR_SIZE];
+    const char *path = s->args->paths[0];
+    npy_status status = npy_read(path, &s->input, err, sizeof err);
+    if (status == NPY_OK)
+        return CLI_EXIT_OK;
+    return cli_fail(status == NPY_ERROR_MEMORY ? CLI_EXIT_DEVICE : CLI_EXIT_INPUT, "'%s': %s",
+                    path, err);
+}
+
+static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
+{
+    switch (s->input.dtype) {
+    case NPY_FLOAT32: *dtype = CLPOOL_FLOAT32; return CLI_EXIT_OK;
+    case NPY_FLOAT64: *dtype = CLPOOL_FLOAT64; return CLI_EXIT_OK;
+    case NPY_FLOAT16: *dtype = CLPOOL_FLOAT16; return CLI_EXIT_OK;
+    case NPY_UINT8: *dtype = CLPOOL_UINT8; return CLI_EXIT_OK;
+    case NPY_INT8: *dtype = CLPOOL_INT8; return CLI_EXIT_OK;
+    case NPY_INT64:
+        return cli_fail(CLI_EXIT_INPUT, "'%s': dtype int64 is not a pooling dtype (float32, "
+                        "float64, float16, uint8 and int8 are; int64 files hold indices)",
+                        s->args->paths[0]);
+    case NPY_UINT16:
+        break;
+    }
+    return cli_fail(CLI_EXIT_INPUT, "'%s': dtype %s is not supported yet", s->args->paths[0],
+                    npy_dtype_name(s->input.dtype));
+}
+
+/* (N, C, *S) or, with --layout nhwc, (N, *S, C). */
+static int describe_input(struct run_state *s)
+{
+    const npy_array *a = &s->input;
+    int nhwc = s->args->opt.layout == CLI_LAYOUT_NHWC;
+    clpool_tensor_desc *d = &s->input_desc;
+    if (a->rank < 3 || a->rank > 2 + CLPOOL_MAX_SPATIAL_DIMS) {
+        char shape[NPY_ERROR_SIZE];
+        npy_format_shape(a->shape, a->rank, shape, sizeof shape);
+        return cli_fail(CLI_EXIT_INPUT, "'%s': shape %s has rank %d, but OP '%s' pools arrays of "
+                        "rank 3 to 5: %s", s->args->paths[0], shape, a->rank,
+                        cli_op_name(s->args->op),
+                        nhwc ? "(N, L, C), (N, H, W, C) or (N, D, H, W, C)"
+                             : "(N, C, L), (N, C, H, W) or (N, C, D, H, W)");
+    }
+    int rc = dtype_of(s, &d->dtype);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    d->layout = nhwc ? CLPOOL_NHWC : CLPOOL_NCHW;
+    d->spatial_dims = a->rank - 2;
+    d->n = a->shape[0];
+    d->c = nhwc ? a->shape[a->rank - 1] : a->shape[1];
+    for (int i = 0; i < d->spatial_dims; i++)
+        d->spatial[i] = a->shape[nhwc ? 1 + i : 2 + i];
+    return CLI_EXIT_OK;
+}
+
+/* ---- the operator ------------------------------------------------------- */
+
+static void format_ints(const struct cli_ints *list, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < list->count && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%d", i ? "," : "", list->values[i]);
+        if (n < 0)
+            return;
+        used += (size_t)n;
+    }
+}
+
+/*
+ * Spreads --NAME over the spatial dimensions: one value for all, or one per
+ * dimension. A zero in the struct means "default", so a 0 the user typed for
+ * a value that must be positive is refused here rather than silently
+ * becoming the default.
+ */
+static int spread(const char *name, const struct cli_ints *list, int dims, int positive,
+                  int out[CLPOOL_MAX_SPATIAL_DIMS])
+{
+    char text[64];
+    format_ints(list, text, sizeof text);
+    if (list->count == 0)
+        return CLI_EXIT_OK;
+    if (list->count != 1 && list->count != dims)
+        return cli_fail(CLI_EXIT_INPUT, "--%s %s has %d values, but the input has %d spatial "
+                        "dimension%s: give 1 value or %d", name, text, list->count, dims,
+                        dims == 1 ? "" : "s", dims);
+    for (int i = 0; i < dims; i++) {
+        out[i] = list->values[list->count == 1 ? 0 : i];
+        if (positive && out[i] == 0)
+            return cli_fail(CLI_EXIT_INPUT, "--%s %s: every %s must be at least 1", name, text,
+                            name);
+    }
+    return CLI_EXIT_OK;
+}
+
+static int describe_window(struct run_state *s)
+{
+    const struct cli_options *o = &s->args->opt;
+    clpool_window_desc *w = &s->window;
+    int dims = s->input_desc.spatial_dims;
+    w->op = s->args->op == CLI_OP_MAX ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
+    int rc = spread("kernel", &o->kernel, dims, 1, w->kernel);
+    if (rc == CLI_EXIT_OK)
+        rc = spread("stride", &o->stride, dims, 1, w->stride);
+    if (rc == CLI_EXIT_OK)
+        rc = spread("padding", &o->padding, dims, 0, w->padding);
+    if (rc == CLI_EXIT_OK)
+        rc = spread("dilation", &o->dilation, dims, 1, w->dilation);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (cli_given(o, CLI_OPT_DIVISOR) && o->divisor == 0)
+        return cli_fail(CLI_EXIT_INPUT, "--divisor 0: the divisor must not be zero");
+    w->ceil_mode = o->ceil_mode;
+    if (w->op == CLPOOL_OP_AVG) {
+        w->exclude_padding = !o->count_include_pad;
+        w->divisor_override = o->divisor;
+    }
+    w->indices = o->indices ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
+    return CLI_EXIT_OK;
+}
+
+/* ---- the device --------------------------------------------------------- */
+
+static int plan_on_device(struct run_state *s)
+{
+    clpool_context_options options;
+    memset(&options, 0, sizeof options);
+    options.device = s->args->opt.device;
+    options.log = record_log;
+    options.log_user = &s->log;
+    clpool_status status = clpool_context_create(&options, &s->context);
+    if (status != CLPOOL_SUCCESS)
+        return library_failure(s, status, "opening the OpenCL device failed");
+    status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
+    if (status == CLPOOL_SUCCESS)
+        status = clpool_plan_output_desc(s->plan, &s->output_desc);
+    if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
+        return cli_fail(CLI_EXIT_INPUT, "OP '%s' on dtype %s in layout %s is not supported yet",
+                        cli_op_name(s->args->op), npy_dtype_name(s->input.dtype),
+                        s->args->opt.layout == CLI_LAYOUT_NHWC ? "nhwc" : "nchw");
+    if (status != CLPOOL_SUCCESS)
+        return library_failure(s, status, "planning the pooling failed");
+    return CLI_EXIT_OK;
+}
+
+/* n * c * prod(spatial) of the output, refusing size_t overflow. */
+static int count_output(struct run_state *s, size_t element_size, size_t *bytes)
+{
+    const clpool_tensor_desc *d = &s->output_desc;
+    size_t count = d->n;
+    size_t dims[2 + CLPOOL_MAX_SPATIAL_DIMS] = {d->c, d->spatial[0], d->spatial[1], d->spatial[2]};
+    for (int i = 0; i < 1 + d->spatial_dims; i++) {
+        if (dims[i] != 0 && count > SIZE_MAX / dims[i])
+            return cli_fail(CLI_EXIT_DEVICE, "the output is larger than host memory can address");
+        count *= dims[i];
+    }
+    /* The indices take 8 bytes per element, the output at most that. */
+    if (count > SIZE_MAX / sizeof(int64_t) || element_size > sizeof(int64_t))
+        return cli_fail(CLI_EXIT_DEVICE, "the output is larger than host memory can address");
+    s->output_count = count;
+    *bytes = count * element_size;
+    return CLI_EXIT_OK;
+}
+
+static int compute(struct run_state *s)
+{
+    size_t bytes = 0;
+    int rc = count_output(s, clpool_dtype_size(s->output_desc.dtype), &bytes);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    s->output = malloc(bytes ? bytes : 1);
+    if (s->window.indices != CLPOOL_INDICES_NONE)
+        s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
+    if (!s->output || (s->window.indices != CLPOOL_INDICES_NONE && !s->indices))
+        return cli_fail(CLI_EXIT_DEVICE, "out of host memory for the %zu-byte output", bytes);
+    /* An empty batch has nothing to compute (and no buffer to create). */
+    if (s->output_count == 0)
+        return CLI_EXIT_OK;
+    clpool_status status = clpool_run_host(s->plan, NULL, s->input.data, s->output, s->indices);
+    if (status != CLPOOL_SUCCESS)
+        return library_failure(s, status, "running the pooling failed");
+    return CLI_EXIT_OK;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static int npy_dtype_of(clpool_dtype dtype, npy_dtype *out)
+{
+    switch (dtype) {
+    case CLPOOL_FLOAT32: *out = NPY_FLOAT32; return 1;
+    case CLPOOL_FLOAT64: *out = NPY_FLOAT64; return 1;
+    case CLPOOL_FLOAT16: *out = NPY_FLOAT16; return 1;
+    case CLPOOL_BFLOAT16: *out = NPY_UINT16; return 1;
+    case CLPOOL_UINT8: *out = NPY_UINT8; return 1;
+    case CLPOOL_INT8: *out = NPY_INT8; return 1;
+    case CLPOOL_INT64: *out = NPY_INT64; return 1;
+    case CLPOOL_INT32: break;
+    }
+    return 0;
+}
+
+/* The output shape in the input's layout; returns the rank. */
+static int output_shape(const clpool_tensor_desc *d, size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS])
+{
+    int nhwc = d->layout == CLPOOL_NHWC;
+    shape[0] = d->n;
+    shape[nhwc ? 1 + d->spatial_dims : 1] = d->c;
+    for (int i = 0; i < d->spatial_dims; i++)
+        shape[nhwc ? 1 + i : 2 + i] = d->spatial[i];
+    return 2 + d->spatial_dims;
+}
+
+/* Writes one array into a finished (flushed, closed) temporary file. */
+static int write_temp(struct cli_outfile *file, const char *path, npy_dtype dtype,
+                      const clpool_tensor_desc *desc, const void *data)
+{
+    char err[NPY_ERROR_SIZE + 64];
+    size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS];
+    int rank = output_shape(desc, shape);
+    if (cli_outfile_open(file, path, err, sizeof err) != 0)
+        return cli_fail(CLI_EXIT_INPUT, "%s", err);
+    if (npy_write(file->fd, dtype, rank, shape, data, err, sizeof err) != NPY_OK)
+        return cli_fail(CLI_EXIT_INPUT, "'%s': %s", path, err);
+    if (cli_outfile_finish(file, err, sizeof err) != 0)
+        return cli_fail(CLI_EXIT_INPUT, "%s", err);
+    return CLI_EXIT_OK;
+}
+
+/* Both files are complete on disk before either is renamed into place, so
+ * a failure while writing leaves neither target touched. */
+static int save_outputs(struct run_state *s)
+{
+    struct cli_outfile output = CLI_OUTFILE_INIT, indices = CLI_OUTFILE_INIT;
+    char err[NPY_ERROR_SIZE + 64];
+    npy_dtype dtype;
+    int rc = CLI_EXIT_OK;
+    if (!npy_dtype_of(s->output_desc.dtype, &dtype)) {
+        rc = cli_fail(CLI_EXIT_INPUT, "the library returned an output dtype (%d) .npy cannot hold",
+                      (int)s->output_desc.dtype);
+        goto done;
+    }
+    rc = write_temp(&output, s->args->paths[1], dtype, &s->output_desc, s->output);
+    if (rc == CLI_EXIT_OK && s->indices)
+        rc = write_temp(&indices, s->args->opt.indices, NPY_INT64, &s->output_desc, s->indices);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    if (cli_outfile_publish(&output, err, sizeof err) != 0 ||
+        (s->indices && cli_outfile_publish(&indices, err, sizeof err) != 0))
+        rc = cli_fail(CLI_EXIT_INPUT, "%s", err);
+done:
+    cli_outfile_discard(&output);
+    cli_outfile_discard(&indices);
+    return rc;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int op_supported(enum cli_op op)
+{
+    return op == CLI_OP_MAX || op == CLI_OP_AVG;
+}
+
+int cli_run(const struct cli_args *args)
+{
+    if (!op_supported(args->op))
+        return cli_fail(CLI_EXIT_INPUT, "OP '%s' is not supported yet", cli_op_name(args->op));
+    struct run_state s;
+    memset(&s, 0, sizeof s);
+    s.args = args;
+    s.log.verbosity = verbosity_from_env();
+    int rc = load_input(&s);
+    if (rc == CLI_EXIT_OK)
+        rc = describe_input(&s);
+    if (rc == CLI_EXIT_OK)
+        rc = describe_window(&s);
+    if (rc == CLI_EXIT_OK)
+        rc = plan_on_device(&s);
+    if (rc == CLI_EXIT_OK)
+        rc = compute(&s);
+    if (rc == CLI_EXIT_OK)
+        rc = save_outputs(&s);
+    free(s.indices);
+    free(s.output);
+    clpool_plan_destroy(s.plan);
+    clpool_context_destroy(s.context);
+    npy_release(&s.input);
+    return rc;
+}
+
+int cli_grad(const struct cli_args *args)
+{
+    return cli_fail(CLI_EXIT_INPUT, "grad (OP '%s') is not supported yet", cli_op_name(args->op));
+}

@@ -1,0 +1,81 @@
+/*
+ * Usage texts of the program: general, per command and per OP, printed from
+ * the tables of options.c.
+ */
+#include "args.h"
+
+#include "options.h"
+
+#include <stdio.h>
+
+static void print_options(FILE *out, uint32_t mask, uint32_t required)
+{
+    for (int i = 0; i < CLI_OPT_COUNT; i++) {
+        const struct cli_option_spec *s = &cli_option_specs[i];
+        if (!(mask & CLI_BIT(s->id)))
+            continue;
+        char left[64];
+        snprintf(left, sizeof left, "--%s %s", s->name, s->metavar);
+        fprintf(out, "  %-32s %s%s\n", left, s->help, (required & CLI_BIT(s->id)) ? " (required)" : "");
+    }
+}
+
+static const char *files_of(enum cli_command command)
+{
+    return command == CLI_CMD_GRAD ? "INPUT.npy GRAD_OUTPUT.npy GRAD_INPUT.npy"
+                                   : "INPUT.npy OUTPUT.npy";
+}
+
+static void print_op_usage(FILE *out, enum cli_command command, enum cli_op op)
+{
+    const struct cli_op_spec *s = &cli_op_specs[op];
+    fprintf(out, "usage: clpool %s %s [OPTIONS] %s\n\n%s: %s.\n\nOptions:\n",
+            cli_command_name(command), s->name, files_of(command), s->name, s->summary);
+    print_options(out, s->allowed | CLI_COMMON_OPTIONS, s->required | s->one_of);
+    if (s->one_of)
+        fprintf(out, "Give exactly one of --output-size and --output-ratio.\n");
+}
+
+static void print_command_usage(FILE *out, enum cli_command command)
+{
+    fprintf(out, "usage: clpool %s OP [OPTIONS] %s\n\n", cli_command_name(command), files_of(command));
+    fprintf(out, "%s\n\nOPs:\n",
+            command == CLI_CMD_GRAD ? "Computes the gradient with respect to the input, given the "
+                                      "gradient of the output."
+                                    : "Pools INPUT.npy into OUTPUT.npy (written only once the "
+                                      "whole result is ready).");
+    for (int i = 0; i < CLI_OP_COUNT; i++)
+        fprintf(out, "  %-16s %s\n", cli_op_specs[i].name, cli_op_specs[i].summary);
+    fprintf(out, "\nOptions (each OP takes some; 'clpool OP --help' lists them). Per-dimension "
+                 "lists take one value\nfor every spatial dimension, outermost first, or one "
+                 "value for all:\n");
+    print_options(out, UINT32_MAX, 0);
+}
+
+static void print_general_usage(FILE *out)
+{
+    fprintf(out, "usage: clpool devices [--json]\n"
+                 "       clpool run  OP [OPTIONS] INPUT.npy OUTPUT.npy\n"
+                 "       clpool grad OP [OPTIONS] INPUT.npy GRAD_OUTPUT.npy GRAD_INPUT.npy\n"
+                 "       clpool --version | --help | OP --help\n\n"
+                 "Pools tensors stored as NumPy .npy files on an OpenCL device. Shapes follow "
+                 "PyTorch:\n(N, C, L) pools 1-D, (N, C, H, W) 2-D, (N, C, D, H, W) 3-D.\n\nOPs:");
+    for (int i = 0; i < CLI_OP_COUNT; i++)
+        fprintf(out, " %s", cli_op_specs[i].name);
+    fprintf(out, "\n\n'clpool run --help' lists every option, 'clpool OP --help' those of one OP.\n"
+                 "Exit status: 0 done, 2 usage, 3 bad input or parameters, 4 device failure.\n");
+}
+
+void cli_print_usage(FILE *out, const struct cli_args *args)
+{
+    if (args->help_for == CLI_CMD_DEVICES)
+        fprintf(out, "usage: clpool devices [--json]\n\nLists every OpenCL device, one per line; "
+                     "'*' marks the one a plain run uses.\n--json prints a JSON list of "
+                     "objects instead.\n");
+    else if (args->help_for == CLI_CMD_HELP)
+        print_general_usage(out);
+    else if (args->has_op)
+        print_op_usage(out, args->help_for, args->op);
+    else
+        print_command_usage(out, args->help_for);
+}
