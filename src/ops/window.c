@@ -13,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Bound on window, stride and dilation values: keeps every product the
  * kernels form in int range. */
@@ -216,16 +217,26 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
 static const clp_family window_family = {"window pooling", set_window_args};
 static const clp_family global_family = {"global pooling", set_global_args};
 
-/* Outputs per work-item along a row, and whether a work-item takes a row. */
+/* Outputs per work-item along a row, and whether a work-item takes a whole
+ * row. $CLPOOL_TUNE_RUN (1, 8, 16) and $CLPOOL_TUNE_ROWS (0, 1) override the
+ * choice, so that benchmarks can compare variants and the test suite can run
+ * the GPU variant (RUN 1, one chunk per work-item) on a CPU device. */
 static void choose_run(const clpool_context *ctx, const window_op *g, int *run, int *row_items)
 {
     bool cpu = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
     *run = cpu && g->out[2] >= 4 ? 8 : 1;
     *row_items = cpu;
-    if (getenv("CLPOOL_TUNE_RUN"))
-        *run = atoi(getenv("CLPOOL_TUNE_RUN"));
-    if (getenv("CLPOOL_TUNE_ROWS"))
-        *row_items = atoi(getenv("CLPOOL_TUNE_ROWS"));
+    const char *env_run = getenv("CLPOOL_TUNE_RUN"), *env_rows = getenv("CLPOOL_TUNE_ROWS");
+    if (env_run && (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 ||
+                    strcmp(env_run, "16") == 0))
+        *run = atoi(env_run);
+    else if (env_run)
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_RUN = '%s' is ignored (1, 8 or 16)",
+                env_run);
+    if (env_rows && (strcmp(env_rows, "0") == 0 || strcmp(env_rows, "1") == 0))
+        *row_items = atoi(env_rows);
+    else if (env_rows)
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_ROWS = '%s' is ignored (0 or 1)", env_rows);
 }
 
 clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *w,
