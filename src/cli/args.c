@@ -63,8 +63,8 @@ static int parse_real(const struct cli_option_spec *spec, const char *whole, con
 }
 
 /* A comma list of ints into @p list, at most @p max values, no empty item. */
-static int parse_int_list(const struct cli_option_spec *spec, const char *text, struct cli_ints *list,
-                          int max)
+static int parse_int_list(const struct cli_option_spec *spec, const char *text,
+                          struct cli_ints *list, int max)
 {
     const char *p = text;
     for (list->count = 0;; p++) {
@@ -80,7 +80,8 @@ static int parse_int_list(const struct cli_option_spec *spec, const char *text, 
     }
 }
 
-static int parse_real_list(const struct cli_option_spec *spec, const char *text, struct cli_reals *list)
+static int parse_real_list(const struct cli_option_spec *spec, const char *text,
+                           struct cli_reals *list)
 {
     const char *p = text;
     for (list->count = 0;; p++) {
@@ -124,7 +125,8 @@ static int parse_choice(const struct cli_option_spec *spec, const char *text, in
 }
 
 /* Stores @p text as the value of @p spec in @p opt. */
-static int parse_value(const struct cli_option_spec *spec, const char *text, struct cli_options *opt)
+static int parse_value(const struct cli_option_spec *spec, const char *text,
+                       struct cli_options *opt)
 {
     void *field = (char *)opt + spec->offset;
     const char *end = NULL;
@@ -179,8 +181,9 @@ static int parse_option(struct cli_args *args, int argc, char **argv, int *i)
         return cli_fail(CLI_EXIT_USAGE, "unknown option '%.*s' (try 'clpool %s --help')",
                         (int)len + 2, argv[*i], name);
     if (!((cli_op_specs[args->op].allowed | CLI_COMMON_OPTIONS) & CLI_BIT(spec->id)))
-        return cli_fail(CLI_EXIT_USAGE, "option --%s does not apply to OP '%s' (try 'clpool %s "
-                        "--help')", spec->name, cli_op_specs[args->op].name, cli_op_specs[args->op].name);
+        return cli_fail(CLI_EXIT_USAGE,
+                        "option --%s does not apply to OP '%s' (try 'clpool %s --help')",
+                        spec->name, cli_op_specs[args->op].name, cli_op_specs[args->op].name);
     if (args->opt.given & CLI_BIT(spec->id))
         return cli_fail(CLI_EXIT_USAGE, "option --%s is given twice", spec->name);
     const char *value = eq ? eq + 1 : NULL;
@@ -199,11 +202,11 @@ static int check_complete(const struct cli_args *args)
     const struct cli_op_spec *op = &cli_op_specs[args->op];
     int want = args->command == CLI_CMD_GRAD ? 3 : 2;
     if (args->path_count != want)
-        return cli_fail(CLI_EXIT_USAGE, "%s %s expects %s, got %d file name%s (try 'clpool %s "
-                        "--help')", cli_command_name(args->command), op->name,
-                        want == 3 ? "INPUT.npy GRAD_OUTPUT.npy GRAD_INPUT.npy"
-                                  : "INPUT.npy OUTPUT.npy",
-                        args->path_count, args->path_count == 1 ? "" : "s", op->name);
+        return cli_fail(
+            CLI_EXIT_USAGE, "%s %s expects %s, got %d file name%s (try 'clpool %s --help')",
+            cli_command_name(args->command), op->name,
+            want == 3 ? "INPUT.npy GRAD_OUTPUT.npy GRAD_INPUT.npy" : "INPUT.npy OUTPUT.npy",
+            args->path_count, args->path_count == 1 ? "" : "s", op->name);
     for (int i = 0; i < CLI_OPT_COUNT; i++) {
         const struct cli_option_spec *s = &cli_option_specs[i];
         if ((op->required & CLI_BIT(s->id)) && !(args->opt.given & CLI_BIT(s->id)))
@@ -215,8 +218,8 @@ static int check_complete(const struct cli_args *args)
                         args->paths[1]);
     uint32_t one = args->opt.given & op->one_of;
     if (op->one_of && (one == 0 || (one & (one - 1)) != 0))
-        return cli_fail(CLI_EXIT_USAGE, "OP '%s' needs exactly one of --output-size and "
-                        "--output-ratio", op->name);
+        return cli_fail(CLI_EXIT_USAGE,
+                        "OP '%s' needs exactly one of --output-size and --output-ratio", op->name);
     return CLI_EXIT_OK;
 }
 
@@ -227,13 +230,14 @@ static int parse_pool_command(struct cli_args *args, int argc, char **argv)
     if (argc < 3 || is_help(argv[2])) {
         args->help_for = args->command;
         args->command = CLI_CMD_HELP;
-        return argc < 3 ? cli_fail(CLI_EXIT_USAGE, "%s needs an OP (try 'clpool %s --help')", name,
-                                   name)
-                        : CLI_EXIT_OK;
+        return argc < 3
+                   ? cli_fail(CLI_EXIT_USAGE, "%s needs an OP (try 'clpool %s --help')", name, name)
+                   : CLI_EXIT_OK;
     }
     if (argv[2][0] == '-')
-        return cli_fail(CLI_EXIT_USAGE, "%s needs an OP before its options: clpool %s OP [OPTIONS] "
-                        "%s", name, name, args->command == CLI_CMD_GRAD ? "INPUT GRAD_OUTPUT GRAD_INPUT" : "INPUT OUTPUT");
+        return cli_fail(
+            CLI_EXIT_USAGE, "%s needs an OP before its options: clpool %s OP [OPTIONS] %s", name,
+            name, args->command == CLI_CMD_GRAD ? "INPUT GRAD_OUTPUT GRAD_INPUT" : "INPUT OUTPUT");
     if (!cli_find_op(argv[2], &args->op))
         return cli_fail(CLI_EXIT_USAGE, "unknown OP '%s' (try 'clpool %s --help')", argv[2], name);
     args->has_op = 1;
@@ -251,7 +255,7 @@ static int parse_pool_command(struct cli_args *args, int argc, char **argv)
             rc = parse_option(args, argc, argv, &i);
         } else if (!only_files && arg[0] == '-' && arg[1] != '\0') {
             rc = cli_fail(CLI_EXIT_USAGE, "unknown option '%s' (try 'clpool %s --help')", arg,
-                          args->has_op ? cli_op_specs[args->op].name : name);
+                          cli_op_specs[args->op].name);
         } else if (args->path_count == 3) {
             rc = cli_fail(CLI_EXIT_USAGE, "too many file names: '%s'", arg);
         } else {
@@ -273,8 +277,9 @@ static int parse_devices(struct cli_args *args, int argc, char **argv)
             args->command = CLI_CMD_HELP;
             return CLI_EXIT_OK;
         } else {
-            return cli_fail(CLI_EXIT_USAGE, "devices: unexpected argument '%s' (usage: clpool "
-                            "devices [--json])", argv[i]);
+            return cli_fail(CLI_EXIT_USAGE,
+                            "devices: unexpected argument '%s' (usage: clpool devices [--json])",
+                            argv[i]);
         }
     }
     return CLI_EXIT_OK;
@@ -317,12 +322,14 @@ int cli_parse(int argc, char **argv, struct cli_args *args)
         args->help_for = CLI_CMD_RUN;
         if (argc == 3 && is_help(argv[2]))
             return CLI_EXIT_OK;
-        return cli_fail(CLI_EXIT_USAGE, "'%s' is an OP, not a command: write 'clpool run %s ...' "
-                        "(or 'clpool %s --help')", cmd, cmd, cmd);
+        return cli_fail(
+            CLI_EXIT_USAGE,
+            "'%s' is an OP, not a command: write 'clpool run %s ...' (or 'clpool %s --help')", cmd,
+            cmd, cmd);
     }
     if (cmd[0] == '-')
         return cli_fail(CLI_EXIT_USAGE, "unknown option '%s' (try 'clpool --help')", cmd);
-    return cli_fail(CLI_EXIT_USAGE, "unknown command '%s' (commands: devices, run, grad; try "
-                    "'clpool --help')", cmd);
+    return cli_fail(CLI_EXIT_USAGE,
+                    "unknown command '%s' (commands: devices, run, grad; try 'clpool --help')",
+                    cmd);
 }
-

@@ -12,7 +12,7 @@
 #include <stdio.h>
 
 enum cli_command {
-    CLI_CMD_HELP,    /* --help, or any --help after a command or OP */
+    CLI_CMD_HELP, /* --help, or any --help after a command or OP */
     CLI_CMD_VERSION,
     CLI_CMD_DEVICES,
     CLI_CMD_RUN,
@@ -102,8 +102,8 @@ struct cli_options {
 
 struct cli_args {
     enum cli_command command;
-    int json;             /* devices --json */
-    int has_op;           /* run/grad named an OP (also for help on one OP) */
+    int json;   /* devices --json */
+    int has_op; /* run/grad named an OP (also for help on one OP) */
     enum cli_op op;
     enum cli_command help_for; /* CLI_CMD_HELP: the command whose usage to print */
     int path_count;

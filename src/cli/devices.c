@@ -48,8 +48,8 @@ static void print_json(FILE *out, const clpool_device_info *infos, size_t count)
     fprintf(out, "[\n");
     for (size_t i = 0; i < count; i++) {
         const clpool_device_info *d = &infos[i];
-        fprintf(out, "  {\"platform_index\": %d, \"device_index\": %d, \"default\": %s", d->platform_index,
-                d->device_index, d->is_default ? "true" : "false");
+        fprintf(out, "  {\"platform_index\": %d, \"device_index\": %d, \"default\": %s",
+                d->platform_index, d->device_index, d->is_default ? "true" : "false");
         print_json_field(out, "type", type_name(d->type));
         print_json_field(out, "name", d->device_name);
         print_json_field(out, "vendor", d->device_vendor);
@@ -57,9 +57,10 @@ static void print_json(FILE *out, const clpool_device_info *infos, size_t count)
         print_json_field(out, "driver_version", d->driver_version);
         print_json_field(out, "platform_name", d->platform_name);
         print_json_field(out, "platform_version", d->platform_version);
-        fprintf(out, ", \"compute_units\": %u, \"max_work_group_size\": %zu, "
-                     "\"global_mem_size\": %llu, \"local_mem_size\": %llu, "
-                     "\"max_mem_alloc_size\": %llu, \"has_fp16\": %s, \"has_fp64\": %s}%s\n",
+        fprintf(out,
+                ", \"compute_units\": %u, \"max_work_group_size\": %zu, \"global_mem_size\": %llu, "
+                "\"local_mem_size\": %llu, \"max_mem_alloc_size\": %llu, \"has_fp16\": %s, "
+                "\"has_fp64\": %s}%s\n",
                 (unsigned)d->compute_units, d->max_work_group_size,
                 (unsigned long long)d->global_mem_size, (unsigned long long)d->local_mem_size,
                 (unsigned long long)d->max_mem_alloc_size, d->has_fp16 ? "true" : "false",

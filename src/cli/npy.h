@@ -10,6 +10,12 @@
 
 #include <stddef.h>
 
+#if defined(__GNUC__)
+#define NPY_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define NPY_PRINTF(fmt, args)
+#endif
+
 /* NumPy allows 64 dimensions; no pooling tensor comes close. */
 #define NPY_MAX_RANK 32
 /* Longest header the reader accepts (NumPy itself refuses more than 10000
@@ -30,8 +36,8 @@ typedef enum npy_dtype {
 
 typedef enum npy_status {
     NPY_OK = 0,
-    NPY_ERROR_INPUT,  /* unreadable, malformed or unsupported file; cannot write */
-    NPY_ERROR_MEMORY  /* the data does not fit in host memory */
+    NPY_ERROR_INPUT, /* unreadable, malformed or unsupported file; cannot write */
+    NPY_ERROR_MEMORY /* the data does not fit in host memory */
 } npy_status;
 
 /* An array in host memory; data is malloc'ed and owned by the struct. */
@@ -48,6 +54,9 @@ typedef struct npy_array {
 const char *npy_dtype_name(npy_dtype dtype);
 size_t npy_dtype_size(npy_dtype dtype);
 
+/* The descr NumPy writes for @p dtype ("<f4", "|u1", ...). */
+const char *npy_dtype_descr(npy_dtype dtype);
+
 /* Writes "(2, 3)", "(5,)" or "()" into @p buf (truncated to @p size). */
 void npy_format_shape(const size_t *shape, int rank, char *buf, size_t size);
 
@@ -58,6 +67,14 @@ void npy_format_shape(const size_t *shape, int rank, char *buf, size_t size);
  */
 npy_status npy_parse_header(const char *text, size_t len, npy_array *array, char *err,
                             size_t err_size);
+
+/* Formats one sentence into @p err and returns NPY_ERROR_INPUT (for the
+ * npy*.c files). */
+npy_status npy_fail(char *err, size_t err_size, const char *fmt, ...) NPY_PRINTF(3, 4);
+
+/* Sets count and nbytes of @p array from its dtype, rank and shape; refuses
+ * (with a sentence in @p err) a size that overflows size_t. */
+npy_status npy_check_size(npy_array *array, char *err, size_t err_size);
 
 /*
  * Reads the file at @p path into @p array. On success the caller owns

@@ -20,12 +20,12 @@ enum cli_option_kind {
     CLI_KIND_DIMS,   /* comma list of ints, one per spatial dimension */
     CLI_KIND_LEVELS, /* comma list of ints, up to CLI_MAX_LEVELS */
     CLI_KIND_INT,
-    CLI_KIND_BOOL,   /* 0 or 1 */
+    CLI_KIND_BOOL, /* 0 or 1 */
     CLI_KIND_REAL,
-    CLI_KIND_REALS,  /* comma list of reals, one per spatial dimension */
-    CLI_KIND_SEED,   /* unsigned 64-bit */
-    CLI_KIND_TEXT,   /* a path or a device spec, kept as given */
-    CLI_KIND_CHOICE  /* one of two words, stored as its index */
+    CLI_KIND_REALS, /* comma list of reals, one per spatial dimension */
+    CLI_KIND_SEED,  /* unsigned 64-bit */
+    CLI_KIND_TEXT,  /* a path or a device spec, kept as given */
+    CLI_KIND_CHOICE /* one of two words, stored as its index */
 };
 
 struct cli_option_spec {

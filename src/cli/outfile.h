@@ -15,7 +15,10 @@ struct cli_outfile {
     int fd;           /* of the temporary file, -1 when closed */
 };
 
-#define CLI_OUTFILE_INIT {NULL, NULL, -1}
+#define CLI_OUTFILE_INIT                                                                           \
+    {                                                                                              \
+        NULL, NULL, -1                                                                             \
+    }
 
 /* Reads the process umask, once, before any other thread exists: mkstemp
  * creates 0600 files and umask() cannot be read without setting it. */

@@ -12,9 +12,9 @@
 /* The exit codes of the command-line contract (spec/cli.md). */
 enum cli_exit {
     CLI_EXIT_OK = 0,
-    CLI_EXIT_USAGE = 2,  /* unknown command, option or OP, malformed number */
-    CLI_EXIT_INPUT = 3,  /* bad .npy, dtype, shape or parameters; output not writable */
-    CLI_EXIT_DEVICE = 4  /* no device, build or run failure, out of memory */
+    CLI_EXIT_USAGE = 2, /* unknown command, option or OP, malformed number */
+    CLI_EXIT_INPUT = 3, /* bad .npy, dtype, shape or parameters; output not writable */
+    CLI_EXIT_DEVICE = 4 /* no device, build or run failure, out of memory */
 };
 
 #if defined(__GNUC__)

@@ -65,6 +65,13 @@ static int verbosity_from_env(void)
     return -1;
 }
 
+/* Called before each library call, so a sentence belongs to the call that
+ * failed. */
+static void forget_log(struct run_state *s)
+{
+    s->log.error[0] = '\0';
+}
+
 /* The one line of a failed library call: its own sentence, else @p what. */
 static int library_failure(struct run_state *s, clpool_status status, const char *what)
 {
@@ -83,21 +90,32 @@ static int load_input(struct run_state *s)
     npy_status status = npy_read(path, &s->input, err, sizeof err);
     if (status == NPY_OK)
         return CLI_EXIT_OK;
-    return cli_fail(status == NPY_ERROR_MEMORY ? CLI_EXIT_DEVICE : CLI_EXIT_INPUT, "'%s': %s",
-                    path, err);
+    return cli_fail(status == NPY_ERROR_MEMORY ? CLI_EXIT_DEVICE : CLI_EXIT_INPUT, "'%s': %s", path,
+                    err);
 }
 
 static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
 {
     switch (s->input.dtype) {
-    case NPY_FLOAT32: *dtype = CLPOOL_FLOAT32; return CLI_EXIT_OK;
-    case NPY_FLOAT64: *dtype = CLPOOL_FLOAT64; return CLI_EXIT_OK;
-    case NPY_FLOAT16: *dtype = CLPOOL_FLOAT16; return CLI_EXIT_OK;
-    case NPY_UINT8: *dtype = CLPOOL_UINT8; return CLI_EXIT_OK;
-    case NPY_INT8: *dtype = CLPOOL_INT8; return CLI_EXIT_OK;
+    case NPY_FLOAT32:
+        *dtype = CLPOOL_FLOAT32;
+        return CLI_EXIT_OK;
+    case NPY_FLOAT64:
+        *dtype = CLPOOL_FLOAT64;
+        return CLI_EXIT_OK;
+    case NPY_FLOAT16:
+        *dtype = CLPOOL_FLOAT16;
+        return CLI_EXIT_OK;
+    case NPY_UINT8:
+        *dtype = CLPOOL_UINT8;
+        return CLI_EXIT_OK;
+    case NPY_INT8:
+        *dtype = CLPOOL_INT8;
+        return CLI_EXIT_OK;
     case NPY_INT64:
-        return cli_fail(CLI_EXIT_INPUT, "'%s': dtype int64 is not a pooling dtype (float32, "
-                        "float64, float16, uint8 and int8 are; int64 files hold indices)",
+        return cli_fail(CLI_EXIT_INPUT,
+                        "'%s': dtype int64 is not a pooling dtype (float32, float64, float16, "
+                        "uint8 and int8 are; int64 files hold indices)",
                         s->args->paths[0]);
     case NPY_UINT16:
         break;
@@ -115,9 +133,9 @@ static int describe_input(struct run_state *s)
     if (a->rank < 3 || a->rank > 2 + CLPOOL_MAX_SPATIAL_DIMS) {
         char shape[NPY_ERROR_SIZE];
         npy_format_shape(a->shape, a->rank, shape, sizeof shape);
-        return cli_fail(CLI_EXIT_INPUT, "'%s': shape %s has rank %d, but OP '%s' pools arrays of "
-                        "rank 3 to 5: %s", s->args->paths[0], shape, a->rank,
-                        cli_op_name(s->args->op),
+        return cli_fail(CLI_EXIT_INPUT,
+                        "'%s': shape %s has rank %d, but OP '%s' pools arrays of rank 3 to 5: %s",
+                        s->args->paths[0], shape, a->rank, cli_op_name(s->args->op),
                         nhwc ? "(N, L, C), (N, H, W, C) or (N, D, H, W, C)"
                              : "(N, C, L), (N, C, H, W) or (N, C, D, H, W)");
     }
@@ -161,9 +179,10 @@ static int spread(const char *name, const struct cli_ints *list, int dims, int p
     if (list->count == 0)
         return CLI_EXIT_OK;
     if (list->count != 1 && list->count != dims)
-        return cli_fail(CLI_EXIT_INPUT, "--%s %s has %d values, but the input has %d spatial "
-                        "dimension%s: give 1 value or %d", name, text, list->count, dims,
-                        dims == 1 ? "" : "s", dims);
+        return cli_fail(
+            CLI_EXIT_INPUT,
+            "--%s %s has %d values, but the input has %d spatial dimension%s: give 1 value or %d",
+            name, text, list->count, dims, dims == 1 ? "" : "s", dims);
     for (int i = 0; i < dims; i++) {
         out[i] = list->values[list->count == 1 ? 0 : i];
         if (positive && out[i] == 0)
@@ -208,9 +227,11 @@ static int plan_on_device(struct run_state *s)
     options.device = s->args->opt.device;
     options.log = record_log;
     options.log_user = &s->log;
+    forget_log(s);
     clpool_status status = clpool_context_create(&options, &s->context);
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "opening the OpenCL device failed");
+    forget_log(s);
     status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
@@ -256,6 +277,7 @@ static int compute(struct run_state *s)
     /* An empty batch has nothing to compute (and no buffer to create). */
     if (s->output_count == 0)
         return CLI_EXIT_OK;
+    forget_log(s);
     clpool_status status = clpool_run_host(s->plan, NULL, s->input.data, s->output, s->indices);
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "running the pooling failed");
@@ -267,14 +289,29 @@ static int compute(struct run_state *s)
 static int npy_dtype_of(clpool_dtype dtype, npy_dtype *out)
 {
     switch (dtype) {
-    case CLPOOL_FLOAT32: *out = NPY_FLOAT32; return 1;
-    case CLPOOL_FLOAT64: *out = NPY_FLOAT64; return 1;
-    case CLPOOL_FLOAT16: *out = NPY_FLOAT16; return 1;
-    case CLPOOL_BFLOAT16: *out = NPY_UINT16; return 1;
-    case CLPOOL_UINT8: *out = NPY_UINT8; return 1;
-    case CLPOOL_INT8: *out = NPY_INT8; return 1;
-    case CLPOOL_INT64: *out = NPY_INT64; return 1;
-    case CLPOOL_INT32: break;
+    case CLPOOL_FLOAT32:
+        *out = NPY_FLOAT32;
+        return 1;
+    case CLPOOL_FLOAT64:
+        *out = NPY_FLOAT64;
+        return 1;
+    case CLPOOL_FLOAT16:
+        *out = NPY_FLOAT16;
+        return 1;
+    case CLPOOL_BFLOAT16:
+        *out = NPY_UINT16;
+        return 1;
+    case CLPOOL_UINT8:
+        *out = NPY_UINT8;
+        return 1;
+    case CLPOOL_INT8:
+        *out = NPY_INT8;
+        return 1;
+    case CLPOOL_INT64:
+        *out = NPY_INT64;
+        return 1;
+    case CLPOOL_INT32:
+        break;
     }
     return 0;
 }

@@ -7,6 +7,7 @@
 #include "options.h"
 
 #include <stdio.h>
+#include <string.h>
 
 static void print_options(FILE *out, uint32_t mask, uint32_t required)
 {
@@ -16,7 +17,8 @@ static void print_options(FILE *out, uint32_t mask, uint32_t required)
             continue;
         char left[64];
         snprintf(left, sizeof left, "--%s %s", s->name, s->metavar);
-        fprintf(out, "  %-32s %s%s\n", left, s->help, (required & CLI_BIT(s->id)) ? " (required)" : "");
+        fprintf(out, "  %-32s %s%s\n", left, s->help,
+                (required & CLI_BIT(s->id)) ? " (required)" : "");
     }
 }
 
@@ -38,40 +40,54 @@ static void print_op_usage(FILE *out, enum cli_command command, enum cli_op op)
 
 static void print_command_usage(FILE *out, enum cli_command command)
 {
-    fprintf(out, "usage: clpool %s OP [OPTIONS] %s\n\n", cli_command_name(command), files_of(command));
-    fprintf(out, "%s\n\nOPs:\n",
-            command == CLI_CMD_GRAD ? "Computes the gradient with respect to the input, given the "
-                                      "gradient of the output."
-                                    : "Pools INPUT.npy into OUTPUT.npy (written only once the "
-                                      "whole result is ready).");
+    fprintf(out, "usage: clpool %s OP [OPTIONS] %s\n\n", cli_command_name(command),
+            files_of(command));
+    if (command == CLI_CMD_GRAD)
+        fputs("Computes the gradient with respect to the input, given the gradient of the\n"
+              "output.\n\nOPs:\n",
+              out);
+    else
+        fputs("Pools INPUT.npy into OUTPUT.npy (written only once the whole result is\n"
+              "ready).\n\nOPs:\n",
+              out);
     for (int i = 0; i < CLI_OP_COUNT; i++)
         fprintf(out, "  %-16s %s\n", cli_op_specs[i].name, cli_op_specs[i].summary);
-    fprintf(out, "\nOptions (each OP takes some; 'clpool OP --help' lists them). Per-dimension "
-                 "lists take one value\nfor every spatial dimension, outermost first, or one "
-                 "value for all:\n");
+    fputs("\nOptions (each OP takes some; 'clpool OP --help' lists them). Per-dimension\n"
+          "lists take one value for every spatial dimension, outermost first, or one\n"
+          "value for all:\n",
+          out);
     print_options(out, UINT32_MAX, 0);
 }
 
 static void print_general_usage(FILE *out)
 {
-    fprintf(out, "usage: clpool devices [--json]\n"
-                 "       clpool run  OP [OPTIONS] INPUT.npy OUTPUT.npy\n"
-                 "       clpool grad OP [OPTIONS] INPUT.npy GRAD_OUTPUT.npy GRAD_INPUT.npy\n"
-                 "       clpool --version | --help | OP --help\n\n"
-                 "Pools tensors stored as NumPy .npy files on an OpenCL device. Shapes follow "
-                 "PyTorch:\n(N, C, L) pools 1-D, (N, C, H, W) 2-D, (N, C, D, H, W) 3-D.\n\nOPs:");
-    for (int i = 0; i < CLI_OP_COUNT; i++)
+    fputs("usage: clpool devices [--json]\n", out);
+    fputs("       clpool run  OP [OPTIONS] INPUT.npy OUTPUT.npy\n", out);
+    fputs("       clpool grad OP [OPTIONS] INPUT.npy GRAD_OUTPUT.npy GRAD_INPUT.npy\n", out);
+    fputs("       clpool --version | --help | OP --help\n\n", out);
+    fputs("Pools tensors stored as NumPy .npy files on an OpenCL device. Shapes follow\n", out);
+    fputs("PyTorch: (N, C, L) pools 1-D, (N, C, H, W) 2-D, (N, C, D, H, W) 3-D.\n\nOPs:", out);
+    int column = 4;
+    for (int i = 0; i < CLI_OP_COUNT; i++) {
+        int width = 1 + (int)strlen(cli_op_specs[i].name);
+        if (column + width > 78) {
+            fputs("\n   ", out);
+            column = 3;
+        }
         fprintf(out, " %s", cli_op_specs[i].name);
-    fprintf(out, "\n\n'clpool run --help' lists every option, 'clpool OP --help' those of one OP.\n"
-                 "Exit status: 0 done, 2 usage, 3 bad input or parameters, 4 device failure.\n");
+        column += width;
+    }
+    fputs("\n\n'clpool run --help' lists every option, 'clpool OP --help' those of one OP.\n", out);
+    fputs("Exit status: 0 done, 2 usage, 3 bad input or parameters, 4 device failure.\n", out);
 }
 
 void cli_print_usage(FILE *out, const struct cli_args *args)
 {
     if (args->help_for == CLI_CMD_DEVICES)
-        fprintf(out, "usage: clpool devices [--json]\n\nLists every OpenCL device, one per line; "
-                     "'*' marks the one a plain run uses.\n--json prints a JSON list of "
-                     "objects instead.\n");
+        fputs("usage: clpool devices [--json]\n\n"
+              "Lists every OpenCL device, one per line; '*' marks the one a plain run uses.\n"
+              "--json prints a JSON list of objects instead.\n",
+              out);
     else if (args->help_for == CLI_CMD_HELP)
         print_general_usage(out);
     else if (args->has_op)

@@ -1,0 +1,968 @@
+/*
+ * End-to-end tests of the clpool program: each test writes its own .npy
+ * files (with the small writer below, not the program's), runs the program
+ * found through $CLPOOL_BIN with posix_spawn, and checks the exit code, the
+ * one-line diagnostics, the results against a plain-C reference, and that a
+ * failed run creates no file and leaves an existing output untouched.
+ *
+ * This process never touches OpenCL (only the spawned program does), so
+ * Check's fork per test is safe.
+ */
+#include <check.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef CLPOOL_EXPECTED_VERSION
+#define CLPOOL_EXPECTED_VERSION "0.1.0"
+#endif
+
+extern char **environ;
+
+/* Each test runs in its own folder: <base>/work is the current directory,
+ * <base>/stdout and <base>/stderr receive the program's output. */
+static char base_dir[4096];
+
+/* ---- files -------------------------------------------------------------- */
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The whole file, NUL-terminated, or NULL when it does not exist. */
+static char *read_bytes(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap + 1);
+    ck_assert_ptr_nonnull(buf);
+    size_t got;
+    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            cap *= 2;
+            buf = realloc(buf, cap + 1);
+            ck_assert_ptr_nonnull(buf);
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/*
+ * A .npy file with any version, header dict text and data: the dict is
+ * padded with spaces and '\n' to a multiple of 64 bytes as NumPy does.
+ * Malformed files are written with write_bytes() directly.
+ */
+static void write_npy_raw(const char *path, int major, const char *dict, const void *data,
+                          size_t data_len)
+{
+    size_t pre = major == 1 ? 10 : 12;
+    size_t total = (pre + strlen(dict) + 1 + 63) / 64 * 64;
+    size_t hlen = total - pre;
+    unsigned char *buf = calloc(1, total + data_len);
+    ck_assert_ptr_nonnull(buf);
+    memcpy(buf, "\x93NUMPY", 6);
+    buf[6] = (unsigned char)major;
+    buf[7] = 0;
+    for (size_t i = 0; i < pre - 8; i++)
+        buf[8 + i] = (unsigned char)(hlen >> (8 * i));
+    memset(buf + pre, ' ', hlen);
+    memcpy(buf + pre, dict, strlen(dict));
+    buf[total - 1] = '\n';
+    if (data_len)
+        memcpy(buf + total, data, data_len);
+    write_bytes(path, buf, total + data_len);
+    free(buf);
+}
+
+/* A float32 C-order array of @p rank dims. */
+static void write_f32(const char *path, const size_t *shape, int rank, const float *data)
+{
+    char dict[512], text[256] = "(";
+    size_t count = 1;
+    for (int i = 0; i < rank; i++) {
+        snprintf(text + strlen(text), sizeof text - strlen(text), "%s%zu", i ? ", " : "", shape[i]);
+        count *= shape[i];
+    }
+    strcat(text, rank == 1 ? ",)" : ")");
+    snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", text);
+    write_npy_raw(path, 1, dict, data, count * sizeof(float));
+}
+
+/*
+ * Reads a .npy the program wrote: checks version 1.0, the exact descr and
+ * shape text, and that the data has @p count elements of @p size bytes.
+ * Returns the data (malloc'ed).
+ */
+static void *read_npy(const char *path, const char *descr, const char *shape, size_t count,
+                      size_t size)
+{
+    size_t len = 0;
+    char *file = read_bytes(path, &len);
+    ck_assert_msg(file != NULL, "%s was not written", path);
+    ck_assert_msg(len >= 10 && memcmp(file, "\x93NUMPY\x01\x00", 8) == 0, "%s: bad preamble", path);
+    size_t hlen = (size_t)(unsigned char)file[8] | (size_t)(unsigned char)file[9] << 8;
+    ck_assert_msg((10 + hlen) % 64 == 0, "%s: header not padded to 64 bytes", path);
+    ck_assert_uint_ge(len, 10 + hlen);
+    char *header = strndup(file + 10, hlen);
+    char want[256];
+    snprintf(want, sizeof want, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr,
+             shape);
+    ck_assert_msg(strncmp(header, want, strlen(want)) == 0, "%s: header %s, want %s", path, header,
+                  want);
+    ck_assert_msg(header[hlen - 1] == '\n', "%s: header does not end with a newline", path);
+    free(header);
+    ck_assert_uint_eq(len - 10 - hlen, count * size);
+    void *data = malloc(count * size + 1);
+    ck_assert_ptr_nonnull(data);
+    memcpy(data, file + 10 + hlen, count * size);
+    free(file);
+    return data;
+}
+
+/* Sorted names in the work folder (hidden ones too), one per line. */
+static char *list_folder(void)
+{
+    char *names[256];
+    int n = 0;
+    DIR *dir = opendir(".");
+    ck_assert_ptr_nonnull(dir);
+    struct dirent *e;
+    while ((e = readdir(dir)) != NULL && n < 256)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            names[n++] = strdup(e->d_name);
+    closedir(dir);
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    size_t cap = 1;
+    for (int i = 0; i < n; i++)
+        cap += strlen(names[i]) + 1;
+    char *text = calloc(1, cap);
+    for (int i = 0; i < n; i++) {
+        strcat(text, names[i]);
+        strcat(text, "\n");
+        free(names[i]);
+    }
+    return text;
+}
+
+static void remove_tree(const char *path)
+{
+    DIR *dir = opendir(path);
+    if (dir) {
+        struct dirent *e;
+        while ((e = readdir(dir)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char child[8192];
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            remove_tree(child);
+        }
+        closedir(dir);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void setup(void)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(base_dir, sizeof base_dir, "%s/clpool-cli-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(base_dir));
+    char work[4200];
+    snprintf(work, sizeof work, "%s/work", base_dir);
+    ck_assert_int_eq(mkdir(work, 0755), 0);
+    ck_assert_int_eq(chdir(work), 0);
+}
+
+static void teardown(void)
+{
+    if (chdir("/") == 0)
+        remove_tree(base_dir);
+}
+
+/* ---- running the program ------------------------------------------------ */
+
+struct result {
+    int status; /* exit code, or 128 + signal */
+    char *out;
+    char *err;
+};
+
+static void result_free(struct result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static struct result run_argv(const char *const *args)
+{
+    const char *bin = getenv("CLPOOL_BIN");
+    ck_assert_msg(bin && *bin, "CLPOOL_BIN is not set (meson's test() sets it)");
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)bin;
+    for (; args[argc - 1] && argc < 63; argc++)
+        argv[argc] = (char *)args[argc - 1];
+    argv[argc] = NULL;
+    char out_path[4200], err_path[4200];
+    snprintf(out_path, sizeof out_path, "%s/stdout", base_dir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", base_dir);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    pid_t pid;
+    int rc = posix_spawn(&pid, bin, &actions, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ck_assert_msg(rc == 0, "cannot start %s: %s", bin, strerror(rc));
+    int wstatus = 0;
+    while (waitpid(pid, &wstatus, 0) < 0)
+        ck_assert_int_eq(errno, EINTR);
+    struct result r;
+    r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    r.out = read_bytes(out_path, NULL);
+    r.err = read_bytes(err_path, NULL);
+    ck_assert_ptr_nonnull(r.out);
+    ck_assert_ptr_nonnull(r.err);
+    return r;
+}
+
+#define RUN(...) run_argv((const char *const[]){__VA_ARGS__, NULL})
+
+static void expect_success(struct result r)
+{
+    ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
+    ck_assert_msg(r.err[0] == '\0', "stderr not empty: %s", r.err);
+}
+
+/* The contract's failure: the exit code and one line "clpool: ...". */
+static void expect_one_line(const struct result *r, int code, const char *needle)
+{
+    ck_assert_msg(r->status == code, "exit %d, want %d; stderr: %s", r->status, code, r->err);
+    size_t len = strlen(r->err);
+    ck_assert_msg(strncmp(r->err, "clpool: ", 8) == 0 && len > 9, "stderr: '%s'", r->err);
+    ck_assert_msg(r->err[len - 1] == '\n' && strchr(r->err, '\n') == r->err + len - 1,
+                  "stderr is not exactly one line: '%s'", r->err);
+    ck_assert_msg(!needle || strstr(r->err, needle), "stderr '%s' lacks '%s'", r->err, needle);
+    ck_assert_msg(r->out[0] == '\0', "stdout not empty on failure: %s", r->out);
+}
+
+/*
+ * Runs @p args (which name "out.npy" as the output, and "idx.npy" for any
+ * indices) twice: with no output file, which must not appear, and with
+ * existing outputs, which must stay byte for byte; no other file (such as
+ * a temporary one) may be left behind either time.
+ */
+static void expect_failure_args(const char *const *args, int code, const char *needle)
+{
+    ck_assert(!exists("out.npy") && !exists("idx.npy"));
+    char *before = list_folder();
+    struct result r = run_argv(args);
+    expect_one_line(&r, code, needle);
+    result_free(&r);
+    char *after = list_folder();
+    ck_assert_msg(strcmp(before, after) == 0, "files changed:\n%s\nbecame\n%s", before, after);
+    free(after);
+
+    static const char sentinel[] = "an earlier result that a failed run must keep";
+    write_bytes("out.npy", sentinel, sizeof sentinel);
+    write_bytes("idx.npy", sentinel, sizeof sentinel);
+    r = run_argv(args);
+    expect_one_line(&r, code, needle);
+    result_free(&r);
+    size_t len = 0;
+    char *kept = read_bytes("out.npy", &len);
+    ck_assert(kept && len == sizeof sentinel && memcmp(kept, sentinel, len) == 0);
+    free(kept);
+    kept = read_bytes("idx.npy", &len);
+    ck_assert(kept && len == sizeof sentinel && memcmp(kept, sentinel, len) == 0);
+    free(kept);
+    unlink("out.npy");
+    unlink("idx.npy");
+    after = list_folder();
+    ck_assert_msg(strcmp(before, after) == 0, "files changed:\n%s\nbecame\n%s", before, after);
+    free(after);
+    free(before);
+}
+
+#define EXPECT_FAILURE(code, needle, ...)                                                          \
+    expect_failure_args((const char *const[]){__VA_ARGS__, NULL}, code, needle)
+
+/* ---- plain-C reference (spec/semantics.md §1-§3), 2-D ------------------- */
+
+struct pool2d {
+    int n, c, h, w;
+    int kh, kw, sh, sw, ph, pw;
+    int ceil_mode, count_include_pad;
+};
+
+static int ref_out_size(int in, int k, int s, int p, int ceil_mode)
+{
+    int o = (in + 2 * p - k + (ceil_mode ? s - 1 : 0)) / s + 1;
+    if (ceil_mode && (o - 1) * s >= in + p)
+        o--;
+    return o;
+}
+
+static int imin(int a, int b)
+{
+    return a < b ? a : b;
+}
+
+static int imax(int a, int b)
+{
+    return a > b ? a : b;
+}
+
+/* Max with the first maximum winning and NaN winning (last NaN). */
+static void ref_max2d(const struct pool2d *g, const float *x, float *out, int64_t *idx)
+{
+    int oh = ref_out_size(g->h, g->kh, g->sh, g->ph, g->ceil_mode);
+    int ow = ref_out_size(g->w, g->kw, g->sw, g->pw, g->ceil_mode);
+    for (int plane = 0; plane < g->n * g->c; plane++) {
+        const float *xp = x + (size_t)plane * g->h * g->w;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                int y0 = oy * g->sh - g->ph, x0 = ox * g->sw - g->pw;
+                float m = -INFINITY;
+                int64_t best = -1;
+                for (int y = imax(y0, 0); y < imin(y0 + g->kh, g->h); y++)
+                    for (int xx = imax(x0, 0); xx < imin(x0 + g->kw, g->w); xx++) {
+                        float v = xp[y * g->w + xx];
+                        if (best < 0 || v > m || isnan(v)) {
+                            m = v;
+                            best = y * g->w + xx;
+                        }
+                    }
+                out[(plane * oh + oy) * ow + ox] = m;
+                idx[(plane * oh + oy) * ow + ox] = best;
+            }
+    }
+}
+
+/* Average, the divisor clipped to the padded extent; sums in double. */
+static void ref_avg2d(const struct pool2d *g, const float *x, float *out)
+{
+    int oh = ref_out_size(g->h, g->kh, g->sh, g->ph, g->ceil_mode);
+    int ow = ref_out_size(g->w, g->kw, g->sw, g->pw, g->ceil_mode);
+    for (int plane = 0; plane < g->n * g->c; plane++) {
+        const float *xp = x + (size_t)plane * g->h * g->w;
+        for (int oy = 0; oy < oh; oy++)
+            for (int ox = 0; ox < ow; ox++) {
+                int y0 = oy * g->sh - g->ph, x0 = ox * g->sw - g->pw;
+                int y1 = imin(y0 + g->kh, g->h + g->ph), x1 = imin(x0 + g->kw, g->w + g->pw);
+                int pool = (y1 - y0) * (x1 - x0);
+                int cy0 = imax(y0, 0), cx0 = imax(x0, 0);
+                int cy1 = imin(y1, g->h), cx1 = imin(x1, g->w);
+                double sum = 0;
+                for (int y = cy0; y < cy1; y++)
+                    for (int xx = cx0; xx < cx1; xx++)
+                        sum += xp[y * g->w + xx];
+                int valid = (cy1 - cy0) * (cx1 - cx0);
+                out[(plane * oh + oy) * ow + ox] =
+                    (float)(sum / (g->count_include_pad ? pool : valid));
+            }
+    }
+}
+
+/* ---- tcase: version, help, devices -------------------------------------- */
+
+START_TEST(test_version)
+{
+    struct result r = RUN("--version");
+    expect_success(r);
+    ck_assert_str_eq(r.out, "clpool " CLPOOL_EXPECTED_VERSION "\n");
+    result_free(&r);
+}
+END_TEST
+
+static void expect_help(const char *const *args, const char *needle)
+{
+    struct result r = run_argv(args);
+    expect_success(r);
+    ck_assert_msg(strncmp(r.out, "usage: clpool", 13) == 0, "%s: %s", args[0], r.out);
+    ck_assert_msg(strstr(r.out, needle), "help of %s %s lacks %s: %s", args[0],
+                  args[1] ? args[1] : "", needle, r.out);
+    result_free(&r);
+}
+
+#define EXPECT_HELP(needle, ...) expect_help((const char *const[]){__VA_ARGS__, NULL}, needle)
+
+START_TEST(test_help)
+{
+    EXPECT_HELP("clpool run  OP", "--help");
+    EXPECT_HELP("--count-include-pad", "run", "--help");
+    EXPECT_HELP("--indices", "max", "--help");
+    EXPECT_HELP("--divisor", "avg", "--help");
+    EXPECT_HELP("--p P", "run", "lp", "--help");
+    EXPECT_HELP("GRAD_OUTPUT.npy", "grad", "--help");
+    EXPECT_HELP("--json", "devices", "--help");
+}
+END_TEST
+
+START_TEST(test_devices)
+{
+    struct result r = RUN("devices");
+    expect_success(r);
+    int lines = 0, marked = 0;
+    for (const char *line = r.out; *line; line = strchr(line, '\n') + 1) {
+        ck_assert_msg(strchr(line, '\n'), "unterminated line in %s", r.out);
+        ck_assert_msg(line[0] == '*' || line[0] == ' ', "bad marker: %s", line);
+        ck_assert_msg(line[1] == ' ' && line[2] >= '0' && line[2] <= '9', "bad line: %s", line);
+        marked += line[0] == '*';
+        lines++;
+    }
+    ck_assert_int_ge(lines, 1);
+    ck_assert_int_eq(marked, 1);
+    result_free(&r);
+
+    r = RUN("devices", "--json");
+    expect_success(r);
+    ck_assert_msg(r.out[0] == '[' && strstr(r.out, "]\n"), "not a JSON list: %s", r.out);
+    const char *first = strstr(r.out, "\"default\": true");
+    ck_assert_msg(first && !strstr(first + 1, "\"default\": true"), "%s", r.out);
+    int objects = 0;
+    for (const char *p = r.out; (p = strstr(p, "\"platform_index\"")) != NULL; p++)
+        objects++;
+    ck_assert_int_eq(objects, lines); /* one object per device */
+    result_free(&r);
+}
+END_TEST
+
+/* ---- tcase: max ---------------------------------------------------------- */
+
+/* spec §2 worked example. */
+START_TEST(test_max2d_worked_example)
+{
+    const float x[16] = {1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 7, 6, 9, 1, 3, 3};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    struct result r =
+        RUN("run", "max", "--kernel", "2", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 1, 2, 2)", 4, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 1, 2, 2)", 4, 8);
+    const float want[4] = {5, 8, 9, 7};
+    const int64_t want_idx[4] = {1, 6, 12, 10};
+    for (int i = 0; i < 4; i++) {
+        ck_assert_float_eq(out[i], want[i]);
+        ck_assert_int_eq(idx[i], want_idx[i]);
+    }
+    free(out);
+    free(idx);
+    char *files = list_folder();
+    ck_assert_str_eq(files, "idx.npy\nin.npy\nout.npy\n"); /* no temporary left */
+    free(files);
+}
+END_TEST
+
+/* Per-dimension lists are outermost first: --kernel 3,2 is kh=3, kw=2. */
+START_TEST(test_max2d_reference)
+{
+    struct pool2d g = {2, 3, 7, 5, 3, 2, 2, 1, 1, 0, 1, 1};
+    size_t count = (size_t)g.n * g.c * g.h * g.w;
+    float x[210];
+    for (size_t i = 0; i < count; i++)
+        x[i] = (float)((int)((i * 37) % 17) - 8); /* ties on purpose */
+    write_f32("in.npy", (size_t[]){2, 3, 7, 5}, 4, x);
+    struct result r = RUN("run", "max", "--kernel", "3,2", "--stride", "2,1", "--padding", "1,0",
+                          "--ceil-mode", "1", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    int oh = ref_out_size(g.h, g.kh, g.sh, g.ph, 1), ow = ref_out_size(g.w, g.kw, g.sw, g.pw, 1);
+    size_t n_out = (size_t)g.n * g.c * oh * ow;
+    char shape[64];
+    snprintf(shape, sizeof shape, "(2, 3, %d, %d)", oh, ow);
+    float *out = read_npy("out.npy", "<f4", shape, n_out, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", shape, n_out, 8);
+    float want[256];
+    int64_t want_idx[256];
+    ref_max2d(&g, x, want, want_idx);
+    for (size_t i = 0; i < n_out; i++) {
+        ck_assert_msg(
+            out[i] == want[i] && idx[i] == want_idx[i],
+            "N=2 C=3 H=7 W=5 k=3x2 s=2x1 p=1x0 ceil=1 at flat %zu: got %g @%lld, want %g @%lld", i,
+            out[i], (long long)idx[i], want[i], (long long)want_idx[i]);
+    }
+    free(out);
+    free(idx);
+}
+END_TEST
+
+/* 3-D input (N, C, D, H, W): values increase, so each max is the window's
+ * last element. */
+START_TEST(test_max3d)
+{
+    float x[2 * 3 * 4 * 4];
+    for (int i = 0; i < 96; i++)
+        x[i] = (float)(i % 48) + 100.0f * (float)(i / 48);
+    write_f32("in.npy", (size_t[]){1, 2, 3, 4, 4}, 5, x);
+    struct result r =
+        RUN("run", "max", "--kernel", "2", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 2, 1, 2, 2)", 8, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 2, 1, 2, 2)", 8, 8);
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 2; i++)
+            for (int j = 0; j < 2; j++) {
+                int64_t q = (1 * 4 + 2 * i + 1) * 4 + 2 * j + 1;
+                ck_assert_int_eq(idx[c * 4 + i * 2 + j], q);
+                ck_assert_float_eq(out[c * 4 + i * 2 + j], (float)q + 100.0f * (float)c);
+            }
+    free(out);
+    free(idx);
+}
+END_TEST
+
+/* An existing output is replaced by the result. */
+START_TEST(test_output_replaced)
+{
+    const float x[4] = {1, 2, 3, 4};
+    write_f32("in.npy", (size_t[]){1, 1, 4}, 3, x);
+    write_bytes("out.npy", "old", 3);
+    struct result r = RUN("run", "max", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 1, 2)", 2, 4);
+    ck_assert_float_eq(out[0], 2);
+    ck_assert_float_eq(out[1], 4);
+    free(out);
+}
+END_TEST
+
+/* ---- tcase: avg ---------------------------------------------------------- */
+
+static void check_avg_1d(const char *cip, const float want[3])
+{
+    struct result r = RUN("run", "avg", "--kernel", "3", "--stride", "2", "--padding", "1",
+                          "--ceil-mode", "1", "--count-include-pad", cip, "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 1, 3)", 3, 4);
+    for (int i = 0; i < 3; i++)
+        ck_assert_msg(fabsf(out[i] - want[i]) <= 1e-6f, "cip=%s [%d]: %g, want %g", cip, i, out[i],
+                      want[i]);
+    free(out);
+}
+
+/* spec §3 worked examples. */
+START_TEST(test_avg_worked_examples)
+{
+    const float x[5] = {1, 2, 3, 4, 5};
+    write_f32("in.npy", (size_t[]){1, 1, 5}, 3, x);
+    check_avg_1d("1", (const float[]){1, 3, 3});
+    check_avg_1d("0", (const float[]){1.5f, 3, 4.5f});
+
+    float ones[36];
+    for (int i = 0; i < 36; i++)
+        ones[i] = 1;
+    write_f32("in.npy", (size_t[]){1, 1, 6, 6}, 4, ones);
+    struct result r = RUN("run", "avg", "--kernel", "4", "--stride", "3", "--ceil-mode", "1",
+                          "--divisor", "3", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 1, 2, 2)", 4, 4);
+    const float want[4] = {16.0f / 3, 4, 4, 3};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(fabsf(out[i] - want[i]) <= 1e-6f, "[%d]: %g, want %g", i, out[i], want[i]);
+    free(out);
+}
+END_TEST
+
+START_TEST(test_avg2d_reference)
+{
+    struct pool2d g = {2, 3, 7, 5, 3, 2, 2, 1, 1, 0, 1, 1};
+    float x[210];
+    for (int i = 0; i < 210; i++)
+        x[i] = (float)((i * 29) % 23) * 0.25f - 2.0f;
+    write_f32("in.npy", (size_t[]){2, 3, 7, 5}, 4, x);
+    int oh = ref_out_size(g.h, g.kh, g.sh, g.ph, 1), ow = ref_out_size(g.w, g.kw, g.sw, g.pw, 1);
+    size_t n_out = (size_t)g.n * g.c * oh * ow;
+    char shape[64];
+    snprintf(shape, sizeof shape, "(2, 3, %d, %d)", oh, ow);
+    for (int cip = 0; cip <= 1; cip++) {
+        g.count_include_pad = cip;
+        struct result r =
+            RUN("run", "avg", "--kernel", "3,2", "--stride", "2,1", "--padding", "1,0",
+                "--ceil-mode", "1", "--count-include-pad", cip ? "1" : "0", "in.npy", "out.npy");
+        expect_success(r);
+        result_free(&r);
+        float *out = read_npy("out.npy", "<f4", shape, n_out, 4);
+        float want[256];
+        ref_avg2d(&g, x, want);
+        for (size_t i = 0; i < n_out; i++)
+            ck_assert_msg(
+                fabsf(out[i] - want[i]) <= 1e-5f * (1 + fabsf(want[i])),
+                "N=2 C=3 H=7 W=5 k=3x2 s=2x1 p=1x0 ceil=1 cip=%d at flat %zu: %g, want %g", cip, i,
+                out[i], want[i]);
+        free(out);
+    }
+}
+END_TEST
+
+/* ---- tcase: usage errors (exit 2) ----------------------------------------- */
+
+START_TEST(test_usage_errors)
+{
+    const float x[16] = {0};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    EXPECT_FAILURE(2, "unknown command", "frobnicate", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "unknown OP", "run", "median", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "unknown option", "run", "max", "--kernal", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "unknown option", "run", "max", "-k", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "needs --kernel", "run", "max", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "does not apply", "run", "max", "--kernel", "2", "--p", "2", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "needs a value", "run", "max", "in.npy", "out.npy", "--kernel");
+    EXPECT_FAILURE(2, "expects", "run", "max", "--kernel", "2", "in.npy");
+    EXPECT_FAILURE(2, "too many", "run", "max", "--kernel", "2", "in.npy", "out.npy", "a", "b");
+    EXPECT_FAILURE(2, "twice", "run", "max", "--kernel", "2", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "not a command", "max", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "unknown option", "--kernel");
+    EXPECT_FAILURE(2, "same file", "run", "max", "--kernel", "2", "--indices", "out.npy", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "nchw or nhwc", "run", "max", "--kernel", "2", "--layout", "chw", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+START_TEST(test_malformed_numbers)
+{
+    const float x[16] = {0};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    static const char *const bad_kernels[] = {"x",  "2x2", "2,,2", "2,",          ",2",     "1.5",
+                                              " 2", "",    "+",    "99999999999", "2,2,2,2"};
+    for (size_t i = 0; i < sizeof bad_kernels / sizeof bad_kernels[0]; i++)
+        EXPECT_FAILURE(2, "--kernel", "run", "max", "--kernel", bad_kernels[i], "in.npy",
+                       "out.npy");
+    EXPECT_FAILURE(2, "0 or 1", "run", "max", "--kernel", "2", "--ceil-mode", "2", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "0 or 1", "run", "avg", "--kernel", "2", "--count-include-pad", "yes",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "--divisor", "run", "avg", "--kernel", "2", "--divisor", "3.5", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "--p", "run", "lp", "--kernel", "2", "--p", "two", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "--seed", "run", "stochastic", "--kernel", "2", "--seed", "-1", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "--alpha", "run", "mixed", "--kernel", "2", "--alpha", "1e999", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+/* ---- tcase: not supported yet (exit 3) ----------------------------------- */
+
+START_TEST(test_unsupported_ops)
+{
+    const float x[16] = {0};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    EXPECT_FAILURE(3, "OP 'lp' is not supported yet", "run", "lp", "--kernel", "2", "--p", "2",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "not supported yet", "run", "global-avg", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "not supported yet", "run", "fractional-max", "--kernel", "2",
+                   "--output-ratio", "0.5", "--indices", "idx.npy", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "not supported yet", "grad", "max", "--kernel", "2", "in.npy", "idx.npy",
+                   "out.npy");
+    /* The parser is ready for them: a missing required option is still usage. */
+    EXPECT_FAILURE(2, "needs --p", "run", "gem", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "exactly one", "run", "fractional-max", "--kernel", "2", "in.npy", "out.npy");
+}
+END_TEST
+
+/* ---- tcase: malformed and unsupported .npy files (exit 3) ---------------- */
+
+static const char good_dict[] = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 4, 4), }";
+
+/* Writes in.npy with @p dict and @p data_len zero bytes, expects exit 3. */
+static void expect_bad_dict(const char *dict, size_t data_len, const char *needle)
+{
+    void *zeros = calloc(1, data_len + 1);
+    write_npy_raw("in.npy", 1, dict, zeros, data_len);
+    free(zeros);
+    EXPECT_FAILURE(3, needle, "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    unlink("in.npy");
+}
+
+START_TEST(test_npy_file_errors)
+{
+    EXPECT_FAILURE(3, "missing.npy", "run", "max", "--kernel", "2", "missing.npy", "out.npy");
+    ck_assert_int_eq(mkdir("folder.npy", 0755), 0);
+    EXPECT_FAILURE(3, "not a regular file", "run", "max", "--kernel", "2", "folder.npy", "out.npy");
+    rmdir("folder.npy");
+    write_bytes("in.npy", "", 0);
+    EXPECT_FAILURE(3, "too short", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+
+    /* A good file, then damaged copies of it. */
+    float data[16] = {0};
+    write_npy_raw("in.npy", 1, good_dict, data, sizeof data);
+    size_t len = 0;
+    unsigned char *good = (unsigned char *)read_bytes("in.npy", &len);
+    ck_assert_uint_eq(len, 128 + sizeof data);
+
+    write_bytes("in.npy", good, 40); /* truncated inside the header */
+    EXPECT_FAILURE(3, "past the end", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    write_bytes("in.npy", good, 9); /* truncated inside the preamble */
+    EXPECT_FAILURE(3, "too short", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+
+    good[1] = 'X'; /* wrong magic */
+    write_bytes("in.npy", good, len);
+    EXPECT_FAILURE(3, "not a .npy file", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    good[1] = 'N';
+    good[6] = 4; /* version 4.0 */
+    write_bytes("in.npy", good, len);
+    EXPECT_FAILURE(3, "version 4.0", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    good[6] = 1;
+    good[7] = 1; /* version 1.1 */
+    write_bytes("in.npy", good, len);
+    EXPECT_FAILURE(3, "version 1.1", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    good[7] = 0;
+    good[8] = 0xff; /* header length past the end of the file */
+    good[9] = 0x7f;
+    write_bytes("in.npy", good, len);
+    EXPECT_FAILURE(3, "past the end", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    good[8] = 118;
+    good[9] = 0;
+    write_bytes("in.npy", good, len - 1); /* data shorter than the shape */
+    EXPECT_FAILURE(3, "shorter", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    unsigned char *longer = calloc(1, len + 4);
+    memcpy(longer, good, len);
+    write_bytes("in.npy", longer, len + 4); /* data longer than the shape */
+    EXPECT_FAILURE(3, "longer", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    free(longer);
+    free(good);
+}
+END_TEST
+
+START_TEST(test_npy_header_errors)
+{
+    /* Versions 2.0 and 3.0 with a 4-byte header length are read. */
+    float data[16] = {0};
+    write_npy_raw("in.npy", 2, good_dict, data, sizeof data);
+    struct result r = RUN("run", "max", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    write_npy_raw("in.npy", 3, good_dict, data, sizeof data);
+    r = RUN("run", "max", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    unlink("out.npy");
+    unlink("in.npy");
+
+    expect_bad_dict("{'descr': '>f4', 'fortran_order': False, 'shape': (1, 1, 4, 4), }", 64,
+                    "big-endian");
+    expect_bad_dict("{'descr': '<f4', 'fortran_order': True, 'shape': (1, 1, 4, 4), }", 64,
+                    "Fortran");
+    expect_bad_dict("{'descr': '|O', 'fortran_order': False, 'shape': (1, 1, 4, 4), }", 128,
+                    "object");
+    expect_bad_dict("{'descr': '<c8', 'fortran_order': False, 'shape': (1, 1, 4, 4), }", 128,
+                    "'<c8' is not supported");
+    expect_bad_dict("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1, 1, 4, 4), }",
+                    64, "structured");
+    expect_bad_dict("{'descr': '<f4', 'shape': (1, 1, 4, 4), }", 64, "fortran_order");
+    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 4, 4), 'x': 1}", 64,
+                    "'x'");
+    expect_bad_dict("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (16,)}", 64,
+                    "twice");
+    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (16)}", 64, "not a tuple");
+    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (1, -1, 4, 4), }", 64,
+                    "shape");
+    expect_bad_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 4, 4), } x", 64,
+                    "extra text");
+    expect_bad_dict("['descr', '<f4']", 64, "not a valid dict");
+    expect_bad_dict("{'descr': '<f4', 'fortran_order': 0, 'shape': (1, 1, 4, 4), }", 64,
+                    "True or False");
+    /* Huge but countable: refused by the file length, before any allocation. */
+    expect_bad_dict(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000000, 1000, 1000), }", 64,
+        "shorter");
+    /* Element count, byte size and a single dimension past size_t. */
+    expect_bad_dict(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 2), }", 64,
+        "size_t");
+    expect_bad_dict(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 1, 1), }", 64,
+        "size_t");
+    expect_bad_dict(
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 99999999999999999999999), }", 64,
+        "size_t");
+}
+END_TEST
+
+START_TEST(test_dtype_and_rank)
+{
+    /* int64 is for indices, never a pooling input. */
+    int64_t idata[16] = {0};
+    write_npy_raw("in.npy", 1, "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1, 4, 4), }",
+                  idata, sizeof idata);
+    EXPECT_FAILURE(3, "int64", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+
+    /* float64 is refused as not supported, or pooled correctly once it is. */
+    double d[16];
+    for (int i = 0; i < 16; i++)
+        d[i] = i;
+    write_npy_raw("in.npy", 1, "{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 4, 4), }",
+                  d, sizeof d);
+    struct result r = RUN("run", "max", "--kernel", "2", "in.npy", "out.npy");
+    if (r.status == 0) {
+        double *out = read_npy("out.npy", "<f8", "(1, 1, 2, 2)", 4, 8);
+        ck_assert(out[0] == 5 && out[1] == 7 && out[2] == 13 && out[3] == 15);
+        free(out);
+        unlink("out.npy");
+    } else {
+        expect_one_line(&r, 3, "float64");
+        ck_assert(!exists("out.npy"));
+    }
+    result_free(&r);
+
+    float x[64] = {0};
+    write_f32("in.npy", (size_t[]){4, 4}, 2, x);
+    EXPECT_FAILURE(3, "rank 2", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    write_f32("in.npy", (size_t[]){1, 1, 2, 2, 2, 2}, 6, x);
+    EXPECT_FAILURE(3, "rank 6", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+}
+END_TEST
+
+/* ---- tcase: invalid parameters (exit 3) ---------------------------------- */
+
+START_TEST(test_invalid_parameters)
+{
+    const float x[16] = {0};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    EXPECT_FAILURE(3, "padding", "run", "max", "--kernel", "2", "--padding", "2", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "stride", "run", "max", "--kernel", "2", "--stride", "0", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "stride", "run", "avg", "--kernel", "2", "--stride", "1,0", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "kernel", "run", "max", "--kernel", "0", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "dilation", "run", "max", "--kernel", "2", "--dilation", "0", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "divisor", "run", "avg", "--kernel", "2", "--divisor", "0", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "output size", "run", "max", "--kernel", "5", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "output size", "run", "avg", "--kernel", "5", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "spatial dimension", "run", "max", "--kernel", "2,2,2", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "kernel", "run", "max", "--kernel", "-1", "--indices", "idx.npy", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+/* ---- tcase: outputs that cannot be written (exit 3) ---------------------- */
+
+START_TEST(test_output_errors)
+{
+    const float x[16] = {0};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    struct result r = RUN("run", "max", "--kernel", "2", "in.npy", "no-such-folder/out.npy");
+    expect_one_line(&r, 3, "no-such-folder/out.npy");
+    result_free(&r);
+    ck_assert_int_eq(mkdir("dir.npy", 0755), 0);
+    char *before = list_folder();
+    r = RUN("run", "max", "--kernel", "2", "in.npy", "dir.npy");
+    expect_one_line(&r, 3, "folder");
+    result_free(&r);
+    /* The indices cannot be written: the output must not appear either. */
+    r = RUN("run", "max", "--kernel", "2", "--indices", "dir.npy", "in.npy", "out.npy");
+    expect_one_line(&r, 3, "folder");
+    result_free(&r);
+    char *after = list_folder();
+    ck_assert_str_eq(before, after);
+    free(before);
+    free(after);
+}
+END_TEST
+
+/* nhwc is refused until the library has it, then it must be right. */
+START_TEST(test_layout_nhwc)
+{
+    const float x[16] = {1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 7, 6, 9, 1, 3, 3};
+    write_f32("in.npy", (size_t[]){1, 4, 4, 1}, 4, x);
+    struct result r = RUN("run", "max", "--kernel", "2", "--layout", "nhwc", "in.npy", "out.npy");
+    if (r.status == 0) {
+        float *out = read_npy("out.npy", "<f4", "(1, 2, 2, 1)", 4, 4);
+        ck_assert(out[0] == 5 && out[1] == 8 && out[2] == 9 && out[3] == 7);
+        free(out);
+    } else {
+        expect_one_line(&r, 3, "not supported");
+        ck_assert(!exists("out.npy"));
+    }
+    result_free(&r);
+}
+END_TEST
+
+/* ---- suite -------------------------------------------------------------- */
+
+static TCase *tcase(const char *name, const TTest *tests[], size_t count)
+{
+    TCase *tc = tcase_create(name);
+    tcase_add_checked_fixture(tc, setup, teardown);
+    /* Each run may build kernels (seconds on a cold cache). */
+    tcase_set_timeout(tc, 300);
+    for (size_t i = 0; i < count; i++)
+        tcase_add_test(tc, tests[i]);
+    return tc;
+}
+
+#define TCASE(suite, name, ...)                                                                    \
+    do {                                                                                           \
+        const TTest *tests_[] = {__VA_ARGS__};                                                     \
+        suite_add_tcase(suite, tcase(name, tests_, sizeof tests_ / sizeof tests_[0]));             \
+    } while (0)
+
+static Suite *cli_suite(void)
+{
+    Suite *s = suite_create("cli");
+    TCASE(s, "version_help", test_version, test_help);
+    TCASE(s, "devices", test_devices);
+    TCASE(s, "max", test_max2d_worked_example, test_max2d_reference, test_max3d,
+          test_output_replaced);
+    TCASE(s, "avg", test_avg_worked_examples, test_avg2d_reference);
+    TCASE(s, "usage_errors", test_usage_errors, test_malformed_numbers);
+    TCASE(s, "unsupported", test_unsupported_ops, test_layout_nhwc);
+    TCASE(s, "npy_errors", test_npy_file_errors, test_npy_header_errors, test_dtype_and_rank);
+    TCASE(s, "parameters", test_invalid_parameters);
+    TCASE(s, "outputs", test_output_errors);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *runner = srunner_create(cli_suite());
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
