@@ -76,13 +76,25 @@ static void setup_cache_dir(clpool_context *ctx, const clpool_context_options *o
     ctx->cache_dir = dir;
 }
 
+/* A context that only logs, to the options' sink: for failures before the
+ * real context exists. */
+static clpool_context log_only(const clpool_context_options *opt)
+{
+    clpool_context quiet = {0};
+    quiet.log = opt ? opt->log : NULL;
+    quiet.log_user = opt ? opt->log_user : NULL;
+    quiet.stderr_level = (int)clp_default_stderr_level();
+    return quiet;
+}
+
 static clpool_status context_new(const clpool_context_options *options, clpool_context **out)
 {
     static const clpool_context_options defaults = {0};
     const clpool_context_options *opt = options ? options : &defaults;
+    clpool_context early = log_only(opt);
     clpool_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx)
-        return clp_fail(NULL, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+        return clp_fail(&early, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     ctx->log = opt->log;
     ctx->log_user = opt->log_user;
     ctx->stderr_level = (int)clp_default_stderr_level();
@@ -90,7 +102,7 @@ static clpool_status context_new(const clpool_context_options *options, clpool_c
     ctx->max_planes_per_launch = opt->max_planes_per_launch;
     if (pthread_mutex_init(&ctx->lock, NULL) != 0) {
         free(ctx);
-        return clp_fail(NULL, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "cannot create a mutex");
+        return clp_fail(&early, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "cannot create a mutex");
     }
     setup_cache_dir(ctx, opt);
     *out = ctx;
@@ -99,9 +111,11 @@ static clpool_status context_new(const clpool_context_options *options, clpool_c
 
 clpool_status clpool_context_create(const clpool_context_options *options, clpool_context **context)
 {
-    if (!context)
-        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
+    if (!context) {
+        clpool_context early = log_only(options);
+        return clp_fail(&early, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_context_create: context (the result pointer) is NULL");
+    }
     clpool_context *ctx = NULL;
     clpool_status status = context_new(options, &ctx);
     if (status != CLPOOL_SUCCESS)
@@ -133,8 +147,9 @@ fail:
 clpool_status clpool_context_wrap(cl_context cl_ctx, cl_device_id device,
                                   const clpool_context_options *options, clpool_context **context)
 {
+    clpool_context early = log_only(options);
     if (!context || !cl_ctx || !device)
-        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_context_wrap: %s is NULL",
+        return clp_fail(&early, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_context_wrap: %s is NULL",
                         !context  ? "context (the result pointer)"
                         : !cl_ctx ? "cl_ctx"
                                   : "device");
@@ -142,17 +157,17 @@ clpool_status clpool_context_wrap(cl_context cl_ctx, cl_device_id device,
     cl_uint ndev = 0;
     cl_int err = clGetContextInfo(cl_ctx, CL_CONTEXT_NUM_DEVICES, sizeof ndev, &ndev, NULL);
     if (err != CL_SUCCESS)
-        return clp_cl_fail(NULL, err, "clpool_context_wrap: clGetContextInfo on cl_ctx");
+        return clp_cl_fail(&early, err, "clpool_context_wrap: clGetContextInfo on cl_ctx");
     cl_device_id *devs = calloc(ndev ? ndev : 1, sizeof *devs);
     if (!devs)
-        return clp_fail(NULL, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+        return clp_fail(&early, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     clGetContextInfo(cl_ctx, CL_CONTEXT_DEVICES, ndev * sizeof *devs, devs, NULL);
     bool found = false;
     for (cl_uint i = 0; i < ndev; i++)
         found = found || devs[i] == device;
     free(devs);
     if (!found)
-        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
+        return clp_fail(&early, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_context_wrap: the device is not one of cl_ctx's %u device%s", ndev,
                         ndev == 1 ? "" : "s");
 
