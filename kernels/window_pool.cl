@@ -116,6 +116,7 @@ typedef int8 VI;
 #define STOREI(v, p) vstore8((v), 0, (p))
 #define LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
 #define TO_VT(x) convert_float8(x)
+#define TO_MASK(x) convert_uint8(x)
 #if SW == 1
 #define LOADV(p) vload8(0, (p))
 #define VREAD 8
@@ -135,6 +136,7 @@ typedef int16 VI;
 #define STOREI(v, p) vstore16((v), 0, (p))
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define TO_VT(x) convert_float16(x)
+#define TO_MASK(x) convert_uint16(x)
 #if SW == 1
 #define LOADV(p) vload16(0, (p))
 #define VREAD 16
@@ -185,17 +187,16 @@ typedef int16 VI;
 #define MERGE_INDEX(ai, bi, take) ((void)0)
 #endif
 
-/* Reduces one window row for every lane: KW vector loads from p (global or
- * private), a tree of merges (or sums) in scan order, then one merge into
- * the running result. */
+/* Reduces one window row for every lane: KW vector loads (LOAD(kx)), a tree
+ * of merges (or sums) in scan order, then one merge into the running result. */
 #if POOL_OP == POOL_MAX
-#define REDUCE_ROW(p)                                                                           \
+#define REDUCE_ROW(LOAD)                                                                        \
     do {                                                                                        \
         VT r[KW];                                                                               \
         VI ri[KW];                                                                              \
         UNROLL for (int kx = 0; kx < KW; kx++)                                                  \
         {                                                                                       \
-            r[kx] = LOADV((p) + kx * DW);                                                       \
+            r[kx] = LOAD(kx);                                                                   \
             ri[kx] = (VI)((kz * KH + ky) * KW + kx);                                            \
         }                                                                                       \
         UNROLL for (int step = 1; step < KW; step *= 2)                                         \
@@ -204,10 +205,10 @@ typedef int16 VI;
         MERGE_MAX(m, best, r[0], ri[0]);                                                        \
     } while (0)
 #else
-#define REDUCE_ROW(p)                                                                           \
+#define REDUCE_ROW(LOAD)                                                                        \
     do {                                                                                        \
         VT r[KW];                                                                               \
-        UNROLL for (int kx = 0; kx < KW; kx++) r[kx] = LOADV((p) + kx * DW);                   \
+        UNROLL for (int kx = 0; kx < KW; kx++) r[kx] = LOAD(kx);                                \
         UNROLL for (int step = 1; step < KW; step *= 2)                                         \
             UNROLL for (int kx = 0; kx + step < KW; kx += 2 * step) r[kx] += r[kx + step];      \
         sum += r[0];                                                                            \
@@ -224,17 +225,56 @@ typedef int16 VI;
 #endif
 #endif
 
-/* Outputs [ox0, ox0 + RUN) of output row (oz, oy). Padded window rows are
- * skipped. Without `staged` every window of the chunk lies inside the row:
- * vector loads straight from global memory. With `staged` (the border
- * columns, or a chunk whose vector loads would pass the tensor's end) each
- * row span is first copied with bounds checks into a private buffer filled
- * with PAD_VALUE, and the same vector code runs on it. Lanes outside
- * [0, OW) are computed but not stored. */
+/* u with its lanes moved up by s (a compile-time constant once inlined) and
+ * PAD_VALUE shifted in at lane 0. */
+CHUNK_FN VT shift_in_pad(VT u, int s)
+{
+#if RUN == 1
+    return s > 0 ? PAD_VALUE : u;
+#else
+    const VI from = select(LANES - s, (VI)(RUN), LANES < s);
+    return shuffle2(u, (VT)(PAD_VALUE), TO_MASK(from));
+#endif
+}
+
+/* Window column kx of a chunk at the left edge (window start xs = -PW):
+ * lanes left of the row are padding; the rest is one shifted vector load. */
+CHUNK_FN VT load_left(__global const float *row, int kx)
+{
+    const int off = kx * DW - PW;
+    if (off >= 0)
+        return LOADV(row + off);
+    const int s = (-off + SW - 1) / SW;
+    return shift_in_pad(LOADV(row + off + s * SW), s);
+}
+
+/* The chunk kinds, picked per chunk at run time, each compiled separately:
+ * INTERIOR  every window inside the row: plain vector loads;
+ * LEFT      the first chunk of a padded row: loads shifted at compile time;
+ * RIGHT     some windows pass the row's end: lanes past W masked to padding;
+ * STAGED    anything else (padding wider than a chunk, or loads that would
+ *           pass the tensor's end): each row span is copied with bounds
+ *           checks into a private buffer filled with padding. */
+#define INTERIOR 0
+#define LEFT 1
+#define RIGHT 2
+#define LEFT_RIGHT 3
+#define STAGED 4
+
+#define LOAD_INTERIOR(kx) LOADV(row + xs + (kx) * DW)
+#define LOAD_LEFT(kx) load_left(row, (kx))
+#define MASK_RIGHT(v, kx) select((v), (VT)(PAD_VALUE), xsl + (kx) * DW >= W)
+#define LOAD_RIGHT(kx) MASK_RIGHT(LOAD_INTERIOR(kx), (kx))
+#define LOAD_LEFT_RIGHT(kx) MASK_RIGHT(LOAD_LEFT(kx), (kx))
+#define LOAD_STAGED(kx) LOADV(buf + (kx) * DW)
+
+/* Outputs [ox0, ox0 + RUN) of output row (oz, oy); padded window rows are
+ * skipped. Lanes outside [0, OW) are computed but not stored. */
 CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
-                         int D, int H, int W, int OW, int oz, int oy, int ox0, bool staged)
+                         int D, int H, int W, int OW, int oz, int oy, int ox0, int kind)
 {
     const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
+    const VI xsl = xs + LANES * SW; /* each lane's window start */
 #if POOL_OP == POOL_MAX
     VT m = (VT)(-INFINITY);
     VI best = (VI)(-1);
@@ -255,8 +295,14 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
             if (first_row < 0)
                 first_row = ((long)iz * H + iy) * W;
 #endif
-            if (!staged) {
-                REDUCE_ROW(row + xs);
+            if (kind == INTERIOR) {
+                REDUCE_ROW(LOAD_INTERIOR);
+            } else if (kind == LEFT) {
+                REDUCE_ROW(LOAD_LEFT);
+            } else if (kind == RIGHT) {
+                REDUCE_ROW(LOAD_RIGHT);
+            } else if (kind == LEFT_RIGHT) {
+                REDUCE_ROW(LOAD_LEFT_RIGHT);
             } else {
                 float buf[FAST_SPAN];
                 UNROLL for (int j = 0; j < FAST_SPAN; j++)
@@ -264,34 +310,33 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
                     const int ix = xs + j;
                     buf[j] = ix >= 0 && ix < W ? row[ix] : PAD_VALUE;
                 }
-                REDUCE_ROW(buf);
+                REDUCE_ROW(LOAD_STAGED);
             }
         }
     }
     const int lanes = min(RUN, OW - ox0);
-    const int lane0 = max(0, -ox0);
 #if POOL_OP == POOL_AVG
 #if DIVISOR
     const VT div = (VT)(DIVISOR);
 #else
     const int dzy = POOLED_CELLS(zs, KD, D, PD) * POOLED_CELLS(ys, KH, H, PH);
-    const VI xsl = xs + LANES * SW;
-    const VT div = staged ? TO_VT(dzy * POOLED_CELLS(xsl, KW, W, PW)) : (VT)((float)(dzy * KW));
+    const VT div = kind == INTERIOR ? (VT)((float)(dzy * KW))
+                                    : TO_VT(dzy * POOLED_CELLS(xsl, KW, W, PW));
 #endif
     const VT m = sum / div;
 #endif
-    if (lanes == RUN && lane0 == 0) {
+    if (lanes == RUN) {
         STOREV(m, dst + ox0);
     } else {
         float tmp[RUN];
         STOREV(m, tmp);
-        for (int i = lane0; i < lanes; i++)
+        for (int i = 0; i < lanes; i++)
             dst[ox0 + i] = tmp[i];
     }
 #if POOL_OP == POOL_MAX && HAS_INDICES
     int k[RUN];
     STOREI(best, k);
-    for (int i = lane0; i < lanes; i++) {
+    for (int i = 0; i < lanes; i++) {
         const int xi = xs + i * SW;
         long q = -1;
         if (k[i] >= 0) {
@@ -311,13 +356,13 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
 /* Arguments: the input tensor (in_elems elements from in_off), the output and
  * optional indices (same shape), the launch's first plane and work-item
  * count, the input plane D x H x W, the output plane OD x OH x OW, and the row
- * split: a row has `chunks` chunks of RUN outputs, and outputs [xl, xr) have
- * windows inside [0, W). */
+ * split: a row has `chunks` chunks of RUN outputs, and outputs before xr
+ * have windows that end inside the row. */
 __kernel void window_pool(__global const float *restrict in, ulong in_off, ulong in_elems,
                           __global float *restrict out, ulong out_off,
                           __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
                           ulong items, int D, int H, int W, int OD, int OH, int OW, int chunks,
-                          int xl, int xr)
+                          int xr)
 {
     /* A launch holds fewer than 2^31 work-items (the scheduler's bound), so
      * the row arithmetic is 32-bit; plane offsets are 64-bit. */
@@ -354,12 +399,18 @@ __kernel void window_pool(__global const float *restrict in, ulong in_off, ulong
     const ulong last_row_start = plane * plane_elems + plane_elems - W;
 
     for (int c = c_begin; c < c_end; c++) {
-        const int ox0 = c * RUN;
-        const bool inside = ox0 >= xl && min(ox0 + RUN, OW) <= xr &&
-                            last_row_start + (ox0 * SW - PW) + FAST_SPAN <= in_elems;
-        if (inside)
-            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, false);
+        const int ox0 = c * RUN, xs = ox0 * SW - PW;
+        const bool reads_ok = last_row_start + max(xs, 0) + FAST_SPAN <= in_elems;
+        const bool left = xs < 0, right = min(ox0 + RUN, OW) > xr;
+        if (!reads_ok || (left && ox0 != 0))
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, STAGED);
+        else if (left && right)
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, LEFT_RIGHT);
+        else if (left)
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, LEFT);
+        else if (right)
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, RIGHT);
         else
-            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, true);
+            pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, INTERIOR);
     }
 }

@@ -22,7 +22,8 @@
 typedef struct window_op {
     int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
     int in[3], out[3];
-    int chunks, xl, xr; /* window_pool row split */
+    int chunks, xr; /* window_pool row split: chunks per row, outputs whose
+                      * windows end inside the row */
     size_t in_elems;
 } window_op;
 
@@ -177,8 +178,8 @@ static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, cons
     cl_kernel k = plan->kernel;
     cl_ulong in_off = io->input.offset, out_off = io->output.offset, idx_off = io->indices.offset;
     cl_ulong in_elems = g->in_elems, begin = l->plane_begin, items = l->items;
-    const int ints[9] = {g->in[0],  g->in[1],  g->in[2], g->out[0], g->out[1],
-                         g->out[2], g->chunks, g->xl,    g->xr};
+    const int ints[8] = {g->in[0],  g->in[1],  g->in[2],  g->out[0],
+                         g->out[1], g->out[2], g->chunks, g->xr};
     cl_mem idx = io->indices.mem;
     cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
     err |= clSetKernelArg(k, 1, sizeof in_off, &in_off);
@@ -189,7 +190,7 @@ static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, cons
     err |= clSetKernelArg(k, 6, sizeof idx_off, &idx_off);
     err |= clSetKernelArg(k, 7, sizeof begin, &begin);
     err |= clSetKernelArg(k, 8, sizeof items, &items);
-    for (cl_uint i = 0; i < 9; i++)
+    for (cl_uint i = 0; i < 8; i++)
         err |= clSetKernelArg(k, 9 + i, sizeof(int), &ints[i]);
     return err;
 }
@@ -303,10 +304,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         choose_run(ctx, g, &run, &row_items);
         int W = g->in[2], OW = g->out[2], kw = g->k[2], sw = g->s[2], pw = g->p[2], dw = g->d[2];
         long long last = (long long)W - 1 + pw - (long long)(kw - 1) * dw;
-        g->xl = (int)(ceil_div(pw, sw) < OW ? ceil_div(pw, sw) : OW);
         g->xr = last < 0 ? 0 : (int)(last / sw + 1 < OW ? last / sw + 1 : OW);
-        if (g->xr < g->xl)
-            g->xr = g->xl;
         g->chunks = (int)ceil_div(OW, run);
         snprintf(options, sizeof options,
                  "-DPOOL_OP=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d -DPH=%d "
