@@ -1,0 +1,210 @@
+/*
+ * The clpool side of a row (see clpool_side.h).
+ */
+#include "clpool_side.h"
+
+#include "check.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct bench_clpool_side {
+    const bench_layer *layer;
+    const float *input; /* borrowed */
+    float *output;      /* host copy of one result, for checks */
+    size_t out_bytes;
+    cl_command_queue queue;
+    clpool_plan *plan;
+    size_t copies;
+    cl_mem *in;  /* [copies] */
+    cl_mem *out; /* [copies] */
+    cl_mem workspace;
+};
+
+void bench_clpool_close(bench_clpool_side *s)
+{
+    if (s == NULL)
+        return;
+    for (size_t k = 0; k < s->copies; k++) {
+        if (s->in && s->in[k])
+            clReleaseMemObject(s->in[k]);
+        if (s->out && s->out[k])
+            clReleaseMemObject(s->out[k]);
+    }
+    if (s->workspace)
+        clReleaseMemObject(s->workspace);
+    clpool_plan_destroy(s->plan);
+    free(s->in);
+    free(s->out);
+    free(s->output);
+    free(s);
+}
+
+static int side_run(void *self, size_t copy, char *err, size_t err_len)
+{
+    bench_clpool_side *s = self;
+    clpool_io io;
+    memset(&io, 0, sizeof io);
+    io.input.mem = s->in[copy];
+    io.output.mem = s->out[copy];
+    io.workspace.mem = s->workspace;
+    clpool_status st = clpool_enqueue(s->plan, s->queue, &io, 0, NULL, NULL);
+    if (st != CLPOOL_SUCCESS) {
+        snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
+        return -1;
+    }
+    cl_int rc = clFinish(s->queue);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, err_len, "clFinish after clpool_enqueue failed with OpenCL error %d",
+                 (int)rc);
+        return -1;
+    }
+    return 0;
+}
+
+static int side_check(void *self, size_t copy, char *err, size_t err_len)
+{
+    bench_clpool_side *s = self;
+    char msg[400];
+    cl_int rc = clEnqueueReadBuffer(s->queue, s->out[copy], CL_TRUE, 0, s->out_bytes, s->output,
+                                    0, NULL, NULL);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, err_len, "clEnqueueReadBuffer failed with OpenCL error %d", (int)rc);
+        return -1;
+    }
+    if (bench_check_output(s->layer, s->input, s->output, msg, sizeof msg) != 0) {
+        snprintf(err, err_len, "wrong result: %s", msg);
+        return -1;
+    }
+    return 0;
+}
+
+bench_runner bench_clpool_runner(bench_clpool_side *side)
+{
+    bench_runner r = {"clpool", side, side->copies, side_run, side_check};
+    return r;
+}
+
+/* Which counter of the program cache the plan moved. */
+static const char *plan_source(const clpool_cache_stats *a, const clpool_cache_stats *b)
+{
+    if (b->builds > a->builds)
+        return "build";
+    if (b->disk_hits > a->disk_hits)
+        return "disk";
+    if (b->memory_hits > a->memory_hits)
+        return "memory";
+    return "?";
+}
+
+/* Plans the layer and checks the output shape against the table's. */
+static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info *info, char *err,
+                     size_t err_len)
+{
+    const bench_layer *layer = s->layer;
+    clpool_window_desc op;
+    clpool_tensor_desc in_desc, out_desc;
+    clpool_cache_stats before, after;
+    bench_layer_window_desc(layer, &op);
+    bench_layer_input_desc(layer, &in_desc);
+    clpool_context_cache_stats(ctx, &before);
+    double t0 = bench_now();
+    clpool_status st = clpool_plan_window(ctx, &op, &in_desc, &s->plan);
+    info->plan_s = bench_now() - t0;
+    if (st != CLPOOL_SUCCESS) {
+        snprintf(err, err_len, "clpool_plan_window: %s", clpool_status_string(st));
+        return -1;
+    }
+    clpool_context_cache_stats(ctx, &after);
+    info->source = plan_source(&before, &after);
+    info->launches = clpool_plan_launch_count(s->plan);
+
+    size_t oh, ow;
+    bench_layer_output_hw(layer, &oh, &ow);
+    memset(&out_desc, 0, sizeof out_desc);
+    st = clpool_plan_output_desc(s->plan, &out_desc);
+    if (st != CLPOOL_SUCCESS || out_desc.n != layer->n || out_desc.c != layer->c ||
+        out_desc.spatial_dims != 2 || out_desc.spatial[0] != oh || out_desc.spatial[1] != ow) {
+        snprintf(err, err_len, "clpool_plan_output_desc gave %zux%zux%zux%zu, expected %zux%zux%zux%zu",
+                 out_desc.n, out_desc.c, out_desc.spatial[0], out_desc.spatial[1], layer->n,
+                 layer->c, oh, ow);
+        return -1;
+    }
+    return 0;
+}
+
+/* Creates the rotation. Every input holds the same data and every output
+ * starts as NaN; all are written here so that no timed run pays first-touch
+ * page faults (PoCL allocates host memory lazily). */
+static int make_buffers(cl_context cl_ctx, bench_clpool_side *s, char *err, size_t err_len)
+{
+    const char *what = "clCreateBuffer";
+    size_t in_bytes = bench_layer_input_elements(s->layer) * sizeof(float);
+    size_t ws = clpool_plan_workspace_size(s->plan);
+    const float nan_value = NAN;
+    cl_int rc = CL_SUCCESS;
+    if (ws > 0)
+        s->workspace = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, ws, NULL, &rc);
+    for (size_t k = 0; k < s->copies && rc == CL_SUCCESS; k++) {
+        what = "clCreateBuffer";
+        s->in[k] = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, in_bytes, NULL, &rc);
+        if (rc == CL_SUCCESS)
+            s->out[k] = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, s->out_bytes, NULL, &rc);
+        if (rc != CL_SUCCESS)
+            break;
+        what = "clEnqueueWriteBuffer";
+        rc = clEnqueueWriteBuffer(s->queue, s->in[k], CL_FALSE, 0, in_bytes, s->input, 0, NULL,
+                                  NULL);
+        if (rc != CL_SUCCESS)
+            break;
+        what = "clEnqueueFillBuffer";
+        rc = clEnqueueFillBuffer(s->queue, s->out[k], &nan_value, sizeof nan_value, 0,
+                                 s->out_bytes, 0, NULL, NULL);
+    }
+    if (rc == CL_SUCCESS) {
+        what = "clFinish";
+        rc = clFinish(s->queue);
+    }
+    if (rc != CL_SUCCESS) {
+        snprintf(err, err_len, "%s failed with OpenCL error %d", what, (int)rc);
+        return -1;
+    }
+    return 0;
+}
+
+int bench_clpool_open(clpool_context *context, const bench_layer *layer, const float *input,
+                      size_t copies, bench_clpool_side **side, bench_plan_info *info, char *err,
+                      size_t err_len)
+{
+    info->plan_s = 0.0;
+    info->source = "-";
+    info->launches = 0;
+    bench_clpool_side *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        goto no_memory;
+    s->layer = layer;
+    s->input = input;
+    s->out_bytes = bench_layer_output_elements(layer) * sizeof(float);
+    s->queue = clpool_context_cl_queue(context);
+    s->copies = copies;
+    s->output = malloc(s->out_bytes);
+    s->in = calloc(copies, sizeof *s->in);
+    s->out = calloc(copies, sizeof *s->out);
+    if (!s->output || !s->in || !s->out)
+        goto no_memory;
+    if (make_plan(context, s, info, err, err_len) != 0 ||
+        make_buffers(clpool_context_cl_context(context), s, err, err_len) != 0 ||
+        side_run(s, 0, err, err_len) != 0 || side_check(s, 0, err, err_len) != 0)
+        goto fail;
+    *side = s;
+    return 0;
+
+no_memory:
+    snprintf(err, err_len, "out of host memory setting up %s", layer->name);
+fail:
+    bench_clpool_close(s);
+    return -1;
+}

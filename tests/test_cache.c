@@ -1,0 +1,402 @@
+/*
+ * Suite "cache": the program cache. In memory within one context, and on disk
+ * across processes: cache_probe (path in $CLPOOL_CACHE_PROBE) runs in fresh
+ * processes against a fresh folder, whose entry is then truncated, corrupted
+ * and finally never written when $CLPOOL_CACHE=0.
+ */
+#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
+#include "harness.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* ------------------------------------------------------------------------ */
+/* In memory                                                                */
+
+static clpool_cache_stats stats_of(const clpool_context *ctx)
+{
+    clpool_cache_stats s;
+    ck_assert_int_eq(clpool_context_cache_stats(ctx, &s), CLPOOL_SUCCESS);
+    return s;
+}
+
+static clpool_tensor_desc tensor2d(size_t n, size_t c, size_t h, size_t w)
+{
+    clpool_tensor_desc t;
+    memset(&t, 0, sizeof t);
+    t.dtype = CLPOOL_FLOAT32;
+    t.layout = CLPOOL_NCHW;
+    t.spatial_dims = 2;
+    t.n = n;
+    t.c = c;
+    t.spatial[0] = h;
+    t.spatial[1] = w;
+    return t;
+}
+
+/* Runs @p plan on seeded input and checks it against the reference. */
+static void run_and_check(clpool_plan *plan, const clpool_window_desc *op,
+                          const clpool_tensor_desc *in, uint64_t seed)
+{
+    size_t n = clpool_tensor_elements(in);
+    float *x = malloc(n * sizeof *x);
+    test_rng r = {seed};
+    fill_values(&r, x, n, VALUES_UNIFORM);
+    window_ref ref;
+    ck_assert_int_eq(window_ref_compute(&ref, op, in, x), 0);
+    float *y = malloc(ref.out_elems * sizeof *y);
+    void *idx = op->indices ? malloc(ref.out_elems * 8) : NULL;
+    poison_floats(y, ref.out_elems);
+    ck_assert_int_eq(clpool_run_host(plan, NULL, x, y, idx), CLPOOL_SUCCESS);
+    int budget = 10;
+    ck_assert_uint_eq(window_compare(&ref, op, in, y, idx, "cache", &budget), 0);
+    window_ref_free(&ref);
+    free(x);
+    free(y);
+    free(idx);
+}
+
+START_TEST(test_memory_hits)
+{
+    clpool_context_options o;
+    memset(&o, 0, sizeof o);
+    o.disable_disk_cache = 1; /* every miss is a build */
+    clpool_context *ctx = NULL;
+    ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
+    clpool_window_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = CLPOOL_OP_AVG;
+    op.kernel[0] = op.kernel[1] = 3;
+    op.stride[0] = op.stride[1] = 2;
+    op.padding[0] = op.padding[1] = 1;
+    clpool_tensor_desc in = tensor2d(1, 3, 20, 20);
+
+    clpool_cache_stats s0 = stats_of(ctx);
+    ck_assert_uint_eq(s0.builds + s0.memory_hits + s0.disk_hits + s0.disk_writes, 0);
+    clpool_plan *p1 = NULL, *p2 = NULL, *p3 = NULL;
+    ck_assert_int_eq(clpool_plan_window(ctx, &op, &in, &p1), CLPOOL_SUCCESS);
+    clpool_cache_stats s1 = stats_of(ctx);
+    ck_assert_uint_ge(s1.builds, 1);
+    ck_assert_uint_eq(s1.disk_writes + s1.disk_hits, 0);
+
+    /* The same op and shape again: served from memory. */
+    ck_assert_int_eq(clpool_plan_window(ctx, &op, &in, &p2), CLPOOL_SUCCESS);
+    clpool_cache_stats s2 = stats_of(ctx);
+    ck_assert_uint_eq(s2.builds, s1.builds);
+    ck_assert_uint_eq(s2.memory_hits, s1.memory_hits + (s1.builds));
+
+    /* The same op on another batch size: shapes are kernel arguments. */
+    clpool_tensor_desc in2 = tensor2d(4, 5, 20, 20);
+    ck_assert_int_eq(clpool_plan_window(ctx, &op, &in2, &p3), CLPOOL_SUCCESS);
+    clpool_cache_stats s3 = stats_of(ctx);
+    ck_assert_uint_eq(s3.builds, s1.builds);
+    ck_assert_uint_gt(s3.memory_hits, s2.memory_hits);
+
+    /* Plans sharing a program all work, in any order, also after one is
+     * destroyed. */
+    run_and_check(p2, &op, &in, 1);
+    run_and_check(p1, &op, &in, 2);
+    clpool_plan_destroy(p1);
+    run_and_check(p3, &op, &in2, 3);
+    run_and_check(p2, &op, &in, 4);
+
+    /* Another op builds again. */
+    clpool_window_desc other = op;
+    other.op = CLPOOL_OP_MAX;
+    other.indices = CLPOOL_INDICES_INT64;
+    clpool_plan *p4 = NULL;
+    ck_assert_int_eq(clpool_plan_window(ctx, &other, &in, &p4), CLPOOL_SUCCESS);
+    clpool_cache_stats s4 = stats_of(ctx);
+    ck_assert_uint_gt(s4.builds, s3.builds);
+    run_and_check(p4, &other, &in, 5);
+    clpool_plan_destroy(p4);
+    clpool_plan_destroy(p3);
+    clpool_plan_destroy(p2);
+
+    /* A second context does not share the first one's memory cache. */
+    clpool_context *ctx2 = NULL;
+    ck_assert_int_eq(clpool_context_create(&o, &ctx2), CLPOOL_SUCCESS);
+    ck_assert_int_eq(clpool_plan_window(ctx2, &op, &in, &p1), CLPOOL_SUCCESS);
+    clpool_cache_stats t = stats_of(ctx2);
+    ck_assert_uint_ge(t.builds, 1);
+    ck_assert_uint_eq(t.memory_hits, 0);
+    run_and_check(p1, &op, &in, 6);
+    clpool_plan_destroy(p1);
+    clpool_context_destroy(ctx2);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* On disk, across processes                                                */
+
+typedef struct probe_result {
+    long builds, disk_hits, disk_rejects, disk_writes, memory_hits;
+    int ok;
+    int exit_code;
+    char line[512];
+} probe_result;
+
+/* Runs cache_probe with CLPOOL_CACHE_DIR=@p dir and, when @p cache_env is
+ * not NULL, CLPOOL_CACHE=@p cache_env; every other variable inherited. */
+static probe_result run_probe(const char *dir, const char *cache_env)
+{
+    const char *probe = getenv("CLPOOL_CACHE_PROBE");
+    ck_assert_msg(probe && *probe, "CLPOOL_CACHE_PROBE is not set (meson sets it)");
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = calloc(n + 3, sizeof *env);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "CLPOOL_CACHE_DIR=", 17) != 0 &&
+            strncmp(environ[i], "CLPOOL_CACHE=", 13) != 0)
+            env[m++] = environ[i];
+    char dir_var[4200], cache_var[64];
+    snprintf(dir_var, sizeof dir_var, "CLPOOL_CACHE_DIR=%s", dir);
+    env[m++] = dir_var;
+    if (cache_env) {
+        snprintf(cache_var, sizeof cache_var, "CLPOOL_CACHE=%s", cache_env);
+        env[m++] = cache_var;
+    }
+    env[m] = NULL;
+
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    char *argv[] = {(char *)probe, NULL};
+    pid_t pid;
+    int err = posix_spawn(&pid, probe, &fa, NULL, argv, env);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    ck_assert_msg(err == 0, "posix_spawn %s: %s", probe, strerror(err));
+
+    probe_result r;
+    memset(&r, 0, sizeof r);
+    size_t len = 0;
+    ssize_t got;
+    while ((got = read(fds[0], r.line + len, sizeof r.line - 1 - len)) > 0)
+        len += (size_t)got;
+    close(fds[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    char verdict[16] = "";
+    int fields = sscanf(r.line,
+                        "builds=%ld disk_hits=%ld disk_rejects=%ld disk_writes=%ld "
+                        "memory_hits=%ld result=%15s",
+                        &r.builds, &r.disk_hits, &r.disk_rejects, &r.disk_writes, &r.memory_hits,
+                        verdict);
+    ck_assert_msg(fields == 6 && r.exit_code == 0,
+                  "cache_probe (dir %s, CLPOOL_CACHE=%s) exited %d and printed \"%s\"", dir,
+                  cache_env ? cache_env : "(unset)", r.exit_code, r.line);
+    r.ok = strcmp(verdict, "ok") == 0;
+    free(env);
+    return r;
+}
+
+/* Every regular file under @p dir (recursively). */
+static char found_paths[16][4200];
+static size_t found_count;
+static off_t found_sizes[16];
+
+static int collect(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)ftw;
+    if (type == FTW_F && found_count < 16) {
+        snprintf(found_paths[found_count], sizeof found_paths[0], "%s", path);
+        found_sizes[found_count] = sb->st_size;
+        found_count++;
+    }
+    return 0;
+}
+
+static size_t list_files(const char *dir)
+{
+    found_count = 0;
+    nftw(dir, collect, 8, FTW_PHYS);
+    return found_count;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[4300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static void expect(const probe_result *r, long builds, long hits, long rejects, long writes,
+                   const char *what)
+{
+    printf("%-22s %s", what, r->line);
+    fflush(stdout);
+    ck_assert_msg(r->builds == builds && r->disk_hits == hits && r->disk_rejects == rejects &&
+                      r->disk_writes == writes && r->ok,
+                  "%s: probe printed \"%s\", want builds=%ld disk_hits=%ld disk_rejects=%ld "
+                  "disk_writes=%ld result=ok",
+                  what, r->line, builds, hits, rejects, writes);
+}
+
+static void read_file(const char *path, unsigned char **data, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    *data = malloc(n > 0 ? (size_t)n : 1);
+    *size = fread(*data, 1, (size_t)n, f);
+    fclose(f);
+}
+
+static void write_file(const char *path, const unsigned char *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "open %s: %s", path, strerror(errno));
+    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+    fclose(f);
+}
+
+START_TEST(test_disk_across_processes)
+{
+    char dir[] = "/tmp/clpool-cache-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+
+    /* A new process builds and writes one entry. */
+    probe_result r = run_probe(dir, NULL);
+    expect(&r, 1, 0, 0, 1, "first run");
+    ck_assert_uint_eq(list_files(dir), 1);
+    char entry[4200];
+    snprintf(entry, sizeof entry, "%s", found_paths[0]);
+    off_t entry_size = found_sizes[0];
+    ck_assert_int_gt(entry_size, 64);
+    unsigned char *original;
+    size_t original_size;
+    read_file(entry, &original, &original_size);
+
+    /* The next process loads it. */
+    r = run_probe(dir, NULL);
+    expect(&r, 0, 1, 0, 0, "second run");
+    ck_assert_uint_eq(list_files(dir), 1);
+
+    /* Truncated: rejected, rebuilt, rewritten in full. */
+    ck_assert_int_eq(truncate(entry, entry_size / 2), 0);
+    r = run_probe(dir, NULL);
+    expect(&r, 1, 0, 1, 1, "truncated entry");
+    ck_assert_uint_eq(list_files(dir), 1);
+    ck_assert_str_eq(found_paths[0], entry);
+    ck_assert_int_eq(found_sizes[0], entry_size);
+
+    /* One byte flipped in the middle: the same. */
+    unsigned char *data;
+    size_t size;
+    read_file(entry, &data, &size);
+    ck_assert_uint_eq(size, (size_t)entry_size);
+    data[size / 2] ^= 0x5a;
+    write_file(entry, data, size);
+    free(data);
+    r = run_probe(dir, NULL);
+    expect(&r, 1, 0, 1, 1, "corrupted entry");
+    ck_assert_uint_eq(list_files(dir), 1);
+    ck_assert_int_eq(found_sizes[0], entry_size);
+
+    /* An empty file. */
+    ck_assert_int_eq(truncate(entry, 0), 0);
+    r = run_probe(dir, NULL);
+    expect(&r, 1, 0, 1, 1, "empty entry");
+
+    /* And valid again afterwards. */
+    r = run_probe(dir, NULL);
+    expect(&r, 0, 1, 0, 0, "after the rewrites");
+    ck_assert_uint_eq(list_files(dir), 1);
+    free(original);
+    remove_tree(dir);
+
+    /* CLPOOL_CACHE=0: builds, writes nothing. */
+    char off[] = "/tmp/clpool-cache-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(off));
+    r = run_probe(off, "0");
+    expect(&r, 1, 0, 0, 0, "CLPOOL_CACHE=0");
+    r = run_probe(off, "0");
+    expect(&r, 1, 0, 0, 0, "CLPOOL_CACHE=0 again");
+    ck_assert_uint_eq(list_files(off), 0);
+    remove_tree(off);
+}
+END_TEST
+
+/* A new context in the same process also reads the disk entry. */
+START_TEST(test_disk_same_process)
+{
+    char dir[] = "/tmp/clpool-cache-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    clpool_context_options o;
+    memset(&o, 0, sizeof o);
+    o.cache_dir = dir;
+    clpool_window_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = CLPOOL_OP_MAX;
+    op.kernel[0] = op.kernel[1] = 2;
+    op.indices = CLPOOL_INDICES_INT32;
+    clpool_tensor_desc in = tensor2d(2, 2, 10, 12);
+    for (int round = 0; round < 2; round++) {
+        clpool_context *ctx = NULL;
+        ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
+        ck_assert_str_eq(clpool_context_cache_dir(ctx), dir);
+        clpool_plan *plan = NULL;
+        ck_assert_int_eq(clpool_plan_window(ctx, &op, &in, &plan), CLPOOL_SUCCESS);
+        clpool_cache_stats s = stats_of(ctx);
+        if (round == 0) {
+            ck_assert_uint_eq(s.builds, 1);
+            ck_assert_uint_eq(s.disk_writes, 1);
+        } else {
+            ck_assert_uint_eq(s.builds, 0);
+            ck_assert_uint_eq(s.disk_hits, 1);
+        }
+        /* int32 indices: run_and_check reads them as int32 via the op. */
+        run_and_check(plan, &op, &in, 9);
+        clpool_plan_destroy(plan);
+        clpool_context_destroy(ctx);
+    }
+    remove_tree(dir);
+}
+END_TEST
+
+static Suite *cache_suite(void)
+{
+    Suite *s = suite_create("cache");
+    TCase *tc = tcase_create("memory");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_memory_hits);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("disk");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_disk_across_processes);
+    tcase_add_test(tc, test_disk_same_process);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(cache_suite());
+    srunner_run_all(sr, CK_ENV);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
