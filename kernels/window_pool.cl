@@ -217,11 +217,14 @@ typedef int16 VI;
 
 #if POOL_OP == POOL_AVG
 /* The divisor of a window along one dimension: cells inside the padded
- * extent, or real cells (works on int vectors too). */
+ * extent, or real cells; _V for a vector of window starts (its bounds are
+ * broadcast explicitly: Oclgrind 21.10 evaluates min(intN, int) wrongly). */
 #if COUNT_PAD
 #define POOLED_CELLS(start, k, in, pad) (min((start) + (k), (in) + (pad)) - (start))
+#define POOLED_CELLS_V(start, k, in, pad) (min((start) + (k), (VI)((in) + (pad))) - (start))
 #else
 #define POOLED_CELLS(start, k, in, pad) (min((start) + (k), (in)) - max((start), 0))
+#define POOLED_CELLS_V(start, k, in, pad) (min((start) + (k), (VI)(in)) - max((start), (VI)(0)))
 #endif
 #endif
 
@@ -321,7 +324,7 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
 #else
     const int dzy = POOLED_CELLS(zs, KD, D, PD) * POOLED_CELLS(ys, KH, H, PH);
     const VT div = kind == INTERIOR ? (VT)((float)(dzy * KW))
-                                    : TO_VT(dzy * POOLED_CELLS(xsl, KW, W, PW));
+                                    : TO_VT(dzy * POOLED_CELLS_V(xsl, KW, W, PW));
 #endif
     const VT m = sum / div;
 #endif

@@ -73,8 +73,8 @@ int main(void)
     clpool_cache_stats s;
     if (clpool_context_cache_stats(ctx, &s) != CLPOOL_SUCCESS)
         goto cleanup;
-    printf("builds=%" PRIu64 " disk_hits=%" PRIu64 " disk_rejects=%" PRIu64
-           " disk_writes=%" PRIu64 " memory_hits=%" PRIu64 " result=%s\n",
+    printf("builds=%" PRIu64 " disk_hits=%" PRIu64 " disk_rejects=%" PRIu64 " disk_writes=%" PRIu64
+           " memory_hits=%" PRIu64 " result=%s\n",
            s.builds, s.disk_hits, s.disk_rejects, s.disk_writes, s.memory_hits,
            bad ? "wrong" : "ok");
     rc = bad ? 1 : 0;

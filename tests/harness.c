@@ -44,11 +44,16 @@ static uint32_t float_bits(float f)
 const char *value_mode_name(value_mode mode)
 {
     switch (mode) {
-    case VALUES_TIES: return "ties";
-    case VALUES_UNIFORM: return "uniform";
-    case VALUES_SPECIAL: return "nan/inf";
-    case VALUES_NEG_INF: return "mostly -inf";
-    default: return "?";
+    case VALUES_TIES:
+        return "ties";
+    case VALUES_UNIFORM:
+        return "uniform";
+    case VALUES_SPECIAL:
+        return "nan/inf";
+    case VALUES_NEG_INF:
+        return "mostly -inf";
+    default:
+        return "?";
     }
 }
 
@@ -124,7 +129,9 @@ void describe_case(char *buf, size_t cap, const clpool_window_desc *op,
         len += (size_t)snprintf(buf + len, cap - len, " %s=%zu", names[nd - 1][j], in->spatial[j]);
     if (len < cap)
         snprintf(buf + len, cap - len, " op=%s",
-                 op->op == CLPOOL_OP_MAX ? "max" : op->op == CLPOOL_OP_AVG ? "avg" : "?");
+                 op->op == CLPOOL_OP_MAX   ? "max"
+                 : op->op == CLPOOL_OP_AVG ? "avg"
+                                           : "?");
     join(buf, cap, "k", op->kernel, nd, 0, NULL);
     join(buf, cap, "s", op->stride, nd, 0, op->kernel);
     for (int j = 0; j < nd; j++)
@@ -141,8 +148,8 @@ void describe_case(char *buf, size_t cap, const clpool_window_desc *op,
                  !op->exclude_padding, op->divisor_override, index_name(op->indices));
 }
 
-int window_ref_compute(window_ref *r, const clpool_window_desc *op,
-                       const clpool_tensor_desc *in, const float *x)
+int window_ref_compute(window_ref *r, const clpool_window_desc *op, const clpool_tensor_desc *in,
+                       const float *x)
 {
     memset(r, 0, sizeof *r);
     if (ref_window_check(op, in, &r->out) != CLPOOL_SUCCESS)
@@ -228,7 +235,8 @@ size_t window_compare(const window_ref *r, const clpool_window_desc *op,
         }
         if (!ok) {
             snprintf(what, sizeof what, "got %.9g (0x%08" PRIx32 "), want %.9g (tol %.3g)", g,
-                     float_bits(g), want, op->op == CLPOOL_OP_MAX ? 0.0 : 1e-5 * fabs(want) + r->atol[e]);
+                     float_bits(g), want,
+                     op->op == CLPOOL_OP_MAX ? 0.0 : 1e-5 * fabs(want) + r->atol[e]);
             report(label, op, in, &r->out, e, what, budget);
             bad++;
             continue;
@@ -248,8 +256,7 @@ size_t window_compare(const window_ref *r, const clpool_window_desc *op,
 
 size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
                               const clpool_tensor_desc *in, const float *a, const void *a_idx,
-                              const float *b, const void *b_idx, const char *label,
-                              int *budget)
+                              const float *b, const void *b_idx, const char *label, int *budget)
 {
     size_t bad = 0;
     char what[256];
@@ -259,8 +266,9 @@ size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
         if (same && isz && a_idx && b_idx)
             same = memcmp((const char *)a_idx + e * isz, (const char *)b_idx + e * isz, isz) == 0;
         if (!same) {
-            snprintf(what, sizeof what, "runs differ: %.9g (0x%08" PRIx32 ") vs %.9g (0x%08" PRIx32 ")",
-                     a[e], float_bits(a[e]), b[e], float_bits(b[e]));
+            snprintf(what, sizeof what,
+                     "runs differ: %.9g (0x%08" PRIx32 ") vs %.9g (0x%08" PRIx32 ")", a[e],
+                     float_bits(a[e]), b[e], float_bits(b[e]));
             report(label, op, in, &r->out, e, what, budget);
             bad++;
         }
@@ -273,8 +281,8 @@ size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
 #define GUARD_BYTE 0xc3
 
 static cl_mem make_guarded(cl_context ctx, cl_command_queue q, size_t elem, size_t offset,
-                           size_t count, const void *data, int poison_kind,
-                           clpool_index_type itype, unsigned char **host, size_t *bytes)
+                           size_t count, const void *data, int poison_kind, clpool_index_type itype,
+                           unsigned char **host, size_t *bytes)
 {
     size_t total = (offset + count + GUARD_ELEMS) * elem;
     unsigned char *h = malloc(total);
@@ -314,9 +322,8 @@ static size_t count_guard_damage(const unsigned char *h, size_t elem, size_t off
 }
 
 clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
-                          const float *x, size_t in_elems, float *y, size_t out_elems,
-                          void *idx, clpool_index_type idx_type, size_t offsets[3],
-                          size_t *guard_errors)
+                          const float *x, size_t in_elems, float *y, size_t out_elems, void *idx,
+                          clpool_index_type idx_type, size_t offsets[3], size_t *guard_errors)
 {
     clpool_status st = CLPOOL_ERROR_OPENCL;
     unsigned char *hin = NULL, *hout = NULL, *hidx = NULL;
@@ -353,7 +360,8 @@ clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue
     if (clEnqueueReadBuffer(queue, min, CL_TRUE, 0, bin, hin, 0, NULL, NULL) != CL_SUCCESS ||
         clEnqueueReadBuffer(queue, mout, CL_TRUE, 0, bout, hout, 0, NULL, NULL) != CL_SUCCESS)
         goto cleanup;
-    if (midx && clEnqueueReadBuffer(queue, midx, CL_TRUE, 0, bidx, hidx, 0, NULL, NULL) != CL_SUCCESS)
+    if (midx &&
+        clEnqueueReadBuffer(queue, midx, CL_TRUE, 0, bidx, hidx, 0, NULL, NULL) != CL_SUCCESS)
         goto cleanup;
     *guard_errors += count_guard_damage(hin, 4, offsets[0], in_elems, bin);
     *guard_errors += count_guard_damage(hout, 4, offsets[1], out_elems, bout);

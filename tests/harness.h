@@ -58,8 +58,8 @@ typedef struct window_ref {
     double *atol;
 } window_ref;
 /* Computes it for a configuration ref_window_check() accepts; 0 on success. */
-int window_ref_compute(window_ref *r, const clpool_window_desc *op,
-                       const clpool_tensor_desc *in, const float *x);
+int window_ref_compute(window_ref *r, const clpool_window_desc *op, const clpool_tensor_desc *in,
+                       const float *x);
 void window_ref_free(window_ref *r);
 
 /*
@@ -77,8 +77,7 @@ size_t window_compare(const window_ref *r, const clpool_window_desc *op,
 /* Bitwise equality of two results of the same plan; prints like above. */
 size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
                               const clpool_tensor_desc *in, const float *a, const void *a_idx,
-                              const float *b, const void *b_idx, const char *label,
-                              int *budget);
+                              const float *b, const void *b_idx, const char *label, int *budget);
 
 /*
  * Runs @p plan through clpool_enqueue() on @p queue with caller buffers: the
@@ -90,8 +89,7 @@ size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
  * failing OpenCL call of the harness itself.
  */
 clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
-                          const float *x, size_t in_elems, float *y, size_t out_elems,
-                          void *idx, clpool_index_type idx_type, size_t offsets[3],
-                          size_t *guard_errors);
+                          const float *x, size_t in_elems, float *y, size_t out_elems, void *idx,
+                          clpool_index_type idx_type, size_t offsets[3], size_t *guard_errors);
 
 #endif /* CLPOOL_TESTS_HARNESS_H */

@@ -155,7 +155,7 @@ static void avg_window(const clpool_window_desc *op, const ref_dim r[3], const l
                 sum += v;
                 sum_abs += fabs(v);
             }
-    double divisor = op->divisor_override ? (double)op->divisor_override
+    double divisor = op->divisor_override  ? (double)op->divisor_override
                      : op->exclude_padding ? (double)valid
                                            : (double)pool;
     if (valid == 0) {
@@ -169,8 +169,8 @@ static void avg_window(const clpool_window_desc *op, const ref_dim r[3], const l
     *atol = 8.0 * u * terms * sum_abs / fabs(divisor);
 }
 
-void ref_window_run(const clpool_window_desc *op, const clpool_tensor_desc *input,
-                    const float *x, double *y, int64_t *idx, double *atol)
+void ref_window_run(const clpool_window_desc *op, const clpool_tensor_desc *input, const float *x,
+                    double *y, int64_t *idx, double *atol)
 {
     ref_dim r[3];
     ref_window_dims(op, input, r);

@@ -34,8 +34,8 @@ typedef struct ref_dim {
  * Checks, in order: enums (INVALID_ARGUMENT), rank and zero dims
  * (INVALID_SHAPE), kernel, stride, dilation (also dilation > 1 for avg),
  * padding against the dilated bound, indices asked of avg (INVALID_ARGUMENT),
- * a divisor given to max (INVALID_DIVISOR), output size. Only float32 NCHW is modelled: other dtypes or layouts are
- * reported as CLPOOL_ERROR_UNSUPPORTED so a caller can skip them.
+ * a divisor given to max (INVALID_DIVISOR), output size. Only float32 NCHW is modelled: other
+ * dtypes or layouts are reported as CLPOOL_ERROR_UNSUPPORTED so a caller can skip them.
  */
 clpool_status ref_window_check(const clpool_window_desc *op, const clpool_tensor_desc *input,
                                clpool_tensor_desc *output);
@@ -56,7 +56,7 @@ void ref_window_dims(const clpool_window_desc *op, const clpool_tensor_desc *inp
  *         float32 result: 8 u (1 + ceil(log2 n)) * sum|x| / |divisor|, with n
  *         the number of cells summed.
  */
-void ref_window_run(const clpool_window_desc *op, const clpool_tensor_desc *input,
-                    const float *x, double *y, int64_t *idx, double *atol);
+void ref_window_run(const clpool_window_desc *op, const clpool_tensor_desc *input, const float *x,
+                    double *y, int64_t *idx, double *atol);
 
 #endif /* CLPOOL_TESTS_REFERENCE_H */

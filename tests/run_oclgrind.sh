@@ -47,11 +47,8 @@ run_pass() {
 run_pass api-races --check-api --data-races "$@"
 run_pass uninitialized --build-options -cl-opt-disable --data-races --uninitialized "$@"
 # The vector variants, forced through the library's tuning overrides: the CPU
-# one (8 outputs per work-item, a work-item per row) and the 16-wide one. Max
-# only: oclgrind 21.10 evaluates min(intN, int) with the scalar in lane 0 only
-# (lanes 1.. get 0), which corrupts the avg divisors of these variants there
-# (PoCL computes them right); max reads the same windows the same way.
-CLPOOL_TUNE_RUN=8 CLPOOL_TUNE_ROWS=1 CLPOOL_TEST_ONLY_OP=max run_pass run8-rows --data-races "$@"
-CLPOOL_TUNE_RUN=16 CLPOOL_TUNE_ROWS=0 CLPOOL_TEST_ONLY_OP=max run_pass run16-chunks --data-races "$@"
+# one (8 outputs per work-item, a work-item per row) and the 16-wide one.
+CLPOOL_TUNE_RUN=8 CLPOOL_TUNE_ROWS=1 run_pass run8-rows --data-races "$@"
+CLPOOL_TUNE_RUN=16 CLPOOL_TUNE_ROWS=0 run_pass run16-chunks --data-races "$@"
 [ "$status" -eq 0 ] && echo "run_oclgrind: clean"
 exit "$status"

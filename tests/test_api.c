@@ -4,6 +4,7 @@
  * log sentence, enqueue buffer checks), the empty batch, status strings, and
  * embedding in a caller's own OpenCL context, queue, buffers and events.
  */
+#define _XOPEN_SOURCE 700 /* mkdtemp */
 #include "harness.h"
 #include "reference.h"
 
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
@@ -80,7 +82,8 @@ static int contains_ci(const char *hay, const char *needle)
     size_t n = strlen(needle);
     for (; *hay; hay++) {
         size_t i = 0;
-        while (i < n && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
+        while (i < n && hay[i] &&
+               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
             i++;
         if (i == n)
             return 1;
@@ -93,8 +96,8 @@ static int contains_number(const char *hay, const char *number)
 {
     size_t n = strlen(number);
     for (const char *p = hay; (p = strstr(p, number)) != NULL; p++) {
-        int left_ok = p == hay || !(isdigit((unsigned char)p[-1]) ||
-                                    (number[0] != '-' && p[-1] == '-'));
+        int left_ok =
+            p == hay || !(isdigit((unsigned char)p[-1]) || (number[0] != '-' && p[-1] == '-'));
         int right_ok = !isdigit((unsigned char)p[n]);
         if (left_ok && right_ok)
             return 1;
@@ -144,8 +147,7 @@ START_TEST(test_status_strings)
         ck_assert_msg(str && *str, "status %d has no string", s);
         ck_assert_msg(!contains_ci(str, "unknown"), "status %d is \"%s\"", s, str);
         for (int t = 0; t < s; t++)
-            ck_assert_msg(strcmp(seen[t], str) != 0, "statuses %d and %d share \"%s\"", t, s,
-                          str);
+            ck_assert_msg(strcmp(seen[t], str) != 0, "statuses %d and %d share \"%s\"", t, s, str);
         seen[s] = str;
     }
     ck_assert_str_eq(clpool_status_string(CLPOOL_ERROR_INVALID_PADDING), "invalid padding");
@@ -284,13 +286,16 @@ START_TEST(test_context_create)
     ck_assert_ptr_null(clpool_context_cache_dir(ctx));
     clpool_context_destroy(ctx);
     o.disable_disk_cache = 0;
-    o.cache_dir = "/tmp/clpool-test-api-cache-dir";
+    char dir[] = "/tmp/clpool-test-api-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    o.cache_dir = dir;
     ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
     ck_assert_ptr_nonnull(clpool_context_cache_dir(ctx));
-    ck_assert_str_eq(clpool_context_cache_dir(ctx), "/tmp/clpool-test-api-cache-dir");
+    ck_assert_str_eq(clpool_context_cache_dir(ctx), dir);
     ck_assert_int_eq(clpool_context_cache_stats(ctx, &stats), CLPOOL_SUCCESS);
     ck_assert_uint_eq(stats.builds + stats.disk_hits + stats.memory_hits, 0);
     clpool_context_destroy(ctx);
+    rmdir(dir); /* nothing was planned: nothing written */
 }
 END_TEST
 
@@ -345,21 +350,26 @@ START_TEST(test_plan_null_and_enums)
         const char *what, *name, *value;
         int field, value_int;
     } bad[] = {
-        {"op 0", "op", "0", 0, 0},
-        {"op 3", "op", "3", 0, 3},
-        {"op -1", "op", "-1", 0, -1},
-        {"indices 3", "indices", "3", 1, 3},
-        {"dtype 99", "dtype", "99", 2, 99},
-        {"layout 2", "layout", "2", 3, 2},
+        {"op 0", "op", "0", 0, 0},          {"op 3", "op", "3", 0, 3},
+        {"op -1", "op", "-1", 0, -1},       {"indices 3", "indices", "3", 1, 3},
+        {"dtype 99", "dtype", "99", 2, 99}, {"layout 2", "layout", "2", 3, 2},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clpool_window_desc o = op;
         clpool_tensor_desc t = in;
         switch (bad[i].field) {
-        case 0: o.op = (clpool_op)bad[i].value_int; break;
-        case 1: o.indices = (clpool_index_type)bad[i].value_int; break;
-        case 2: t.dtype = (clpool_dtype)bad[i].value_int; break;
-        default: t.layout = (clpool_layout)bad[i].value_int; break;
+        case 0:
+            o.op = (clpool_op)bad[i].value_int;
+            break;
+        case 1:
+            o.indices = (clpool_index_type)bad[i].value_int;
+            break;
+        case 2:
+            t.dtype = (clpool_dtype)bad[i].value_int;
+            break;
+        default:
+            t.layout = (clpool_layout)bad[i].value_int;
+            break;
         }
         cap.count = 0;
         clpool_status st = clpool_plan_window(ctx, &o, &t, &plan);
@@ -456,30 +466,100 @@ START_TEST(test_plan_parameters)
         const char *values[3];
     } bad[] = {
         {"kernel 0", CLPOOL_OP_MAX, 0, 0, 0, 0, 0, CLPOOL_ERROR_INVALID_KERNEL, "kernel", {"0"}},
-        {"kernel -2", CLPOOL_OP_AVG, -2, 1, 0, 0, 0, CLPOOL_ERROR_INVALID_KERNEL, "kernel",
-         {"-2"}},
-        {"stride -1", CLPOOL_OP_MAX, 3, -1, 0, 0, 0, CLPOOL_ERROR_INVALID_STRIDE, "stride",
-         {"-1"}},
-        {"padding -1", CLPOOL_OP_MAX, 3, 0, -1, 0, 0, CLPOOL_ERROR_INVALID_PADDING, "padding",
+        {"kernel -2", CLPOOL_OP_AVG, -2, 1, 0, 0, 0, CLPOOL_ERROR_INVALID_KERNEL, "kernel", {"-2"}},
+        {"stride -1", CLPOOL_OP_MAX, 3, -1, 0, 0, 0, CLPOOL_ERROR_INVALID_STRIDE, "stride", {"-1"}},
+        {"padding -1",
+         CLPOOL_OP_MAX,
+         3,
+         0,
+         -1,
+         0,
+         0,
+         CLPOOL_ERROR_INVALID_PADDING,
+         "padding",
          {"-1"}},
         /* §0.1: the bound is ((k-1)*d+1)/2 and the message names it. */
-        {"padding 3 > 2 (k=5)", CLPOOL_OP_AVG, 5, 0, 3, 0, 0, CLPOOL_ERROR_INVALID_PADDING,
-         "padding", {"3", "2"}},
-        {"padding 4 > 3 (k=3 d=3)", CLPOOL_OP_MAX, 3, 0, 4, 3, 0, CLPOOL_ERROR_INVALID_PADDING,
-         "padding", {"4", "3"}},
-        {"dilation -1", CLPOOL_OP_MAX, 3, 0, 0, -1, 0, CLPOOL_ERROR_INVALID_DILATION,
-         "dilation", {"-1"}},
-        {"avg dilation 2", CLPOOL_OP_AVG, 3, 0, 0, 2, 0, CLPOOL_ERROR_INVALID_DILATION,
-         "dilation", {"2"}},
-        {"output too small", CLPOOL_OP_MAX, 9, 1, 0, 0, 0, CLPOOL_ERROR_OUTPUT_TOO_SMALL,
-         "output", {NULL}},
-        {"output too small (dilated)", CLPOOL_OP_MAX, 3, 1, 0, 4, 0,
-         CLPOOL_ERROR_OUTPUT_TOO_SMALL, "output", {NULL}},
+        {"padding 3 > 2 (k=5)",
+         CLPOOL_OP_AVG,
+         5,
+         0,
+         3,
+         0,
+         0,
+         CLPOOL_ERROR_INVALID_PADDING,
+         "padding",
+         {"3", "2"}},
+        {"padding 4 > 3 (k=3 d=3)",
+         CLPOOL_OP_MAX,
+         3,
+         0,
+         4,
+         3,
+         0,
+         CLPOOL_ERROR_INVALID_PADDING,
+         "padding",
+         {"4", "3"}},
+        {"dilation -1",
+         CLPOOL_OP_MAX,
+         3,
+         0,
+         0,
+         -1,
+         0,
+         CLPOOL_ERROR_INVALID_DILATION,
+         "dilation",
+         {"-1"}},
+        {"avg dilation 2",
+         CLPOOL_OP_AVG,
+         3,
+         0,
+         0,
+         2,
+         0,
+         CLPOOL_ERROR_INVALID_DILATION,
+         "dilation",
+         {"2"}},
+        {"output too small",
+         CLPOOL_OP_MAX,
+         9,
+         1,
+         0,
+         0,
+         0,
+         CLPOOL_ERROR_OUTPUT_TOO_SMALL,
+         "output",
+         {NULL}},
+        {"output too small (dilated)",
+         CLPOOL_OP_MAX,
+         3,
+         1,
+         0,
+         4,
+         0,
+         CLPOOL_ERROR_OUTPUT_TOO_SMALL,
+         "output",
+         {NULL}},
         /* Only avg takes a divisor (0 means none). */
-        {"max with divisor 3", CLPOOL_OP_MAX, 2, 0, 0, 0, 3, CLPOOL_ERROR_INVALID_DIVISOR,
-         "divisor", {"3"}},
-        {"max with divisor -5", CLPOOL_OP_MAX, 2, 0, 0, 0, -5, CLPOOL_ERROR_INVALID_DIVISOR,
-         "divisor", {"-5"}},
+        {"max with divisor 3",
+         CLPOOL_OP_MAX,
+         2,
+         0,
+         0,
+         0,
+         3,
+         CLPOOL_ERROR_INVALID_DIVISOR,
+         "divisor",
+         {"3"}},
+        {"max with divisor -5",
+         CLPOOL_OP_MAX,
+         2,
+         0,
+         0,
+         0,
+         -5,
+         CLPOOL_ERROR_INVALID_DIVISOR,
+         "divisor",
+         {"-5"}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clpool_window_desc op = window2d(bad[i].kind, 2);
@@ -556,9 +636,9 @@ START_TEST(test_empty_batch)
     ck_assert_ptr_nonnull(ev);
     ck_assert_int_eq(clWaitForEvents(1, &ev), CL_SUCCESS);
     cl_int status = -1;
-    ck_assert_int_eq(clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status,
-                                    NULL),
-                     CL_SUCCESS);
+    ck_assert_int_eq(
+        clGetEventInfo(ev, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL),
+        CL_SUCCESS);
     ck_assert_int_eq(status, CL_COMPLETE);
     clReleaseEvent(ev);
     unsigned char host[64];
@@ -626,8 +706,7 @@ START_TEST(test_enqueue_errors)
     ck_assert_int_eq(clpool_enqueue(plan, q, NULL, 0, NULL, &ev), CLPOOL_ERROR_INVALID_ARGUMENT);
     ck_assert_int_eq(cap.count, 1);
     cap.count = 0;
-    ck_assert_int_eq(clpool_enqueue(plan, q, &good, 1, NULL, &ev),
-                     CLPOOL_ERROR_INVALID_ARGUMENT);
+    ck_assert_int_eq(clpool_enqueue(plan, q, &good, 1, NULL, &ev), CLPOOL_ERROR_INVALID_ARGUMENT);
     ck_assert_int_eq(cap.count, 1);
     cap.count = 0;
     ck_assert_int_eq(clpool_enqueue(plan, other_q, &good, 0, NULL, &ev),
@@ -665,8 +744,9 @@ START_TEST(test_enqueue_errors)
     bad[11].mem = min;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clpool_io io = good;
-        clpool_buffer *b = bad[i].slot == 0 ? &io.input : bad[i].slot == 1 ? &io.output
-                                                                            : &io.indices;
+        clpool_buffer *b = bad[i].slot == 0   ? &io.input
+                           : bad[i].slot == 1 ? &io.output
+                                              : &io.indices;
         b->mem = bad[i].mem;
         b->offset = bad[i].offset;
         cap.count = 0;
@@ -844,18 +924,18 @@ START_TEST(test_embedding)
     cl_int status = -1;
     if (user_gate) {
         sleep_ms(100);
-        ck_assert_int_eq(clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status,
-                                        &status, NULL),
-                         CL_SUCCESS);
+        ck_assert_int_eq(
+            clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL),
+            CL_SUCCESS);
         ck_assert_int_ne(status, CL_COMPLETE);
         ck_assert_msg(memcmp(host, shared, total) == 0,
                       "the output was written before the gate opened");
         ck_assert_int_eq(clSetUserEventStatus(gate, CL_COMPLETE), CL_SUCCESS);
     }
     ck_assert_int_eq(clWaitForEvents(1, &done), CL_SUCCESS);
-    ck_assert_int_eq(clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status,
-                                    &status, NULL),
-                     CL_SUCCESS);
+    ck_assert_int_eq(
+        clGetEventInfo(done, CL_EVENT_COMMAND_EXECUTION_STATUS, sizeof status, &status, NULL),
+        CL_SUCCESS);
     ck_assert_int_eq(status, CL_COMPLETE);
     ck_assert_int_eq(clEnqueueReadBuffer(q, big, CL_TRUE, 0, total, back, 0, NULL, NULL),
                      CL_SUCCESS);
@@ -900,8 +980,8 @@ START_TEST(test_embedding)
 
     /* The caller's context still works. */
     float probe[4] = {1, 2, 3, 4}, probe_back[4] = {0};
-    cl_mem m = clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof probe, probe,
-                              &err);
+    cl_mem m =
+        clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, sizeof probe, probe, &err);
     ck_assert_int_eq(err, CL_SUCCESS);
     ck_assert_int_eq(clEnqueueReadBuffer(q, m, CL_TRUE, 0, sizeof probe, probe_back, 0, NULL, NULL),
                      CL_SUCCESS);

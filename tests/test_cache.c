@@ -198,11 +198,11 @@ static probe_result run_probe(const char *dir, const char *cache_env)
     ck_assert_int_eq(waitpid(pid, &status, 0), pid);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     char verdict[16] = "";
-    int fields = sscanf(r.line,
-                        "builds=%ld disk_hits=%ld disk_rejects=%ld disk_writes=%ld "
-                        "memory_hits=%ld result=%15s",
-                        &r.builds, &r.disk_hits, &r.disk_rejects, &r.disk_writes, &r.memory_hits,
-                        verdict);
+    int fields =
+        sscanf(r.line,
+               "builds=%ld disk_hits=%ld disk_rejects=%ld disk_writes=%ld "
+               "memory_hits=%ld result=%15s",
+               &r.builds, &r.disk_hits, &r.disk_rejects, &r.disk_writes, &r.memory_hits, verdict);
     ck_assert_msg(fields == 6 && r.exit_code == 0,
                   "cache_probe (dir %s, CLPOOL_CACHE=%s) exited %d and printed \"%s\"", dir,
                   cache_env ? cache_env : "(unset)", r.exit_code, r.line);

@@ -81,75 +81,90 @@ typedef struct example {
 
 #define NINF (-INFINITY)
 
+/* A window op with the same kernel, stride, padding and dilation in every
+ * spatial dim. */
+static clpool_window_desc win(clpool_op kind, int k, int s, int p, int d, int ceil_mode)
+{
+    clpool_window_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = kind;
+    op.ceil_mode = ceil_mode;
+    for (int j = 0; j < CLPOOL_MAX_SPATIAL_DIMS; j++) {
+        op.kernel[j] = k;
+        op.stride[j] = s;
+        op.padding[j] = p;
+        op.dilation[j] = d;
+    }
+    return op;
+}
+
+static example *add_example(example *ex, size_t *n, const char *name, clpool_window_desc op,
+                            clpool_tensor_desc in, const float *x, size_t out_elems,
+                            const double *y, const int64_t *idx)
+{
+    example *e = &ex[(*n)++];
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    e->op = op;
+    e->in = in;
+    memcpy(e->x, x, elements(&in) * sizeof *x);
+    e->out_elems = out_elems;
+    memcpy(e->y, y, out_elems * sizeof *y);
+    if (idx)
+        memcpy(e->idx, idx, out_elems * sizeof *idx);
+    return e;
+}
+
 static const example *examples(size_t *count)
 {
     static example ex[16];
     static size_t n;
-    if (n)
-        goto done;
-    memset(ex, 0, sizeof ex);
+    if (n) {
+        *count = n;
+        return ex;
+    }
+    const clpool_op MAX = CLPOOL_OP_MAX, AVG = CLPOOL_OP_AVG;
     /* §1.1 max_pool1d x=[0,1,2,3,4], k=2, s=2: floor, ceil, ceil with p=1 */
-    ex[n] = (example){.name = "§1.1 max1d floor", .in = tensor(1, 1, 1, 5, 0, 0),
-                      .x = {0, 1, 2, 3, 4}, .out_elems = 2, .y = {1, 3}, .idx = {1, 3}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = 2, ex[n].op.stride[0] = 2, n++;
-    ex[n] = ex[n - 1], ex[n].name = "§1.1 max1d ceil", ex[n].op.ceil_mode = 1;
-    ex[n].out_elems = 3, ex[n].y[2] = 4, ex[n].idx[2] = 4, n++;
-    ex[n] = ex[n - 1], ex[n].name = "§1.1 max1d ceil p=1", ex[n].op.padding[0] = 1;
-    ex[n].out_elems = 3;
-    memcpy(ex[n].y, (double[]){0, 2, 4}, 3 * sizeof(double));
-    memcpy(ex[n].idx, (int64_t[]){0, 2, 4}, 3 * sizeof(int64_t));
-    n++;
-    /* §2 2-d */
-    ex[n] = (example){.name = "§2 max2d", .in = tensor(2, 1, 1, 4, 4, 0),
-                      .x = {1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 7, 6, 9, 1, 3, 3}, .out_elems = 4,
-                      .y = {5, 8, 9, 7}, .idx = {1, 6, 12, 10}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = 2, ex[n].op.kernel[1] = 2, n++;
-    /* §2 dilation */
-    ex[n] = (example){.name = "§2 dilation", .in = tensor(1, 1, 1, 7, 0, 0),
-                      .x = {0, 1, 2, 3, 4, 5, 6}, .out_elems = 3, .y = {4, 5, 6}, .idx = {4, 5, 6}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = 3, ex[n].op.stride[0] = 1;
-    ex[n].op.dilation[0] = 2, n++;
-    /* §2 ties */
-    ex[n] = (example){.name = "§2 ties", .in = tensor(1, 1, 1, 4, 0, 0), .x = {1, 3, 3, 2},
-                      .out_elems = 1, .y = {3}, .idx = {1}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = 4, n++;
-    /* §2 NaN: the last NaN's index */
-    ex[n] = (example){.name = "§2 NaN", .in = tensor(1, 1, 1, 6, 0, 0),
-                      .x = {1, NAN, 3, NAN, 2, 2}, .out_elems = 1, .y = {NAN}, .idx = {3}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = 6, n++;
-    /* §2 all -inf 3x3, k=2, p=1 */
-    ex[n] = (example){.name = "§2 all -inf", .in = tensor(2, 1, 1, 3, 3, 0),
-                      .x = {NINF, NINF, NINF, NINF, NINF, NINF, NINF, NINF, NINF},
-                      .out_elems = 4, .y = {NINF, NINF, NINF, NINF}, .idx = {0, 1, 3, 4}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = ex[n].op.kernel[1] = 2;
-    ex[n].op.padding[0] = ex[n].op.padding[1] = 1, n++;
+    const float x5[] = {0, 1, 2, 3, 4};
+    add_example(ex, &n, "§1.1 max1d floor", win(MAX, 2, 2, 0, 0, 0), tensor(1, 1, 1, 5, 0, 0), x5,
+                2, (double[]){1, 3}, (int64_t[]){1, 3});
+    add_example(ex, &n, "§1.1 max1d ceil", win(MAX, 2, 2, 0, 0, 1), tensor(1, 1, 1, 5, 0, 0), x5, 3,
+                (double[]){1, 3, 4}, (int64_t[]){1, 3, 4});
+    add_example(ex, &n, "§1.1 max1d ceil p=1", win(MAX, 2, 2, 1, 0, 1), tensor(1, 1, 1, 5, 0, 0),
+                x5, 3, (double[]){0, 2, 4}, (int64_t[]){0, 2, 4});
+    /* §2 2-d, dilation, ties, NaN (the last NaN's index), all -inf */
+    add_example(ex, &n, "§2 max2d", win(MAX, 2, 0, 0, 0, 0), tensor(2, 1, 1, 4, 4, 0),
+                (float[]){1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 7, 6, 9, 1, 3, 3}, 4,
+                (double[]){5, 8, 9, 7}, (int64_t[]){1, 6, 12, 10});
+    add_example(ex, &n, "§2 dilation", win(MAX, 3, 1, 0, 2, 0), tensor(1, 1, 1, 7, 0, 0),
+                (float[]){0, 1, 2, 3, 4, 5, 6}, 3, (double[]){4, 5, 6}, (int64_t[]){4, 5, 6});
+    add_example(ex, &n, "§2 ties", win(MAX, 4, 0, 0, 0, 0), tensor(1, 1, 1, 4, 0, 0),
+                (float[]){1, 3, 3, 2}, 1, (double[]){3}, (int64_t[]){1});
+    add_example(ex, &n, "§2 NaN", win(MAX, 6, 0, 0, 0, 0), tensor(1, 1, 1, 6, 0, 0),
+                (float[]){1, NAN, 3, NAN, 2, 2}, 1, (double[]){NAN}, (int64_t[]){3});
+    add_example(ex, &n, "§2 all -inf", win(MAX, 2, 0, 1, 0, 0), tensor(2, 1, 1, 3, 3, 0),
+                (float[]){NINF, NINF, NINF, NINF, NINF, NINF, NINF, NINF, NINF}, 4,
+                (double[]){NINF, NINF, NINF, NINF}, (int64_t[]){0, 1, 3, 4});
     /* §1.3 a dilated window with no element inside: -inf, index -1 (§0.2) */
-    ex[n] = (example){.name = "§1.3 empty dilated window", .in = tensor(1, 1, 1, 4, 0, 0),
-                      .x = {1, 2, 3, 4}, .out_elems = 1, .y = {NINF}, .idx = {-1}};
-    ex[n].op.op = CLPOOL_OP_MAX, ex[n].op.kernel[0] = 2, ex[n].op.dilation[0] = 5;
-    ex[n].op.padding[0] = 1, n++;
+    add_example(ex, &n, "§1.3 empty dilated window", win(MAX, 2, 0, 1, 5, 0),
+                tensor(1, 1, 1, 4, 0, 0), (float[]){1, 2, 3, 4}, 1, (double[]){NINF},
+                (int64_t[]){-1});
     /* §3 avg x=[1..5], k=3, s=2, p=1, ceil: include / exclude padding */
-    ex[n] = (example){.name = "§3 avg cip=1", .in = tensor(1, 1, 1, 5, 0, 0),
-                      .x = {1, 2, 3, 4, 5}, .out_elems = 3, .y = {1, 3, 3}};
-    ex[n].op.op = CLPOOL_OP_AVG, ex[n].op.kernel[0] = 3, ex[n].op.stride[0] = 2;
-    ex[n].op.padding[0] = 1, ex[n].op.ceil_mode = 1, n++;
-    ex[n] = ex[n - 1], ex[n].name = "§3 avg cip=0", ex[n].op.exclude_padding = 1;
-    memcpy(ex[n].y, (double[]){1.5, 3, 4.5}, 3 * sizeof(double));
-    n++;
-    /* §3 ones(6), k=3, s=2, p=1, ceil, cip */
-    ex[n] = (example){.name = "§3 avg ones(6)", .in = tensor(1, 1, 1, 6, 0, 0),
-                      .x = {1, 1, 1, 1, 1, 1}, .out_elems = 4, .y = {2.0 / 3.0, 1, 1, 0.5}};
-    ex[n].op.op = CLPOOL_OP_AVG, ex[n].op.kernel[0] = 3, ex[n].op.stride[0] = 2;
-    ex[n].op.padding[0] = 1, ex[n].op.ceil_mode = 1, n++;
-    /* §3 ones(6x6), k=4, s=3, ceil, divisor_override=3 */
-    ex[n] = (example){.name = "§3 avg divisor_override", .in = tensor(2, 1, 1, 6, 6, 0),
-                      .out_elems = 4, .y = {16.0 / 3.0, 4, 4, 3}};
-    for (int i = 0; i < 36; i++)
-        ex[n].x[i] = 1;
-    ex[n].op.op = CLPOOL_OP_AVG, ex[n].op.kernel[0] = ex[n].op.kernel[1] = 4;
-    ex[n].op.stride[0] = ex[n].op.stride[1] = 3, ex[n].op.ceil_mode = 1;
-    ex[n].op.divisor_override = 3, n++;
-done:
+    const float x15[] = {1, 2, 3, 4, 5};
+    add_example(ex, &n, "§3 avg cip=1", win(AVG, 3, 2, 1, 0, 1), tensor(1, 1, 1, 5, 0, 0), x15, 3,
+                (double[]){1, 3, 3}, NULL);
+    example *e = add_example(ex, &n, "§3 avg cip=0", win(AVG, 3, 2, 1, 0, 1),
+                             tensor(1, 1, 1, 5, 0, 0), x15, 3, (double[]){1.5, 3, 4.5}, NULL);
+    e->op.exclude_padding = 1;
+    /* §3 ones(6), k=3, s=2, p=1, ceil, cip: the last divisor is 2 */
+    const float ones[36] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+                            1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    add_example(ex, &n, "§3 avg ones(6)", win(AVG, 3, 2, 1, 0, 1), tensor(1, 1, 1, 6, 0, 0), ones,
+                4, (double[]){2.0 / 3.0, 1, 1, 0.5}, NULL);
+    /* §3 ones(6x6), k=4, s=3, ceil, divisor_override=3 divides the clipped sum */
+    e = add_example(ex, &n, "§3 avg divisor_override", win(AVG, 4, 3, 0, 0, 1),
+                    tensor(2, 1, 1, 6, 6, 0), ones, 4, (double[]){16.0 / 3.0, 4, 4, 3}, NULL);
+    e->op.divisor_override = 3;
     *count = n;
     return ex;
 }
@@ -177,8 +192,8 @@ START_TEST(test_reference_examples)
         int64_t idx[8];
         ref_window_run(&e->op, &e->in, e->x, y, idx, NULL);
         for (size_t j = 0; j < e->out_elems; j++) {
-            ck_assert_msg(same_value(e->y[j], (float)y[j], 0), "%s: y[%zu] = %g, want %g",
-                          e->name, j, y[j], e->y[j]);
+            ck_assert_msg(same_value(e->y[j], (float)y[j], 0), "%s: y[%zu] = %g, want %g", e->name,
+                          j, y[j], e->y[j]);
             if (e->op.op == CLPOOL_OP_MAX)
                 ck_assert_msg(idx[j] == e->idx[j], "%s: idx[%zu] = %lld, want %lld", e->name, j,
                               (long long)idx[j], (long long)e->idx[j]);
@@ -233,9 +248,9 @@ START_TEST(test_examples)
                 st = clpool_run_host(plan, NULL, e->x, y, idx);
             } else {
                 size_t offsets[3] = {3, 5, 7}, guard = 0;
-                st = run_enqueue(plan, clpool_context_cl_context(ctx),
-                                 clpool_context_cl_queue(ctx), e->x, elements(&e->in), y,
-                                 e->out_elems, idx, op.indices, offsets, &guard);
+                st = run_enqueue(plan, clpool_context_cl_context(ctx), clpool_context_cl_queue(ctx),
+                                 e->x, elements(&e->in), y, e->out_elems, idx, op.indices, offsets,
+                                 &guard);
                 ck_assert_msg(guard == 0, "%s: %zu guard bytes changed", e->name, guard);
             }
             ck_assert_msg(st == CLPOOL_SUCCESS, "%s: run: %s", e->name, clpool_status_string(st));
@@ -245,11 +260,9 @@ START_TEST(test_examples)
                               path, j, y[j], e->y[j]);
                 if (!op.indices)
                     continue;
-                int64_t got = op.indices == CLPOOL_INDICES_INT32 ? ((int32_t *)idx64)[j]
-                                                                  : idx64[j];
+                int64_t got = op.indices == CLPOOL_INDICES_INT32 ? ((int32_t *)idx64)[j] : idx64[j];
                 ck_assert_msg(got == e->idx[j], "%s idx=%d path=%d: idx[%zu] = %lld, want %lld",
-                              e->name, op.indices, path, j, (long long)got,
-                              (long long)e->idx[j]);
+                              e->name, op.indices, path, j, (long long)got, (long long)e->idx[j]);
             }
         }
         clpool_plan_destroy(plan);
@@ -265,7 +278,7 @@ END_TEST
 typedef struct param_set {
     clpool_window_desc op;
     int dims;
-    int global;          /* window = the whole plane: shapes are the kernel */
+    int global; /* window = the whole plane: shapes are the kernel */
 } param_set;
 
 typedef struct sweep_stats {
@@ -282,7 +295,8 @@ static void gen_params(test_rng *r, int dims, clpool_op kind, param_set *ps)
     int dilated = kind == CLPOOL_OP_MAX && rng_below(r, 3) == 0;
     for (int j = 0; j < dims; j++) {
         int k = rng_range(r, 1, 7);
-        int d = dilated && rng_below(r, 2) ? rng_range(r, 2, 3) : (int)rng_below(r, 2); /* 0: dflt */
+        int d =
+            dilated && rng_below(r, 2) ? rng_range(r, 2, 3) : (int)rng_below(r, 2); /* 0: dflt */
         int deff = d ? d : 1;
         int bound = ((k - 1) * deff + 1) / 2;
         int p = rng_below(r, 3) == 0 ? 0 : rng_below(r, 2) ? bound : rng_range(r, 0, bound);
@@ -331,8 +345,12 @@ static void gen_shape(test_rng *r, const param_set *ps, int variant, int small,
         int last = j == dims - 1, first = j == 0;
         int lo = 1, hi = 12;
         switch (small ? (variant == 2 ? 2 : 1) : variant) {
-        case 0: lo = hi = 1; break;
-        case 1: lo = 1, hi = 12; break;
+        case 0:
+            lo = hi = 1;
+            break;
+        case 1:
+            lo = 1, hi = 12;
+            break;
         case 2:
             if (last)
                 lo = small ? 24 : 65, hi = small ? 40 : 140;
@@ -351,7 +369,10 @@ static void gen_shape(test_rng *r, const param_set *ps, int variant, int small,
                 lo = 1, hi = 6;
             max_planes = 6;
             break;
-        default: lo = 13, hi = dims == 3 ? 20 : 40; max_planes = dims == 3 ? 6 : 12; break;
+        default:
+            lo = 13, hi = dims == 3 ? 20 : 40;
+            max_planes = dims == 3 ? 6 : 12;
+            break;
         }
         if (small && hi > 40)
             hi = 40;
@@ -379,7 +400,7 @@ static value_mode pick_mode(test_rng *r, clpool_op kind, int i)
 {
     if (kind == CLPOOL_OP_MAX)
         return (value_mode)((i + rng_below(r, 2)) % VALUES_COUNT);
-    static const value_mode avg_modes[] = {VALUES_UNIFORM, VALUES_TIES, VALUES_UNIFORM,
+    static const value_mode avg_modes[] = {VALUES_UNIFORM, VALUES_TIES,    VALUES_UNIFORM,
                                            VALUES_SPECIAL, VALUES_UNIFORM, VALUES_NEG_INF};
     return avg_modes[(i + rng_below(r, 6)) % 6];
 }
@@ -422,8 +443,8 @@ static void free_result(run_result *res)
  * (work_group_size 8, at most 3 planes a launch): both against the
  * reference, and bitwise against each other.
  */
-static void sweep_param_set(clpool_context *a, clpool_context *b, const param_set *ps,
-                            int shapes, int small, test_rng *r, sweep_stats *st)
+static void sweep_param_set(clpool_context *a, clpool_context *b, const param_set *ps, int shapes,
+                            int small, test_rng *r, sweep_stats *st)
 {
     char desc[512];
     st->param_sets++;
@@ -470,8 +491,8 @@ static void sweep_param_set(clpool_context *a, clpool_context *b, const param_se
             size_t planes = in.n * in.c;
             size_t launches = clpool_plan_launch_count(plan);
             if (which == 1 && launches < (planes + 2) / 3) {
-                fprintf(stderr, "ctxB %s: %zu launches for %zu planes at 3 planes a launch\n",
-                        desc, launches, planes);
+                fprintf(stderr, "ctxB %s: %zu launches for %zu planes at 3 planes a launch\n", desc,
+                        launches, planes);
                 bad++;
             }
             /* Mostly the host call; every fourth configuration (alternating
@@ -503,9 +524,8 @@ static void sweep_param_set(clpool_context *a, clpool_context *b, const param_se
             bad += e;
         }
         if (res[0].y && res[1].y) {
-            size_t e = window_compare_bitwise(&ref, &ps->op, &in, res[0].y, res[0].idx,
-                                              res[1].y, res[1].idx, "ctxA vs ctxB",
-                                              &st->budget);
+            size_t e = window_compare_bitwise(&ref, &ps->op, &in, res[0].y, res[0].idx, res[1].y,
+                                              res[1].idx, "ctxA vs ctxB", &st->budget);
             st->bad_elements += e;
             bad += e;
         }
@@ -524,8 +544,8 @@ static void sweep_report(const char *name, const sweep_stats *st)
            name, st->configs, st->enqueued, st->param_sets, st->skipped, st->bad_configs,
            st->bad_elements);
     fflush(stdout);
-    ck_assert_msg(st->bad_configs == 0, "%s: %zu of %zu configurations failed (%zu elements)",
-                  name, st->bad_configs, st->configs, st->bad_elements);
+    ck_assert_msg(st->bad_configs == 0, "%s: %zu of %zu configurations failed (%zu elements)", name,
+                  st->bad_configs, st->configs, st->bad_elements);
 }
 
 typedef struct sweep_plan {
@@ -539,12 +559,9 @@ typedef struct sweep_plan {
 /* 94 parameter sets x 5 shapes, plus the global sets below: ~550
  * configurations and ~200 programs. */
 static const sweep_plan sweeps[] = {
-    {"2d max", 0x2d11, 2, CLPOOL_OP_MAX, 38},
-    {"2d avg", 0x2da7, 2, CLPOOL_OP_AVG, 30},
-    {"1d max", 0x1d11, 1, CLPOOL_OP_MAX, 8},
-    {"1d avg", 0x1da7, 1, CLPOOL_OP_AVG, 6},
-    {"3d max", 0x3d11, 3, CLPOOL_OP_MAX, 6},
-    {"3d avg", 0x3da7, 3, CLPOOL_OP_AVG, 6},
+    {"2d max", 0x2d11, 2, CLPOOL_OP_MAX, 38}, {"2d avg", 0x2da7, 2, CLPOOL_OP_AVG, 30},
+    {"1d max", 0x1d11, 1, CLPOOL_OP_MAX, 8},  {"1d avg", 0x1da7, 1, CLPOOL_OP_AVG, 6},
+    {"3d max", 0x3d11, 3, CLPOOL_OP_MAX, 6},  {"3d avg", 0x3da7, 3, CLPOOL_OP_AVG, 6},
 };
 #define SHAPES_PER_SET 5
 
@@ -584,8 +601,8 @@ START_TEST(test_sweep_global)
 {
     static const int shapes[][4] = {
         /* dims, s0, s1, s2 */
-        {2, 7, 7, 0},   {2, 24, 24, 0}, {2, 9, 33, 0}, {2, 56, 56, 0}, {2, 1, 100, 0},
-        {2, 64, 3, 0},  {2, 13, 64, 0}, {2, 30, 40, 0}, {2, 1, 1, 0},  {1, 100, 0, 0},
+        {2, 7, 7, 0},   {2, 24, 24, 0}, {2, 9, 33, 0},  {2, 56, 56, 0}, {2, 1, 100, 0},
+        {2, 64, 3, 0},  {2, 13, 64, 0}, {2, 30, 40, 0}, {2, 1, 1, 0},   {1, 100, 0, 0},
         {1, 257, 0, 0}, {3, 4, 5, 6},   {3, 2, 9, 17},
     };
     clpool_context *a = new_context(0, 0);
@@ -625,8 +642,8 @@ START_TEST(test_small)
                 ps.op.kernel[j] -= 3, ps.op.padding[j] = 0;
         sweep_param_set(a, b, &ps, i < 8 ? 2 : 1, 1, &r, &st);
     }
-    static const int global_shapes[][4] = {{2, 5, 7, 0}, {2, 3, 24, 0}, {1, 30, 0, 0},
-                                           {3, 2, 3, 9}};
+    static const int global_shapes[][4] = {
+        {2, 5, 7, 0}, {2, 3, 24, 0}, {1, 30, 0, 0}, {3, 2, 3, 9}};
     for (int i = 0; i < 4; i++) {
         param_set ps;
         gen_global(&r, global_shapes[i][0], i % 2 ? CLPOOL_OP_AVG : CLPOOL_OP_MAX,
@@ -667,13 +684,21 @@ static clpool_status inject_fault(test_rng *r, int fault, clpool_window_desc *op
     int j = rng_below(r, (uint32_t)in->spatial_dims);
     long d = op->dilation[j] ? op->dilation[j] : 1;
     switch (fault) {
-    case 0: op->kernel[j] = -(int)rng_below(r, 3); return CLPOOL_ERROR_INVALID_KERNEL;
-    case 1: op->stride[j] = -rng_range(r, 1, 3); return CLPOOL_ERROR_INVALID_STRIDE;
-    case 2: op->padding[j] = -rng_range(r, 1, 2); return CLPOOL_ERROR_INVALID_PADDING;
+    case 0:
+        op->kernel[j] = -(int)rng_below(r, 3);
+        return CLPOOL_ERROR_INVALID_KERNEL;
+    case 1:
+        op->stride[j] = -rng_range(r, 1, 3);
+        return CLPOOL_ERROR_INVALID_STRIDE;
+    case 2:
+        op->padding[j] = -rng_range(r, 1, 2);
+        return CLPOOL_ERROR_INVALID_PADDING;
     case 3:
         op->padding[j] = (int)(((op->kernel[j] - 1) * d + 1) / 2) + rng_range(r, 1, 3);
         return CLPOOL_ERROR_INVALID_PADDING;
-    case 4: op->dilation[j] = -rng_range(r, 1, 2); return CLPOOL_ERROR_INVALID_DILATION;
+    case 4:
+        op->dilation[j] = -rng_range(r, 1, 2);
+        return CLPOOL_ERROR_INVALID_DILATION;
     case 5:
         if (op->op != CLPOOL_OP_AVG)
             return CLPOOL_SUCCESS;
@@ -689,10 +714,18 @@ static clpool_status inject_fault(test_rng *r, int fault, clpool_window_desc *op
         op->ceil_mode = 0; /* a ceil-mode partial window could still fit */
         return CLPOOL_ERROR_OUTPUT_TOO_SMALL;
     }
-    case 7: in->spatial[j] = 0; return CLPOOL_ERROR_INVALID_SHAPE;
-    case 8: in->c = 0; return CLPOOL_ERROR_INVALID_SHAPE;
-    case 9: in->spatial_dims = rng_below(r, 2) ? 0 : 4; return CLPOOL_ERROR_INVALID_SHAPE;
-    case 10: op->op = (clpool_op)(rng_below(r, 2) ? 0 : 3); return CLPOOL_ERROR_INVALID_ARGUMENT;
+    case 7:
+        in->spatial[j] = 0;
+        return CLPOOL_ERROR_INVALID_SHAPE;
+    case 8:
+        in->c = 0;
+        return CLPOOL_ERROR_INVALID_SHAPE;
+    case 9:
+        in->spatial_dims = rng_below(r, 2) ? 0 : 4;
+        return CLPOOL_ERROR_INVALID_SHAPE;
+    case 10:
+        op->op = (clpool_op)(rng_below(r, 2) ? 0 : 3);
+        return CLPOOL_ERROR_INVALID_ARGUMENT;
     case 11:
         if (op->op != CLPOOL_OP_MAX)
             return CLPOOL_SUCCESS;
@@ -706,7 +739,8 @@ static clpool_status inject_fault(test_rng *r, int fault, clpool_window_desc *op
         }
         op->divisor_override = rng_below(r, 2) ? rng_range(r, 1, 9) : -rng_range(r, 1, 9);
         return CLPOOL_ERROR_INVALID_DIVISOR;
-    default: return CLPOOL_SUCCESS;
+    default:
+        return CLPOOL_SUCCESS;
     }
 }
 
