@@ -9,7 +9,9 @@
  * all -inf plane gives index 0.
  *
  * Macros: POOL_OP (1 max, 2 avg), DIVISOR (avg: 0 = the plane size),
- * HAS_INDICES, INDEX_T (int or long), VW (1, 8 or 16).
+ * HAS_INDICES, INDEX_T (int or long), VW (1, 8 or 16), PLANE (the plane size
+ * when it is small enough to bake in, so the loops unroll; 0: the
+ * plane_elems argument).
  */
 #ifndef POOL_OP
 #define POOL_OP 1
@@ -26,8 +28,14 @@
 #ifndef VW
 #define VW 8
 #endif
+#ifndef PLANE
+#define PLANE 0
+#endif
 
 #pragma OPENCL FP_CONTRACT OFF
+
+/* Loops with compile-time bounds; compilers that do not know it ignore it. */
+#define UNROLL _Pragma("unroll")
 
 #if VW == 1
 typedef float VT;
@@ -60,6 +68,9 @@ __kernel void global_pool(__global const float *restrict in, ulong in_off,
     if (gid >= items)
         return;
     const ulong plane = plane_begin + gid;
+#if PLANE
+    plane_elems = PLANE; /* equal to the argument; a constant unrolls the loops */
+#endif
     __global const float *src = in + in_off + plane * plane_elems;
     const ulong vectors = plane_elems / VW;
 #if POOL_OP == 1
@@ -77,7 +88,7 @@ __kernel void global_pool(__global const float *restrict in, ulong in_off,
     STOREI(best, lane_best);
     float rm = -INFINITY;
     long rq = -1;
-    for (int l = 0; l < VW; l++) {
+    UNROLL for (int l = 0; l < VW; l++) {
         if (lane_best[l] < 0)
             continue;
         const long q = (long)lane_best[l] * VW + l;
@@ -109,12 +120,19 @@ __kernel void global_pool(__global const float *restrict in, ulong in_off,
     VT s = (VT)(0.0f);
     for (ulong j = 0; j < vectors; j++)
         s += LOADV(j, src);
-    float lanes[VW];
-    STOREV(s, lanes);
-    /* Pairwise over the lanes, then the tail. */
-    for (int width = VW / 2; width >= 1; width /= 2)
-        for (int l = 0; l < width; l++)
-            lanes[l] += lanes[l + width];
+    /* Pairwise over the lanes (halves added), then the tail. */
+#if VW == 16
+    const float8 h8 = s.lo + s.hi;
+#elif VW == 8
+    const float8 h8 = s;
+#endif
+#if VW >= 8
+    const float4 h4 = h8.lo + h8.hi;
+    const float2 h2 = h4.lo + h4.hi;
+    const float lanes[1] = {h2.lo + h2.hi};
+#else
+    const float lanes[1] = {s};
+#endif
     float sum = lanes[0];
     for (ulong e = vectors * VW; e < plane_elems; e++)
         sum += src[e];

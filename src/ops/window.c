@@ -218,6 +218,16 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
 static const clp_family window_family = {"window pooling", set_window_args};
 static const clp_family global_family = {"global pooling", set_global_args};
 
+/* Whole planes up to this size are baked into the global kernel as a
+ * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */
+#define GLOBAL_PLANE_BAKED_MAX 1024
+
+/* The float vector width a CPU device prefers, as 8 or 16. */
+static int cpu_vector_width(const clpool_context *ctx)
+{
+    return ctx->info.preferred_vector_width_float >= 16 ? 16 : 8;
+}
+
 /* Outputs per work-item along a row, and whether a work-item takes a whole
  * row. $CLPOOL_TUNE_RUN (1, 8, 16) and $CLPOOL_TUNE_ROWS (0, 1) override the
  * choice, so that benchmarks can compare variants and the test suite can run
@@ -225,7 +235,10 @@ static const clp_family global_family = {"global pooling", set_global_args};
 static void choose_run(const clpool_context *ctx, const window_op *g, int *run, int *row_items)
 {
     bool cpu = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
-    *run = cpu && g->out[2] >= 4 ? 8 : 1;
+    /* A chunk as wide as the device's preferred vector, unless the row is
+     * too short to fill most of it. */
+    int width = cpu_vector_width(ctx);
+    *run = !cpu || g->out[2] < 4 ? 1 : g->out[2] >= 12 ? width : 8;
     *row_items = cpu;
     const char *env_run = getenv("CLPOOL_TUNE_RUN"), *env_rows = getenv("CLPOOL_TUNE_ROWS");
     if (env_run && (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 ||
@@ -295,9 +308,11 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     char options[512];
     if (global) {
         bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
+        size_t plane_elems = (size_t)g->in[0] * (size_t)g->in[1] * (size_t)g->in[2];
         snprintf(options, sizeof options,
-                 "-DPOOL_OP=%d -DDIVISOR=%d -DHAS_INDICES=%d -DINDEX_T=%s -DVW=%d", (int)w->op,
-                 divisor, has_indices, index_t, gpu ? 1 : 8);
+                 "-DPOOL_OP=%d -DDIVISOR=%d -DHAS_INDICES=%d -DINDEX_T=%s -DVW=%d -DPLANE=%zu",
+                 (int)w->op, divisor, has_indices, index_t, gpu ? 1 : cpu_vector_width(ctx),
+                 plane_elems <= GLOBAL_PLANE_BAKED_MAX ? plane_elems : (size_t)0);
         status = clp_plan_finish(p, "global_pool.cl", "global_pool", options, planes, 1);
     } else {
         int run, row_items;
