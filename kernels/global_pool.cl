@@ -59,11 +59,16 @@ typedef int16 VI;
 #error "VW must be 1, 8 or 16"
 #endif
 
-__kernel void global_pool(__global const float *restrict in, ulong in_off,
-                          __global float *restrict out, ulong out_off,
-                          __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
-                          ulong items, ulong plane_elems)
+/* Arguments: the input, output and optional indices buffers, and `run` =
+ * (input offset, output offset, indices offset in elements, the launch's
+ * first plane, its work-item count, the plane size); one vector argument
+ * instead of six scalars (each argument costs launch latency on PoCL). */
+__kernel void global_pool(__global const float *restrict in, __global float *restrict out,
+                          __global INDEX_T *restrict indices, ulong8 run)
 {
+    const ulong in_off = run.s0, out_off = run.s1, idx_off = run.s2, plane_begin = run.s3;
+    const ulong items = run.s4;
+    ulong plane_elems = run.s5;
     const ulong gid = get_global_id(0);
     if (gid >= items)
         return;

@@ -356,17 +356,19 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
 #endif
 }
 
-/* Arguments: the input tensor (in_elems elements from in_off), the output and
- * optional indices (same shape), the launch's first plane and work-item
- * count, the input plane D x H x W, the output plane OD x OH x OW, and the row
- * split: a row has `chunks` chunks of RUN outputs, and outputs before xr
- * have windows that end inside the row. */
-__kernel void window_pool(__global const float *restrict in, ulong in_off, ulong in_elems,
-                          __global float *restrict out, ulong out_off,
-                          __global INDEX_T *restrict indices, ulong idx_off, ulong plane_begin,
-                          ulong items, int D, int H, int W, int OD, int OH, int OW, int chunks,
-                          int xr)
+/* Arguments (few of them: each costs launch latency on some devices): the
+ * input, output and optional indices buffers; `run` = (input offset, output
+ * offset, indices offset in elements, the launch's first plane, its
+ * work-item count, the input tensor's element count); `shape` = (input plane
+ * D, H, W, output plane OD, OH, OW, chunks per output row, and xr: outputs
+ * before xr have windows that end inside the row). */
+__kernel void window_pool(__global const float *restrict in, __global float *restrict out,
+                          __global INDEX_T *restrict indices, ulong8 run, int8 shape)
 {
+    const ulong in_off = run.s0, out_off = run.s1, idx_off = run.s2, plane_begin = run.s3;
+    const ulong items = run.s4, in_elems = run.s5;
+    const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
+    const int OW = shape.s5, chunks = shape.s6, xr = shape.s7;
     /* A launch holds fewer than 2^31 work-items (the scheduler's bound), so
      * the row arithmetic is 32-bit; plane offsets are 64-bit. */
     const uint gid = (uint)get_global_id(0);

@@ -49,7 +49,9 @@ static clpool_status choose_local_size(const clpool_context *ctx, size_t total_i
     size_t floor_size = kernel_wg_multiple > 1 ? floor_pow2(kernel_wg_multiple) : 1;
     if (floor_size > l)
         floor_size = l;
-    size_t want_groups = 4 * (size_t)d->compute_units;
+    /* Two groups per compute unit: enough to balance, few enough that a
+     * small launch does not pay the per-group cost many times. */
+    size_t want_groups = 2 * (size_t)d->compute_units;
     while (l > floor_size && (total_items + l - 1) / l < want_groups)
         l /= 2;
     *local = l;

@@ -23,7 +23,7 @@ typedef struct window_op {
     int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
     int in[3], out[3];
     int chunks, xr; /* window_pool row split: chunks per row, outputs whose
-                      * windows end inside the row */
+                     * windows end inside the row */
     size_t in_elems;
 } window_op;
 
@@ -172,51 +172,50 @@ static bool is_whole_plane(const window_op *g)
     return true;
 }
 
+/* The kernels take their buffers, one ulong8 of per-run values and (window
+ * pool) one int8 of shape values: few arguments keep launches cheap. */
+static cl_int set_run_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io,
+                           cl_ulong last)
+{
+    cl_kernel k = plan->kernel;
+    cl_mem idx = io->indices.mem;
+    cl_ulong8 run = {{io->input.offset, io->output.offset, io->indices.offset, l->plane_begin,
+                      l->items, last, 0, 0}};
+    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
+    err |= clSetKernelArg(k, 1, sizeof(cl_mem), &io->output.mem);
+    err |= clSetKernelArg(k, 2, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
+    err |= clSetKernelArg(k, 3, sizeof run, &run);
+    return err;
+}
+
+static cl_int set_window_shape_args(const clpool_plan *plan)
+{
+    const window_op *g = plan->op;
+    cl_int8 shape = {
+        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->chunks, g->xr}};
+    return clSetKernelArg(plan->kernel, 4, sizeof shape, &shape);
+}
+
 static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
 {
     const window_op *g = plan->op;
-    cl_kernel k = plan->kernel;
-    cl_ulong in_off = io->input.offset, out_off = io->output.offset, idx_off = io->indices.offset;
-    cl_ulong in_elems = g->in_elems, begin = l->plane_begin, items = l->items;
-    const int ints[8] = {g->in[0],  g->in[1],  g->in[2],  g->out[0],
-                         g->out[1], g->out[2], g->chunks, g->xr};
-    cl_mem idx = io->indices.mem;
-    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
-    err |= clSetKernelArg(k, 1, sizeof in_off, &in_off);
-    err |= clSetKernelArg(k, 2, sizeof in_elems, &in_elems);
-    err |= clSetKernelArg(k, 3, sizeof(cl_mem), &io->output.mem);
-    err |= clSetKernelArg(k, 4, sizeof out_off, &out_off);
-    err |= clSetKernelArg(k, 5, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
-    err |= clSetKernelArg(k, 6, sizeof idx_off, &idx_off);
-    err |= clSetKernelArg(k, 7, sizeof begin, &begin);
-    err |= clSetKernelArg(k, 8, sizeof items, &items);
-    for (cl_uint i = 0; i < 8; i++)
-        err |= clSetKernelArg(k, 9 + i, sizeof(int), &ints[i]);
-    return err;
+    return set_run_args(plan, l, io, g->in_elems);
+}
+
+static cl_int set_global_shape_args(const clpool_plan *plan)
+{
+    (void)plan; /* the plane size travels with the run values */
+    return CL_SUCCESS;
 }
 
 static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
 {
     const window_op *g = plan->op;
-    cl_kernel k = plan->kernel;
-    cl_ulong in_off = io->input.offset, out_off = io->output.offset, idx_off = io->indices.offset;
-    cl_ulong begin = l->plane_begin, items = l->items;
-    cl_ulong plane = (cl_ulong)g->in[0] * g->in[1] * g->in[2];
-    cl_mem idx = io->indices.mem;
-    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
-    err |= clSetKernelArg(k, 1, sizeof in_off, &in_off);
-    err |= clSetKernelArg(k, 2, sizeof(cl_mem), &io->output.mem);
-    err |= clSetKernelArg(k, 3, sizeof out_off, &out_off);
-    err |= clSetKernelArg(k, 4, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
-    err |= clSetKernelArg(k, 5, sizeof idx_off, &idx_off);
-    err |= clSetKernelArg(k, 6, sizeof begin, &begin);
-    err |= clSetKernelArg(k, 7, sizeof items, &items);
-    err |= clSetKernelArg(k, 8, sizeof plane, &plane);
-    return err;
+    return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2]);
 }
 
-static const clp_family window_family = {"window pooling", set_window_args};
-static const clp_family global_family = {"global pooling", set_global_args};
+static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args};
+static const clp_family global_family = {"global pooling", set_global_shape_args, set_global_args};
 
 /* Whole planes up to this size are baked into the global kernel as a
  * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */
@@ -241,12 +240,11 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
     *run = !cpu || g->out[2] < 4 ? 1 : g->out[2] >= 12 ? width : 8;
     *row_items = cpu;
     const char *env_run = getenv("CLPOOL_TUNE_RUN"), *env_rows = getenv("CLPOOL_TUNE_ROWS");
-    if (env_run && (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 ||
-                    strcmp(env_run, "16") == 0))
+    if (env_run &&
+        (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 || strcmp(env_run, "16") == 0))
         *run = atoi(env_run);
     else if (env_run)
-        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_RUN = '%s' is ignored (1, 8 or 16)",
-                env_run);
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_RUN = '%s' is ignored (1, 8 or 16)", env_run);
     if (env_rows && (strcmp(env_rows, "0") == 0 || strcmp(env_rows, "1") == 0))
         *row_items = atoi(env_rows);
     else if (env_rows)
