@@ -285,11 +285,14 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
 #else
     VT sum = (VT)(0.0f);
 #endif
-    UNROLL for (int kz = 0; kz < KD; kz++) {
+    /* Only the window columns unroll (one row's loads and merge tree): the
+     * row loops stay loops, which keeps the code of the five chunk kinds,
+     * and so the build time, small for large windows. */
+    for (int kz = 0; kz < KD; kz++) {
         const int iz = zs + kz * DD;
         if (iz < 0 || iz >= D)
             continue;
-        UNROLL for (int ky = 0; ky < KH; ky++) {
+        for (int ky = 0; ky < KH; ky++) {
             const int iy = ys + ky * DH;
             if (iy < 0 || iy >= H)
                 continue;
@@ -308,8 +311,7 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
                 REDUCE_ROW(LOAD_LEFT_RIGHT);
             } else {
                 float buf[FAST_SPAN];
-                UNROLL for (int j = 0; j < FAST_SPAN; j++)
-                {
+                for (int j = 0; j < FAST_SPAN; j++) {
                     const int ix = xs + j;
                     buf[j] = ix >= 0 && ix < W ? row[ix] : PAD_VALUE;
                 }
