@@ -5,6 +5,7 @@
 
 #include "util.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,17 @@
 
 #define MAX_RUNNERS 2
 
-/* Pause before each block: long enough for the other runner's idle threads
- * (oneDNN's OpenMP workers spin for a while after a parallel region) to go
- * to sleep, so one runner's leftovers never cost the next one CPU time. */
-#define BLOCK_PAUSE_NS 20000000L
+/* Before each block the loop waits until the process is quiet again: the
+ * previous runner's idle threads must be asleep, or they take CPU time from
+ * the next one. (libgomp's OpenMP workers spin for 300000 rounds after a
+ * parallel region, some 20 ms on this Xeon, and PoCL's workers spin too.)
+ * At least SETTLE_MIN_NS, at most SETTLE_MAX_NS; a fixed SETTLE_FALLBACK_NS
+ * where /proc/self/task is missing. */
+#define SETTLE_MIN_NS 2000000L
+#define SETTLE_MAX_NS 1000000000L
+#define SETTLE_FALLBACK_NS 100000000L
+#define SETTLE_POLL_NS 1000000L
+#define SETTLE_QUIET_POLLS 3
 
 typedef struct runner_state {
     size_t next; /* next copy of the rotation */
@@ -24,10 +32,56 @@ typedef struct runner_state {
     double *times;
 } runner_state;
 
-static void pause_between_blocks(void)
+static void sleep_ns(long ns)
 {
-    struct timespec ts = {0, BLOCK_PAUSE_NS};
+    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
     nanosleep(&ts, NULL);
+}
+
+/* Threads of this process in state R (running or runnable), the caller
+ * included; -1 when Linux's /proc/self/task cannot be read. */
+static int running_threads(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    if (dir == NULL)
+        return -1;
+    int running = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        char path[300], stat[512];
+        if (entry->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "/proc/self/task/%s/stat", entry->d_name);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue; /* the thread ended meanwhile */
+        size_t len = fread(stat, 1, sizeof stat - 1, f);
+        fclose(f);
+        stat[len] = '\0';
+        /* "tid (comm) S ...": comm may hold spaces and parentheses. */
+        const char *paren = strrchr(stat, ')');
+        if (paren && paren[1] == ' ' && paren[2] == 'R')
+            running++;
+    }
+    closedir(dir);
+    return running;
+}
+
+/* Waits until no thread but the caller has run for SETTLE_QUIET_POLLS polls. */
+static void settle(void)
+{
+    sleep_ns(SETTLE_MIN_NS);
+    int quiet = 0;
+    for (long waited = SETTLE_MIN_NS; waited < SETTLE_MAX_NS && quiet < SETTLE_QUIET_POLLS;
+         waited += SETTLE_POLL_NS) {
+        int running = running_threads();
+        if (running < 0) {
+            sleep_ns(SETTLE_FALLBACK_NS);
+            return;
+        }
+        quiet = running <= 1 ? quiet + 1 : 0;
+        sleep_ns(SETTLE_POLL_NS);
+    }
 }
 
 /* One run of @p r on its next copy; returns its wall time, or -1 on failure. */
@@ -74,7 +128,7 @@ void bench_time_runners(const bench_runner *runners, size_t count, const bench_t
         for (size_t i = 0; i < count; i++) {
             if (!results[i].ok)
                 continue;
-            pause_between_blocks();
+            settle();
             if (run_next(&runners[i], &state[i], &results[i]) < 0.0)
                 continue;
             for (int b = 0; b < block && results[i].ok; b++) {

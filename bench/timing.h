@@ -24,7 +24,8 @@ typedef struct bench_runner {
 typedef struct bench_timing {
     int warmup; /* untimed runs of each runner before the first block */
     int runs;   /* timed runs of each runner */
-    int block;  /* timed runs per block; each block starts with one untimed run */
+    int block;  /* timed runs per block; each block waits for the process's other
+                 * threads to go idle, then starts with one untimed run */
 } bench_timing;
 
 /* Room for one error sentence. */

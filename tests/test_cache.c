@@ -301,20 +301,26 @@ START_TEST(test_disk_across_processes)
     expect(&r, 1, 0, 1, 1, "truncated entry");
     ck_assert_uint_eq(list_files(dir), 1);
     ck_assert_str_eq(found_paths[0], entry);
-    ck_assert_int_eq(found_sizes[0], entry_size);
+    /* Rewritten whole: the next process loads it. (Its size may differ from
+     * the first build's: PoCL's binaries also carry the work-group functions
+     * its own cache holds by then.) */
+    ck_assert_int_gt(found_sizes[0], 64);
+    r = run_probe(dir, NULL);
+    expect(&r, 0, 1, 0, 0, "after the truncated entry's rebuild");
 
     /* One byte flipped in the middle: the same. */
     unsigned char *data;
     size_t size;
     read_file(entry, &data, &size);
-    ck_assert_uint_eq(size, (size_t)entry_size);
+    ck_assert_uint_gt(size, 64);
     data[size / 2] ^= 0x5a;
     write_file(entry, data, size);
     free(data);
     r = run_probe(dir, NULL);
     expect(&r, 1, 0, 1, 1, "corrupted entry");
     ck_assert_uint_eq(list_files(dir), 1);
-    ck_assert_int_eq(found_sizes[0], entry_size);
+    r = run_probe(dir, NULL);
+    expect(&r, 0, 1, 0, 0, "after the corrupted entry's rebuild");
 
     /* An empty file. */
     ck_assert_int_eq(truncate(entry, 0), 0);
