@@ -387,3 +387,18 @@ cleanup:
     free(hidx);
     return st;
 }
+
+clpool_tensor_desc tensor(int dims, size_t n, size_t c, size_t s0, size_t s1, size_t s2)
+{
+    clpool_tensor_desc t;
+    memset(&t, 0, sizeof t);
+    t.dtype = CLPOOL_FLOAT32;
+    t.layout = CLPOOL_NCHW;
+    t.spatial_dims = dims;
+    t.n = n;
+    t.c = c;
+    t.spatial[0] = s0;
+    t.spatial[1] = s1;
+    t.spatial[2] = s2;
+    return t;
+}

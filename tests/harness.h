@@ -41,6 +41,9 @@ const char *value_mode_name(value_mode mode);
 #define POISON_F32_BITS 0x7fc0deadu
 #define POISON_I64 ((int64_t)0x5a5a5a5a5a5a5a5aLL)
 #define POISON_I32 ((int32_t)0x5a5a5a5a)
+/* A float32 NCHW tensor with `dims` spatial dimensions s0, s1, s2 (unused ones 0). */
+clpool_tensor_desc tensor(int dims, size_t n, size_t c, size_t s0, size_t s1, size_t s2);
+
 void poison_floats(float *y, size_t count);
 void poison_indices(void *idx, clpool_index_type type, size_t count);
 size_t index_size(clpool_index_type type);

@@ -53,21 +53,6 @@ static clpool_context *new_context(log_capture *cap)
     return ctx;
 }
 
-static clpool_tensor_desc tensor(int dims, size_t n, size_t c, size_t s0, size_t s1, size_t s2)
-{
-    clpool_tensor_desc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = CLPOOL_FLOAT32;
-    t.layout = CLPOOL_NCHW;
-    t.spatial_dims = dims;
-    t.n = n;
-    t.c = c;
-    t.spatial[0] = s0;
-    t.spatial[1] = s1;
-    t.spatial[2] = s2;
-    return t;
-}
-
 static clpool_window_desc window2d(clpool_op kind, int k)
 {
     clpool_window_desc op;

@@ -43,21 +43,6 @@ static clpool_context *new_context(size_t work_group_size, size_t max_planes)
     return ctx;
 }
 
-static clpool_tensor_desc tensor(int dims, size_t n, size_t c, size_t s0, size_t s1, size_t s2)
-{
-    clpool_tensor_desc t;
-    memset(&t, 0, sizeof t);
-    t.dtype = CLPOOL_FLOAT32;
-    t.layout = CLPOOL_NCHW;
-    t.spatial_dims = dims;
-    t.n = n;
-    t.c = c;
-    t.spatial[0] = s0;
-    t.spatial[1] = s1;
-    t.spatial[2] = s2;
-    return t;
-}
-
 static size_t elements(const clpool_tensor_desc *t)
 {
     size_t e = t->n * t->c;
