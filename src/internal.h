@@ -119,7 +119,8 @@ struct clpool_plan {
 struct clp_family {
     const char *name;
     /* Sets the kernel arguments that stay fixed for the plan, once, when
-     * the plan is made (fewer calls per enqueue: they cost latency). */
+     * the plan is made (fewer calls per enqueue: they cost latency); NULL
+     * when there are none. */
     cl_int (*set_shape_args)(const clpool_plan *plan);
     /* Sets the remaining arguments of one launch. Buffers are already checked. */
     cl_int (*set_args)(const clpool_plan *plan, const clp_launch *launch, const clpool_io *io);

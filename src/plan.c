@@ -43,7 +43,8 @@ clpool_status clp_plan_finish(clpool_plan *plan, const char *source_name, const 
     plan->kernel = clCreateKernel(plan->program, kernel_name, &err);
     if (err != CL_SUCCESS)
         return clp_cl_fail(ctx, err, "clCreateKernel");
-    err = plan->family->set_shape_args(plan);
+    if (plan->family->set_shape_args)
+        err = plan->family->set_shape_args(plan);
     if (err != CL_SUCCESS)
         return clp_cl_fail(ctx, err, "clSetKernelArg");
     size_t wg_max = 1, wg_multiple = 1;

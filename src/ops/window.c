@@ -202,12 +202,6 @@ static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, cons
     return set_run_args(plan, l, io, g->in_elems);
 }
 
-static cl_int set_global_shape_args(const clpool_plan *plan)
-{
-    (void)plan; /* the plane size travels with the run values */
-    return CL_SUCCESS;
-}
-
 static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
 {
     const window_op *g = plan->op;
@@ -215,7 +209,8 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
 }
 
 static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args};
-static const clp_family global_family = {"global pooling", set_global_shape_args, set_global_args};
+/* global_pool has no shape arguments: the plane size travels with the run values. */
+static const clp_family global_family = {"global pooling", NULL, set_global_args};
 
 /* Whole planes up to this size are baked into the global kernel as a
  * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */
