@@ -188,30 +188,33 @@ typedef int16 VI;
 #endif
 
 /* Reduces one window row for every lane: KW vector loads (LOAD(kx)), a tree
- * of merges (or sums) in scan order, then one merge into the running result. */
+ * of merges (or sums) in scan order; the row's result goes to outv and (max)
+ * the winning column to outi. */
 #if POOL_OP == POOL_MAX
-#define REDUCE_ROW(LOAD)                                                                        \
+#define ROW_TREE(LOAD, outv, outi)                                                              \
     do {                                                                                        \
         VT r[KW];                                                                               \
         VI ri[KW];                                                                              \
         UNROLL for (int kx = 0; kx < KW; kx++)                                                  \
         {                                                                                       \
             r[kx] = LOAD(kx);                                                                   \
-            ri[kx] = (VI)((kz * KH + ky) * KW + kx);                                            \
+            ri[kx] = (VI)(kx);                                                                  \
         }                                                                                       \
         UNROLL for (int step = 1; step < KW; step *= 2)                                         \
             UNROLL for (int kx = 0; kx + step < KW; kx += 2 * step)                             \
                 MERGE_MAX(r[kx], ri[kx], r[kx + step], ri[kx + step]);                          \
-        MERGE_MAX(m, best, r[0], ri[0]);                                                        \
+        (outv) = r[0];                                                                          \
+        (outi) = ri[0];                                                                         \
     } while (0)
 #else
-#define REDUCE_ROW(LOAD)                                                                        \
+#define ROW_TREE(LOAD, outv, outi)                                                              \
     do {                                                                                        \
         VT r[KW];                                                                               \
         UNROLL for (int kx = 0; kx < KW; kx++) r[kx] = LOAD(kx);                                \
         UNROLL for (int step = 1; step < KW; step *= 2)                                         \
             UNROLL for (int kx = 0; kx + step < KW; kx += 2 * step) r[kx] += r[kx + step];      \
-        sum += r[0];                                                                            \
+        (outv) = r[0];                                                                          \
+        (void)(outi);                                                                           \
     } while (0)
 #endif
 
@@ -271,59 +274,51 @@ CHUNK_FN VT load_left(__global const float *row, int kx)
 #define LOAD_LEFT_RIGHT(kx) MASK_RIGHT(LOAD_LEFT(kx), (kx))
 #define LOAD_STAGED(kx) LOADV(buf + (kx) * DW)
 
-/* Outputs [ox0, ox0 + RUN) of output row (oz, oy); padded window rows are
- * skipped. Lanes outside [0, OW) are computed but not stored. */
-CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
-                         int D, int H, int W, int OW, int oz, int oy, int ox0, int kind)
+/* One input row's reduction for the RUN lanes of a chunk of the given kind. */
+CHUNK_FN void reduce_row(__global const float *row, int W, int xs, int kind, VT *outv, VI *outi)
 {
-    const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
     const VI xsl = xs + LANES * SW; /* each lane's window start */
-#if POOL_OP == POOL_MAX
-    VT m = (VT)(-INFINITY);
-    VI best = (VI)(-1);
-    long first_row = -1;
-#else
-    VT sum = (VT)(0.0f);
-#endif
-    /* Only the window columns unroll (one row's loads and merge tree): the
-     * row loops stay loops, which keeps the code of the five chunk kinds,
-     * and so the build time, small for large windows. */
-    for (int kz = 0; kz < KD; kz++) {
-        const int iz = zs + kz * DD;
-        if (iz < 0 || iz >= D)
-            continue;
-        for (int ky = 0; ky < KH; ky++) {
-            const int iy = ys + ky * DH;
-            if (iy < 0 || iy >= H)
-                continue;
-            __global const float *row = src + ((long)iz * H + iy) * W;
-#if POOL_OP == POOL_MAX
-            if (first_row < 0)
-                first_row = ((long)iz * H + iy) * W;
-#endif
-            if (kind == INTERIOR) {
-                REDUCE_ROW(LOAD_INTERIOR);
-            } else if (kind == LEFT) {
-                REDUCE_ROW(LOAD_LEFT);
-            } else if (kind == RIGHT) {
-                REDUCE_ROW(LOAD_RIGHT);
-            } else if (kind == LEFT_RIGHT) {
-                REDUCE_ROW(LOAD_LEFT_RIGHT);
-            } else {
-                float buf[FAST_SPAN];
-                for (int j = 0; j < FAST_SPAN; j++) {
-                    const int ix = xs + j;
-                    buf[j] = ix >= 0 && ix < W ? row[ix] : PAD_VALUE;
-                }
-                REDUCE_ROW(LOAD_STAGED);
-            }
+    VT v;
+    VI vi = (VI)(0);
+    if (kind == INTERIOR) {
+        ROW_TREE(LOAD_INTERIOR, v, vi);
+    } else if (kind == LEFT) {
+        ROW_TREE(LOAD_LEFT, v, vi);
+    } else if (kind == RIGHT) {
+        ROW_TREE(LOAD_RIGHT, v, vi);
+    } else if (kind == LEFT_RIGHT) {
+        ROW_TREE(LOAD_LEFT_RIGHT, v, vi);
+    } else {
+        float buf[FAST_SPAN];
+        for (int j = 0; j < FAST_SPAN; j++) {
+            const int ix = xs + j;
+            buf[j] = ix >= 0 && ix < W ? row[ix] : PAD_VALUE;
         }
+        ROW_TREE(LOAD_STAGED, v, vi);
     }
+    *outv = v;
+    *outi = vi;
+}
+
+/* Divides (avg), stores the valid lanes of a chunk and, for max with
+ * indices, turns each lane's window-local index into a flat plane index
+ * (every element -inf: the first in-range one, as torch). */
+#if POOL_OP == POOL_MAX
+CHUNK_FN void finish_chunk(__global float *dst, __global INDEX_T *idx, int D, int H, int W,
+                           int OW, int zs, int ys, int ox0, int kind, VT m, VI best,
+                           long first_row)
+#else
+CHUNK_FN void finish_chunk(__global float *dst, __global INDEX_T *idx, int D, int H, int W,
+                           int OW, int zs, int ys, int ox0, int kind, VT sum)
+#endif
+{
+    const int xs = ox0 * SW - PW;
     const int lanes = min(RUN, OW - ox0);
 #if POOL_OP == POOL_AVG
 #if DIVISOR
     const VT div = (VT)(DIVISOR);
 #else
+    const VI xsl = xs + LANES * SW;
     const int dzy = POOLED_CELLS(zs, KD, D, PD) * POOLED_CELLS(ys, KH, H, PH);
     const VT div = kind == INTERIOR ? (VT)((float)(dzy * KW))
                                     : TO_VT(dzy * POOLED_CELLS_V(xsl, KW, W, PW));
@@ -348,13 +343,55 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
             const int kz = k[i] / (KH * KW), ky = (k[i] / KW) % KH, kx = k[i] % KW;
             q = ((long)(zs + kz * DD) * H + (ys + ky * DH)) * W + xi + kx * DW;
         } else if (first_row >= 0) {
-            /* Every element is -inf: torch returns the first in-range one. */
             const int kx = xi >= 0 ? 0 : (-xi + DW - 1) / DW;
             if (kx < KW && xi + kx * DW < W)
                 q = first_row + xi + kx * DW;
         }
         idx[ox0 + i] = (INDEX_T)q;
     }
+#else
+    (void)idx;
+#endif
+}
+
+/* Outputs [ox0, ox0 + RUN) of output row (oz, oy); padded window rows are
+ * skipped. Lanes outside [0, OW) are computed but not stored. */
+CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
+                         int D, int H, int W, int OW, int oz, int oy, int ox0, int kind)
+{
+    const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
+#if POOL_OP == POOL_MAX
+    VT m = (VT)(-INFINITY);
+    VI best = (VI)(-1);
+    long first_row = -1;
+#else
+    VT sum = (VT)(0.0f);
+#endif
+    for (int kz = 0; kz < KD; kz++) {
+        const int iz = zs + kz * DD;
+        if (iz < 0 || iz >= D)
+            continue;
+        for (int ky = 0; ky < KH; ky++) {
+            const int iy = ys + ky * DH;
+            if (iy < 0 || iy >= H)
+                continue;
+            __global const float *row = src + ((long)iz * H + iy) * W;
+            VT v;
+            VI vi;
+            reduce_row(row, W, xs, kind, &v, &vi);
+#if POOL_OP == POOL_MAX
+            if (first_row < 0)
+                first_row = ((long)iz * H + iy) * W;
+            MERGE_MAX(m, best, v, vi + (kz * KH + ky) * KW);
+#else
+            sum += v;
+#endif
+        }
+    }
+#if POOL_OP == POOL_MAX
+    finish_chunk(dst, idx, D, H, W, OW, zs, ys, ox0, kind, m, best, first_row);
+#else
+    finish_chunk(dst, idx, D, H, W, OW, zs, ys, ox0, kind, sum);
 #endif
 }
 
