@@ -25,6 +25,10 @@
  *   RUN            outputs per chunk: 1, 8 or 16
  *   ROW_ITEMS      1: a work-item loops over every chunk of its row
  *   DEPTH          1 when the tensor has an outer (depth) spatial dimension
+ *   COLUMNS        1: a work-item walks a column of chunks down a block of
+ *                  output rows, keeping the last KH row reductions (2-D and
+ *                  1-D windows with DH 1 and SH < KH: each input row is
+ *                  reduced once instead of once per window that covers it)
  */
 #ifndef POOL_OP
 #define POOL_OP 1
@@ -85,6 +89,9 @@
 #endif
 #ifndef DEPTH
 #define DEPTH 0
+#endif
+#ifndef COLUMNS
+#define COLUMNS 0
 #endif
 
 #pragma OPENCL FP_CONTRACT OFF
@@ -395,6 +402,77 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
 #endif
 }
 
+#if COLUMNS
+/* Output rows [oy0, oy1) of chunk ox0 of a plane (DH == 1, KD == 1, SH <
+ * KH). hr[j] holds the reduction of input row ys + j for the current output
+ * row; moving down one output row drops the top SH rows and reduces SH new
+ * ones. Rows are merged (or summed) top to bottom, as pool_chunk does, so the
+ * results are the same bit for bit. */
+CHUNK_FN void pool_column(__global const float *src, __global float *dst, __global INDEX_T *idx,
+                          int H, int W, int OW, int oy0, int oy1, int ox0, int kind)
+{
+    const int xs = ox0 * SW - PW;
+    VT hr[KH];
+    VI hi[KH];
+    /* Prime: after the first slide, hr[0 .. KH-SH) hold rows ys0 .. ys0+KH-SH. */
+    const int ys0 = oy0 * SH - PH;
+    UNROLL for (int j = 0; j + SH < KH; j++)
+    {
+        const int iy = ys0 + j;
+        hr[j + SH] = (VT)(PAD_VALUE);
+        hi[j + SH] = (VI)(0);
+        if (iy >= 0 && iy < H)
+            reduce_row(src + (long)iy * W, W, xs, kind, &hr[j + SH], &hi[j + SH]);
+    }
+    for (int oy = oy0; oy < oy1; oy++) {
+        const int ys = oy * SH - PH;
+        UNROLL for (int j = 0; j + SH < KH; j++)
+        {
+            hr[j] = hr[j + SH];
+            hi[j] = hi[j + SH];
+        }
+        UNROLL for (int j = KH - SH; j < KH; j++)
+        {
+            const int iy = ys + j;
+            hr[j] = (VT)(PAD_VALUE);
+            hi[j] = (VI)(0);
+            if (iy >= 0 && iy < H)
+                reduce_row(src + (long)iy * W, W, xs, kind, &hr[j], &hi[j]);
+        }
+        __global float *dst_row = dst + (long)oy * OW;
+#if HAS_INDICES
+        __global INDEX_T *idx_row = idx + (long)oy * OW;
+#else
+        __global INDEX_T *idx_row = idx;
+#endif
+#if POOL_OP == POOL_MAX
+        VT m = (VT)(-INFINITY);
+        VI best = (VI)(-1);
+        UNROLL for (int j = 0; j < KH; j++) MERGE_MAX(m, best, hr[j], hi[j] + j * KW);
+        const int first_iy = max(ys, 0);
+        const long first_row = first_iy < H && first_iy < ys + KH ? (long)first_iy * W : -1;
+        finish_chunk(dst_row, idx_row, 1, H, W, OW, 0, ys, ox0, kind, m, best, first_row);
+#else
+        VT sum = (VT)(0.0f);
+        UNROLL for (int j = 0; j < KH; j++) sum += hr[j];
+        finish_chunk(dst_row, idx_row, 1, H, W, OW, 0, ys, ox0, kind, sum);
+#endif
+    }
+}
+#endif
+
+/* The kind of chunk ox0, from where its windows fall in the row and whether
+ * its vector loads stay inside the tensor. */
+CHUNK_FN int chunk_kind(int ox0, int OW, int xr, ulong last_row_start, ulong in_elems)
+{
+    const int xs = ox0 * SW - PW;
+    const bool reads_ok = last_row_start + max(xs, 0) + FAST_SPAN <= in_elems;
+    const bool left = xs < 0, right = min(ox0 + RUN, OW) > xr;
+    if (!reads_ok || (left && ox0 != 0))
+        return STAGED;
+    return left ? (right ? LEFT_RIGHT : LEFT) : (right ? RIGHT : INTERIOR);
+}
+
 /* Arguments (few of them: each costs launch latency on some devices): the
  * input, output and optional indices buffers; `run` = (input offset, output
  * offset, indices offset in elements, the launch's first plane, its
@@ -413,6 +491,37 @@ __kernel void window_pool(__global const float *restrict in, __global float *res
     const uint gid = (uint)get_global_id(0);
     if (gid >= items)
         return;
+#if COLUMNS
+    /* Work-item: (plane, block of `rows` output rows, chunk). */
+    const int rows = (int)run.s6, blocks = (OH + rows - 1) / rows;
+    const uint per_plane = (uint)blocks * (uint)chunks;
+    const uint plane_rel = gid / per_plane, rest = gid - plane_rel * per_plane;
+    const uint block = rest / (uint)chunks;
+    const int c = (int)(rest - block * (uint)chunks);
+    const ulong plane = plane_begin + plane_rel;
+    const ulong plane_elems = (ulong)H * W;
+    const int oy0 = (int)block * rows, oy1 = min(OH, oy0 + rows);
+    const int kind = chunk_kind(c * RUN, OW, xr, plane * plane_elems + plane_elems - W, in_elems);
+    __global const float *src = in + in_off + plane * plane_elems;
+    __global float *dst = out + out_off + plane * (ulong)OH * OW;
+#if HAS_INDICES
+    __global INDEX_T *idx = indices + idx_off + plane * (ulong)OH * OW;
+#else
+    __global INDEX_T *idx = indices;
+#endif
+    (void)D;
+    (void)OD;
+    if (kind == INTERIOR)
+        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, INTERIOR);
+    else if (kind == LEFT)
+        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, LEFT);
+    else if (kind == RIGHT)
+        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, RIGHT);
+    else if (kind == LEFT_RIGHT)
+        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, LEFT_RIGHT);
+    else
+        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, STAGED);
+#else
 #if ROW_ITEMS
     const uint row = gid;
     const int c_begin = 0, c_end = chunks;
@@ -443,18 +552,18 @@ __kernel void window_pool(__global const float *restrict in, __global float *res
     const ulong last_row_start = plane * plane_elems + plane_elems - W;
 
     for (int c = c_begin; c < c_end; c++) {
-        const int ox0 = c * RUN, xs = ox0 * SW - PW;
-        const bool reads_ok = last_row_start + max(xs, 0) + FAST_SPAN <= in_elems;
-        const bool left = xs < 0, right = min(ox0 + RUN, OW) > xr;
-        if (!reads_ok || (left && ox0 != 0))
+        const int ox0 = c * RUN, kind = chunk_kind(ox0, OW, xr, last_row_start, in_elems);
+        /* Each kind is its own inlined copy, with the kind a constant. */
+        if (kind == STAGED)
             pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, STAGED);
-        else if (left && right)
+        else if (kind == LEFT_RIGHT)
             pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, LEFT_RIGHT);
-        else if (left)
+        else if (kind == LEFT)
             pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, LEFT);
-        else if (right)
+        else if (kind == RIGHT)
             pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, RIGHT);
         else
             pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, INTERIOR);
     }
+#endif
 }

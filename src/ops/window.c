@@ -5,8 +5,10 @@
  *
  * Variants: kernels/global_pool.cl when the window is the whole plane;
  * otherwise kernels/window_pool.cl with RUN outputs per work-item along a row
- * (8 on CPUs, whose compilers map the float8 loads and compares to SIMD; 1 on
- * GPUs, where neighbouring work-items then read neighbouring addresses).
+ * (the CPU's preferred float vector width, whose loads and compares its
+ * compiler maps to SIMD; 1 on GPUs, where neighbouring work-items then read
+ * neighbouring addresses). On CPUs a work-item takes a whole row, or, when
+ * window rows overlap, a column of chunks down the plane (COLUMNS).
  */
 #include "internal.h"
 
@@ -22,8 +24,9 @@
 typedef struct window_op {
     int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
     int in[3], out[3];
-    int chunks, xr; /* window_pool row split: chunks per row, outputs whose
-                     * windows end inside the row */
+    int chunks, xr;  /* window_pool row split: chunks per row, outputs whose
+                      * windows end inside the row */
+    int column_rows; /* > 0: the column variant, output rows per work-item */
     size_t in_elems;
 } window_op;
 
@@ -175,12 +178,12 @@ static bool is_whole_plane(const window_op *g)
 /* The kernels take their buffers, one ulong8 of per-run values and (window
  * pool) one int8 of shape values: few arguments keep launches cheap. */
 static cl_int set_run_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io,
-                           cl_ulong last)
+                           cl_ulong extent, cl_ulong rows)
 {
     cl_kernel k = plan->kernel;
     cl_mem idx = io->indices.mem;
     cl_ulong8 run = {{io->input.offset, io->output.offset, io->indices.offset, l->plane_begin,
-                      l->items, last, 0, 0}};
+                      l->items, extent, rows, 0}};
     cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
     err |= clSetKernelArg(k, 1, sizeof(cl_mem), &io->output.mem);
     err |= clSetKernelArg(k, 2, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
@@ -199,13 +202,13 @@ static cl_int set_window_shape_args(const clpool_plan *plan)
 static cl_int set_window_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
 {
     const window_op *g = plan->op;
-    return set_run_args(plan, l, io, g->in_elems);
+    return set_run_args(plan, l, io, g->in_elems, (cl_ulong)g->column_rows);
 }
 
 static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
 {
     const window_op *g = plan->op;
-    return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2]);
+    return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2], 0);
 }
 
 static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args};
@@ -244,6 +247,29 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
         *row_items = atoi(env_rows);
     else if (env_rows)
         clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_ROWS = '%s' is ignored (0 or 1)", env_rows);
+}
+
+/* Output rows per work-item of the column variant, or 0 for the row variant.
+ * Columns pay off when window rows overlap (SH < KH) and apply to 1-D and
+ * 2-D windows without row dilation; a work-item then takes a whole column of
+ * chunks unless that leaves too few work-items for the device.
+ * $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare both). */
+static int choose_column_rows(const clpool_context *ctx, const window_op *g, int spatial_dims,
+                              int row_items, size_t planes)
+{
+    const char *env = getenv("CLPOOL_TUNE_COLUMNS");
+    if (env && strcmp(env, "0") == 0)
+        return 0;
+    if (!row_items || spatial_dims > 2 || g->d[1] != 1 || g->s[1] >= g->k[1] || g->k[1] > 8)
+        return 0;
+    size_t columns = planes * (size_t)g->chunks;
+    size_t want = 8 * (size_t)ctx->info.compute_units;
+    if (columns == 0 || columns >= want)
+        return g->out[1];
+    size_t blocks = (want + columns - 1) / columns;
+    if (blocks > (size_t)g->out[1])
+        blocks = (size_t)g->out[1];
+    return (int)(((size_t)g->out[1] + blocks - 1) / blocks);
 }
 
 clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *w,
@@ -314,15 +340,18 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         long long last = (long long)W - 1 + pw - (long long)(kw - 1) * dw;
         g->xr = last < 0 ? 0 : (int)(last / sw + 1 < OW ? last / sw + 1 : OW);
         g->chunks = (int)ceil_div(OW, run);
+        g->column_rows = choose_column_rows(ctx, g, in->spatial_dims, row_items, planes);
         snprintf(options, sizeof options,
                  "-DPOOL_OP=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d -DPH=%d "
                  "-DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DHAS_INDICES=%d "
-                 "-DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d",
+                 "-DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d -DCOLUMNS=%d",
                  (int)w->op, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2], g->p[0], g->p[1],
                  g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor, has_indices,
-                 index_t, run, row_items, in->spatial_dims == 3);
+                 index_t, run, row_items, in->spatial_dims == 3, g->column_rows > 0);
         size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
         size_t items = row_items ? rows : rows * (size_t)g->chunks;
+        if (g->column_rows > 0)
+            items = (size_t)ceil_div(g->out[1], g->column_rows) * (size_t)g->chunks;
         status = clp_plan_finish(p, "window_pool.cl", "window_pool", options, planes, items);
     }
     if (status != CLPOOL_SUCCESS) {
