@@ -7,6 +7,7 @@
  */
 #include "clpool_side.h"
 #include "layers.h"
+#include "load.h"
 #include "stream.h"
 #include "timing.h"
 #include "util.h"
@@ -28,6 +29,7 @@
 #define QUICK_WARMUP 2
 #define INPUT_SEED 20240601u
 #define BLOCK_RUNS 5 /* timed runs per block; see timing.h */
+#define NOISY_PERCENT 5.0 /* a row measured while others took more CPU is flagged */
 
 typedef struct options {
     const char *device; /* NULL: clpool's default rule */
@@ -56,6 +58,7 @@ typedef struct row {
     double peer_min_s;
     char peer_impl[64];
     char peer_error[BENCH_ERROR_MAX];
+    double other_percent; /* CPU share other processes took during the row, -1 unknown */
 } row;
 
 static void usage(FILE *out)
@@ -272,6 +275,11 @@ static void print_table(const row *rows, size_t count, double stream_gb_s)
         else
             printf("%9s  %s\n", "-", r->peer_error);
     }
+    for (size_t i = 0; i < count; i++)
+        if (rows[i].other_percent > NOISY_PERCENT)
+            printf("warning: other processes used %.1f%% of the CPUs during %s: its times are "
+                   "not trustworthy\n",
+                   rows[i].other_percent, rows[i].layer->name);
 #ifdef HAVE_ONEDNN
     for (size_t i = 0; i < count; i++)
         if (rows[i].ok && !rows[i].peer_ok && rows[i].peer_error[0])
@@ -356,6 +364,8 @@ static int write_json(const char *path, const row *rows, size_t count, const cha
         json_string(f, device);
         fputs(", \"stream_gb_s\": ", f);
         json_number(f, 1, stream_gb_s);
+        fputs(", \"other_cpu_percent\": ", f);
+        json_number(f, r->other_percent >= 0.0, r->other_percent);
         fputs(", \"error\": ", f);
         if (r->ok)
             fputs("null", f);
@@ -374,19 +384,6 @@ static int write_json(const char *path, const row *rows, size_t count, const cha
         return -1;
     }
     return 0;
-}
-
-/* The 1-minute load average, or -1 where /proc/loadavg is missing. */
-static double load_average(void)
-{
-    double load = -1.0;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (f) {
-        if (fscanf(f, "%lf", &load) != 1)
-            load = -1.0;
-        fclose(f);
-    }
-    return load;
 }
 
 int main(int argc, char **argv)
@@ -408,6 +405,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "clpool-bench: out of host memory\n");
         goto done;
     }
+    bench_load_mark run_start, run_end;
+    bench_load_mark_now(&run_start);
     clpool_status st = clpool_context_create(&copt, &ctx);
     if (st != CLPOOL_SUCCESS) {
         fprintf(stderr, "clpool-bench: clpool_context_create: %s\n", clpool_status_string(st));
@@ -436,19 +435,24 @@ int main(int argc, char **argv)
     printf("timing: median of %d runs after %d warm-ups, enqueue + clFinish wall time, in blocks "
            "of %d alternating with the peer (%s)\n",
            opt.runs, opt.warmup, BLOCK_RUNS, peer_version);
-    double load_before = load_average();
     fflush(stdout);
 
     for (size_t i = 0; i < bench_layer_count; i++) {
         if (!in_list(opt.only, bench_layers[i].name))
             continue;
+        bench_load_mark before, after;
         rows[count].layer = &bench_layers[i];
+        bench_load_mark_now(&before);
         bench_layer_row(&copt, &opt, i, &rows[count]);
+        bench_load_mark_now(&after);
+        rows[count].other_percent = bench_load_other_percent(&before, &after);
         count++;
     }
 
     /* Other jobs on the machine skew absolute times (less so the ratios). */
-    printf("load average: %.2f before, %.2f after\n\n", load_before, load_average());
+    bench_load_mark_now(&run_end);
+    printf("other processes used %.1f%% of the CPUs during the run\n\n",
+           bench_load_other_percent(&run_start, &run_end));
     print_table(rows, count, stream.gb_s);
 
     exit_code = 0;
