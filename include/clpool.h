@@ -251,11 +251,40 @@ typedef struct clpool_tensor_desc {
 CLPOOL_API size_t clpool_tensor_elements(const clpool_tensor_desc *desc);
 /**@}*/
 
-/** @name Window pooling (max, avg) */
+/** @name Window pooling */
 /**@{*/
+/**
+ * The window pooling operators. Each reduces every window of the §1 geometry
+ * (kernel, stride, padding, dilation, ceil mode) to one value; "real cells"
+ * are the window cells inside the input (padding cells never carry a value).
+ */
 typedef enum clpool_op {
-    CLPOOL_OP_MAX = 1, /**< max with torch's tie and NaN rules (spec §2) */
-    CLPOOL_OP_AVG = 2  /**< average (spec §3) */
+    /** max with torch's tie and NaN rules (spec §2); a window without a real
+     *  cell (dilation only) gives -inf and index -1. Any dtype. */
+    CLPOOL_OP_MAX = 1,
+    /** average (spec §3): exclude_padding, divisor_override, no dilation.
+     *  Integer dtypes divide the integer sum with C division (truncation). */
+    CLPOOL_OP_AVG = 2,
+    /** torch's LPPool (spec §5): ((K/D) * sum x^p)^(1/p) with D the real
+     *  cells, a signed sum; p finite and non-zero; no padding, no dilation. */
+    CLPOOL_OP_LP = 3,
+    /** GeM (spec §10.6): (mean over real cells of max(x, 1e-6)^p)^(1/p); p
+     *  finite and non-zero; padding allowed (excluded), no dilation. */
+    CLPOOL_OP_GEM = 4,
+    /** alpha*max + (1-alpha)*avg over the same window (spec §10.2), avg as
+     *  CLPOOL_OP_AVG with exclude_padding; alpha in [0, 1]; no dilation. */
+    CLPOOL_OP_MIXED = 5,
+    /** sum_i softmax(beta*x)_i * x_i over the real cells, computed with the
+     *  window maximum subtracted (spec §10.3); beta finite. A window without
+     *  a real cell gives 0. */
+    CLPOOL_OP_SOFTMAX = 6,
+    /** Zeiler & Fergus stochastic pooling with Caffe's rules (spec §10.1,
+     *  §0.5); weights a = max(x, 0) over the real cells. train = 0:
+     *  sum a^2 / (FLT_MIN + sum a). train = 1: u = clpool_uniform(seed,
+     *  plane, output position), the first real cell in row-major order whose
+     *  running float sum of a is >= u * sum a (else the first real cell) is
+     *  sampled: its value x (and, if asked, its index) is the output. */
+    CLPOOL_OP_STOCHASTIC = 7
 } clpool_op;
 
 typedef enum clpool_index_type {
@@ -266,23 +295,50 @@ typedef enum clpool_index_type {
 
 /**
  * A window pooling operator. Arrays hold one value per spatial dimension,
- * outermost first; zero fields take the documented defaults.
+ * outermost first; zero fields take the documented defaults. Input and
+ * output share dtype and layout. Dtypes: float32, float16 and bfloat16
+ * (storage only: loaded to float, accumulated in float, rounded once),
+ * float64 on devices with cl_khr_fp64 (else CLPOOL_ERROR_UNSUPPORTED), uint8
+ * and int8 (max and avg only).
  */
 typedef struct clpool_window_desc {
     clpool_op op;
     int kernel[CLPOOL_MAX_SPATIAL_DIMS];   /**< window size, required, >= 1 */
     int stride[CLPOOL_MAX_SPATIAL_DIMS];   /**< 0: the kernel size */
     int padding[CLPOOL_MAX_SPATIAL_DIMS];  /**< both sides; at most ((k-1)*d+1)/2 */
-    int dilation[CLPOOL_MAX_SPATIAL_DIMS]; /**< 0: 1; max only */
+    int dilation[CLPOOL_MAX_SPATIAL_DIMS]; /**< 0: 1; max, softmax, stochastic */
     int ceil_mode;                         /**< 1: output size rounds up (spec §1.1) */
-    /** avg: 1 divides by the real cells only (torch count_include_pad=False);
-     *  0 also counts the padding cells (torch's default). */
+    /** avg and mixed: 1 divides by the real cells only (torch
+     *  count_include_pad=False); 0 also counts the padding cells (torch's
+     *  default). */
     int exclude_padding;
     /** avg: fixed divisor, 0 = none (torch divisor_override). */
     int divisor_override;
-    /** max: also write the flat in-plane index of each maximum. */
+    /** max, and stochastic with train = 1: also write the flat in-plane
+     *  index of each selected element. */
     clpool_index_type indices;
+    /** lp and gem: the exponent. A kernel argument, not a build option:
+     *  plans with other values share one program. */
+    double p;
+    /** mixed: the weight of max, in [0, 1]. */
+    double alpha;
+    /** softmax: the inverse temperature (0 gives the average of the real cells). */
+    double beta;
+    /** stochastic: 1 samples (training), 0 gives the weighted average. */
+    int train;
+    /** stochastic: the generator's seed (see clpool_plan_set_seed()). */
+    uint64_t seed;
 } clpool_window_desc;
+
+/**
+ * The counter-based generator of the stochastic operators, the same on every
+ * device, work-group size and batch split: with
+ * mix(z) = splitmix64 (z += 0x9E3779B97F4A7C15, then its finaliser),
+ * u = (mix(seed ^ mix(plane ^ mix(position))) >> 40) * 2^-24, in [0, 1).
+ * @p plane is n*C + c whatever the layout; @p position the flat index of the
+ * output in its plane. Exposed so that callers and tests can replay a draw.
+ */
+CLPOOL_API float clpool_uniform(uint64_t seed, uint64_t plane, uint64_t position);
 /**@}*/
 
 /** @name Plans */
@@ -307,6 +363,11 @@ CLPOOL_API size_t clpool_plan_workspace_size(const clpool_plan *plan);
 CLPOOL_API size_t clpool_plan_launch_count(const clpool_plan *plan);
 /** NULL is a no-op. */
 CLPOOL_API void clpool_plan_destroy(clpool_plan *plan);
+
+/** Changes the seed of a stochastic plan for its next enqueues (a training
+ *  step draws anew without a new plan). CLPOOL_ERROR_INVALID_ARGUMENT for
+ *  other plans. Not concurrently with an enqueue of the same plan. */
+CLPOOL_API clpool_status clpool_plan_set_seed(clpool_plan *plan, uint64_t seed);
 
 /** A tensor in a buffer: @p offset counts elements of the tensor's dtype. */
 typedef struct clpool_buffer {

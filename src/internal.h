@@ -124,6 +124,9 @@ struct clp_family {
     cl_int (*set_shape_args)(const clpool_plan *plan);
     /* Sets the remaining arguments of one launch. Buffers are already checked. */
     cl_int (*set_args)(const clpool_plan *plan, const clp_launch *launch, const clpool_io *io);
+    /* Changes the generator seed of a stochastic plan; NULL for families
+     * without one (clpool_plan_set_seed then refuses). */
+    clpool_status (*set_seed)(clpool_plan *plan, uint64_t seed);
 };
 
 /* Allocates a plan shell for @p family (bindings and launches empty). */

@@ -79,6 +79,17 @@ size_t clpool_plan_launch_count(const clpool_plan *plan)
     return plan ? plan->launch_count : 0;
 }
 
+clpool_status clpool_plan_set_seed(clpool_plan *plan, uint64_t seed)
+{
+    if (!plan)
+        return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_set_seed: plan is NULL");
+    if (!plan->family->set_seed)
+        return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_plan_set_seed: a %s plan has no generator seed",
+                        plan->family->name);
+    return plan->family->set_seed(plan, seed);
+}
+
 void clpool_plan_destroy(clpool_plan *plan)
 {
     if (!plan)

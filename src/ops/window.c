@@ -211,9 +211,9 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
     return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2], 0);
 }
 
-static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args};
+static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args, NULL};
 /* global_pool has no shape arguments: the plane size travels with the run values. */
-static const clp_family global_family = {"global pooling", NULL, set_global_args};
+static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL};
 
 /* Whole planes up to this size are baked into the global kernel as a
  * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */
