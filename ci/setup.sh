@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   gcc pkg-config python3 meson ninja-build
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-  check oclgrind valgrind
+  check oclgrind valgrind doxygen
   libdnnl-dev libxnnpack-dev libpthreadpool-dev
 )
 

@@ -78,6 +78,8 @@ static void print_general_usage(FILE *out)
         column += width;
     }
     fputs("\n\n'clpool run --help' lists every option, 'clpool OP --help' those of one OP.\n", out);
+    fputs("'clpool --version' also names the default device, its driver and OpenCL\n", out);
+    fputs("version and the cache folder: paste it into bug reports.\n", out);
     fputs("Exit status: 0 done, 2 usage, 3 bad input or parameters, 4 device failure.\n", out);
 }
 
@@ -86,7 +88,8 @@ void cli_print_usage(FILE *out, const struct cli_args *args)
     if (args->help_for == CLI_CMD_DEVICES)
         fputs("usage: clpool devices [--json]\n\n"
               "Lists every OpenCL device, one per line; '*' marks the one a plain run uses.\n"
-              "--json prints a JSON list of objects instead.\n",
+              "--json prints a JSON list of objects instead, each also giving the OpenCL\n"
+              "version, the library version and the cache folder.\n",
               out);
     else if (args->help_for == CLI_CMD_HELP)
         print_general_usage(out);

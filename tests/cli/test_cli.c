@@ -400,11 +400,31 @@ static void ref_avg2d(const struct pool2d *g, const float *x, float *out)
 
 /* ---- tcase: version, help, devices -------------------------------------- */
 
+/* The first line is "clpool VERSION"; the next ones name the default device and
+ * the cache folder for bug reports. */
 START_TEST(test_version)
 {
+    static const char first[] = "clpool " CLPOOL_EXPECTED_VERSION "\n";
     struct result r = RUN("--version");
     expect_success(r);
-    ck_assert_str_eq(r.out, "clpool " CLPOOL_EXPECTED_VERSION "\n");
+    ck_assert_msg(strncmp(r.out, first, strlen(first)) == 0, "%s", r.out);
+    static const char *const keys[] = {
+        "\nplatform: ", "\ndevice:   ", "\ndriver:   ", "\nopencl:   OpenCL "};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(strstr(r.out, keys[i]), "no '%s' line: %s", keys[i] + 1, r.out);
+    char cache[4200];
+    snprintf(cache, sizeof cache, "\ncache:    %s\n", getenv("CLPOOL_CACHE_DIR"));
+    ck_assert_msg(strstr(r.out, cache), "no '%s' line: %s", cache + 1, r.out);
+    result_free(&r);
+
+    /* Without a usable device it still prints the version and succeeds. */
+    ck_assert_int_eq(setenv("CLPOOL_DEVICE", "no-such-device-anywhere", 1), 0);
+    r = RUN("--version");
+    ck_assert_int_eq(unsetenv("CLPOOL_DEVICE"), 0);
+    expect_success(r);
+    ck_assert_msg(strncmp(r.out, first, strlen(first)) == 0 &&
+                      strncmp(r.out + strlen(first), "device:   none (", 16) == 0,
+                  "%s", r.out);
     result_free(&r);
 }
 END_TEST
@@ -458,6 +478,18 @@ START_TEST(test_devices)
     for (const char *p = r.out; (p = strstr(p, "\"platform_index\"")) != NULL; p++)
         objects++;
     ck_assert_int_eq(objects, lines); /* one object per device */
+    /* Each object also carries what a bug report needs. */
+    char cache[4200];
+    snprintf(cache, sizeof cache, "\"cache_dir\": \"%s\"", getenv("CLPOOL_CACHE_DIR"));
+    const char *const facts[] = {"\"library_version\": \"" CLPOOL_EXPECTED_VERSION "\"",
+                                 "\"opencl_version\": \"", "\"driver_version\": \"", cache};
+    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
+        int found = 0;
+        for (const char *p = r.out; (p = strstr(p, facts[i])) != NULL; p++)
+            found++;
+        ck_assert_msg(found == lines, "%d of %d objects have %s: %s", found, lines, facts[i],
+                      r.out);
+    }
     result_free(&r);
 }
 END_TEST
