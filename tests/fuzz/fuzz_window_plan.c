@@ -10,14 +10,16 @@
  * plain reference of the rules (spec §1, include/clpool.h) judges each:
  *   - breaks a rule: the plan must be refused by validation (a status other
  *     than BUILD_FAILED), with an error logged;
- *   - valid and well inside the implementation's limits (max/avg, float32,
- *     NCHW, windows and strides up to 1024, sizes up to 2^20): it must pass
- *     validation, i.e. fail only when its kernel source is read;
+ *   - valid and well inside the implementation's limits (float32, windows
+ *     and strides up to 1024, sizes up to 2^20): it must pass validation,
+ *     i.e. fail only when its kernel source is read;
  *   - anything else: only the sanitizers judge.
  */
 #include "clpool.h"
 
+#include <float.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -151,6 +153,27 @@ static size_t pick_size(reader *r)
     return (size_t)raw(r, 8);
 }
 
+static const double double_small[] = {0,    1,   2, -1,   0.5, 3,  1e-6, -0.5,
+                                      0.25, 1.5, 4, 0.75, -2,  10, 0.1,  1e-300};
+
+/* < 0x80: a small value; < 0xC0: an edge value; else 8 raw bytes. */
+static double pick_double(reader *r)
+{
+    uint8_t b = byte(r);
+    if (b < 0x80)
+        return double_small[b % 16];
+    if (b < 0xC0) {
+        const double edges[] = {
+            NAN,          INFINITY,        -INFINITY,           DBL_MAX, -DBL_MAX, DBL_MIN, -0.0,
+            DBL_TRUE_MIN, 1 + DBL_EPSILON, 1 - DBL_EPSILON / 2, 1e308,   -1e-300};
+        return edges[(b - 0x80) % (sizeof edges / sizeof edges[0])];
+    }
+    uint64_t bits = raw(r, 8);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
 static void decode(reader *r, clpool_window_desc *w, clpool_tensor_desc *in)
 {
     memset(w, 0, sizeof *w);
@@ -179,6 +202,11 @@ static void decode(reader *r, clpool_window_desc *w, clpool_tensor_desc *in)
     w->exclude_padding = pick_int(r);
     w->divisor_override = pick_int(r);
     w->indices = (clpool_index_type)pick_int(r);
+    w->p = pick_double(r);
+    w->alpha = pick_double(r);
+    w->beta = pick_double(r);
+    w->train = pick_int(r);
+    w->seed = raw(r, 8);
 }
 
 /* ---- the reference judgement -------------------------------------------- */
@@ -201,18 +229,29 @@ static i128 output_size(i128 in, i128 k, i128 s, i128 p, i128 d, int ceil_mode)
     return o;
 }
 
+static bool is_integer(clpool_dtype dtype)
+{
+    return dtype == CLPOOL_UINT8 || dtype == CLPOOL_INT8;
+}
+
+/* The rules of include/clpool.h (clpool_op, clpool_window_desc) and spec §1. */
 static enum verdict judge(const clpool_window_desc *w, const clpool_tensor_desc *in)
 {
-    /* Operators other than max and avg get their own rules as they land. */
-    if ((int)w->op < CLPOOL_OP_MAX || (int)w->op > CLPOOL_OP_STOCHASTIC)
+    clpool_op op = w->op;
+    if ((int)op < CLPOOL_OP_MAX || (int)op > CLPOOL_OP_STOCHASTIC)
         return BREAKS_A_RULE;
-    if (w->op != CLPOOL_OP_MAX && w->op != CLPOOL_OP_AVG)
-        return UNDECIDED;
-    bool avg = w->op == CLPOOL_OP_AVG;
+    bool avg = op == CLPOOL_OP_AVG;
+    bool dilates = op == CLPOOL_OP_MAX || op == CLPOOL_OP_SOFTMAX || op == CLPOOL_OP_STOCHASTIC;
+    bool has_indices = op == CLPOOL_OP_MAX || (op == CLPOOL_OP_STOCHASTIC && w->train == 1);
     if (in->spatial_dims < 1 || in->spatial_dims > 3)
         return BREAKS_A_RULE;
     if ((int)in->dtype < CLPOOL_FLOAT32 || (int)in->dtype > CLPOOL_INT64 ||
         (in->layout != CLPOOL_NCHW && in->layout != CLPOOL_NHWC))
+        return BREAKS_A_RULE;
+    /* int32 and int64 are index dtypes, never pooled; uint8 and int8 are for
+     * max and avg only. */
+    if (in->dtype == CLPOOL_INT32 || in->dtype == CLPOOL_INT64 ||
+        (is_integer(in->dtype) && op != CLPOOL_OP_MAX && !avg))
         return BREAKS_A_RULE;
     if (in->c == 0)
         return BREAKS_A_RULE;
@@ -234,9 +273,9 @@ static enum verdict judge(const clpool_window_desc *w, const clpool_tensor_desc 
         i128 k = w->kernel[i], p = w->padding[i];
         i128 s = w->stride[i] ? w->stride[i] : k;
         i128 d = w->dilation[i] ? w->dilation[i] : 1;
-        if (k < 1 || s < 1 || d < 1 || (avg && d != 1))
+        if (k < 1 || s < 1 || d < 1 || (!dilates && d != 1))
             return BREAKS_A_RULE;
-        if (p < 0 || p > (d * (k - 1) + 1) / 2)
+        if (p < 0 || p > (d * (k - 1) + 1) / 2 || (op == CLPOOL_OP_LP && p != 0))
             return BREAKS_A_RULE;
         if (output_size(in->spatial[i], k, s, p, d, w->ceil_mode != 0) < 1)
             return BREAKS_A_RULE;
@@ -245,14 +284,22 @@ static enum verdict judge(const clpool_window_desc *w, const clpool_tensor_desc 
     }
     if ((int)w->indices < CLPOOL_INDICES_NONE || (int)w->indices > CLPOOL_INDICES_INT32)
         return BREAKS_A_RULE;
-    if (avg && w->indices != CLPOOL_INDICES_NONE)
+    if (!has_indices && w->indices != CLPOOL_INDICES_NONE)
         return BREAKS_A_RULE;
     if (!avg && w->divisor_override != 0)
         return BREAKS_A_RULE;
     if (w->indices == CLPOOL_INDICES_INT32 && (plane_big || plane > INT_MAX))
         return BREAKS_A_RULE;
+    if ((op == CLPOOL_OP_LP || op == CLPOOL_OP_GEM) && (!isfinite(w->p) || w->p == 0))
+        return BREAKS_A_RULE;
+    if (op == CLPOOL_OP_MIXED && !(w->alpha >= 0 && w->alpha <= 1))
+        return BREAKS_A_RULE;
+    if (op == CLPOOL_OP_SOFTMAX && !isfinite(w->beta))
+        return BREAKS_A_RULE;
+    if (op == CLPOOL_OP_STOCHASTIC && w->train != 0 && w->train != 1)
+        return BREAKS_A_RULE;
     modest = modest && volume <= INT_MAX && in->dtype == CLPOOL_FLOAT32 &&
-             in->layout == CLPOOL_NCHW && (w->ceil_mode == 0 || w->ceil_mode == 1) &&
+             (w->ceil_mode == 0 || w->ceil_mode == 1) &&
              (w->exclude_padding == 0 || w->exclude_padding == 1);
     return modest ? VALID_AND_MODEST : UNDECIDED;
 }
@@ -265,12 +312,14 @@ static void print_case(const char *what, const clpool_window_desc *w, const clpo
     fprintf(stderr,
             "fuzz_window_plan: %s: status %d (%s)\n  op=%d dtype=%d layout=%d dims=%d n=%zu "
             "c=%zu spatial=%zu,%zu,%zu\n  kernel=%d,%d,%d stride=%d,%d,%d padding=%d,%d,%d "
-            "dilation=%d,%d,%d ceil=%d exclude_pad=%d divisor=%d indices=%d\n",
+            "dilation=%d,%d,%d ceil=%d exclude_pad=%d divisor=%d indices=%d\n"
+            "  p=%.17g alpha=%.17g beta=%.17g train=%d\n",
             what, (int)st, clpool_status_string(st), (int)w->op, (int)in->dtype, (int)in->layout,
             in->spatial_dims, in->n, in->c, in->spatial[0], in->spatial[1], in->spatial[2],
             w->kernel[0], w->kernel[1], w->kernel[2], w->stride[0], w->stride[1], w->stride[2],
             w->padding[0], w->padding[1], w->padding[2], w->dilation[0], w->dilation[1],
-            w->dilation[2], w->ceil_mode, w->exclude_padding, w->divisor_override, (int)w->indices);
+            w->dilation[2], w->ceil_mode, w->exclude_padding, w->divisor_override, (int)w->indices,
+            w->p, w->alpha, w->beta, w->train);
 }
 
 static void report(const char *what, const clpool_window_desc *w, const clpool_tensor_desc *in,

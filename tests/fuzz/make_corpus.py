@@ -115,14 +115,32 @@ def enc_size(v):
     return b"\xc0" + struct.pack("<Q", v)
 
 
-def desc(op="max", dims=2, n=1, c=1, spatial=(4, 4, 4), kernel=(2, 2, 2), stride=(0, 0, 0),
-         padding=(0, 0, 0), dilation=(0, 0, 0), ceil=0, exclude=0, divisor=0, indices=0):
-    out = bytes([0 if op == "max" else 1, 0, 0, dims - 1])
+OPS = {"max": 1, "avg": 2, "lp": 3, "gem": 4, "mixed": 5, "softmax": 6, "stochastic": 7}
+DTYPES = {"float32": 0, "float16": 1, "bfloat16": 2, "float64": 3, "uint8": 4, "int8": 5,
+          "int32": 6, "int64": 7}
+DOUBLE_SMALL = [0, 1, 2, -1, 0.5, 3, 1e-6, -0.5, 0.25, 1.5, 4, 0.75, -2, 10, 0.1, 1e-300]
+
+
+def enc_double(v):
+    if v in DOUBLE_SMALL:
+        return bytes([DOUBLE_SMALL.index(v)])
+    return b"\xc0" + struct.pack("<d", v)
+
+
+def desc(op="max", dtype="float32", layout="nchw", dims=2, n=1, c=1, spatial=(4, 4, 4),
+         kernel=(2, 2, 2), stride=(0, 0, 0), padding=(0, 0, 0), dilation=(0, 0, 0), ceil=0,
+         exclude=0, divisor=0, indices=0, p=0, alpha=0, beta=0, train=0, seed=0):
+    code = OPS[op]
+    out = bytes([code - 1 if code <= 2 else 0xE0 + code + 4,
+                 0 if dtype == "float32" else 0xC0 + DTYPES[dtype] + 2,
+                 0 if layout == "nchw" else 0xE0 + 1 + 2, dims - 1])
     out += enc_size(n) + enc_size(c)
     out += b"".join(enc_size(v) for v in spatial)
     for values in (kernel, stride, padding, dilation):
         out += b"".join(enc_int(v) for v in values)
-    return out + enc_int(ceil) + enc_int(exclude) + enc_int(divisor) + enc_int(indices)
+    out += enc_int(ceil) + enc_int(exclude) + enc_int(divisor) + enc_int(indices)
+    out += enc_double(p) + enc_double(alpha) + enc_double(beta) + enc_int(train)
+    return out + struct.pack("<Q", seed)
 
 
 def window_plan_seeds():
@@ -138,7 +156,26 @@ def window_plan_seeds():
         "global_plane": desc(spatial=(7, 7, 0), kernel=(7, 7, 0)),
         "empty_batch": desc(n=0, c=3, spatial=(4, 4, 0)),
         "column_variant": desc(n=2, c=8, spatial=(20, 20, 0), kernel=(3, 3, 0), stride=(1, 1, 0)),
+        "lp": desc(op="lp", spatial=(6, 6, 0), kernel=(3, 3, 0), p=2),
+        "gem_padded": desc(op="gem", spatial=(6, 6, 0), kernel=(3, 3, 0), padding=(1, 1, 0), p=3),
+        "mixed": desc(op="mixed", spatial=(5, 5, 0), kernel=(2, 2, 0), alpha=0.25, exclude=1),
+        "softmax_dilated": desc(op="softmax", dims=1, spatial=(9, 0, 0), kernel=(3, 0, 0),
+                                dilation=(2, 0, 0), beta=1.5),
+        "stochastic_train": desc(op="stochastic", spatial=(6, 6, 0), kernel=(2, 2, 0), train=1,
+                                 indices=1, seed=12345),
+        "int8_avg": desc(op="avg", dtype="int8", spatial=(4, 4, 0), kernel=(2, 2, 0)),
+        "nhwc_max": desc(layout="nhwc", c=3, spatial=(5, 5, 0), kernel=(3, 3, 0),
+                         stride=(2, 2, 0), indices=1),
+        "float16_max": desc(dtype="float16", spatial=(4, 4, 0)),
         # Each breaks one rule.
+        "lp_padded": desc(op="lp", kernel=(3, 3, 0), padding=(1, 1, 0), p=2),
+        "gem_p_zero": desc(op="gem", kernel=(2, 2, 0)),
+        "mixed_alpha_over_1": desc(op="mixed", kernel=(2, 2, 0), alpha=1.5),
+        "softmax_beta_inf": desc(op="softmax", kernel=(2, 2, 0), beta=float("inf")),
+        "stochastic_train_2": desc(op="stochastic", kernel=(2, 2, 0), train=2),
+        "stochastic_eval_indices": desc(op="stochastic", kernel=(2, 2, 0), indices=1),
+        "int8_lp": desc(op="lp", dtype="int8", kernel=(2, 2, 0), p=2),
+        "int64_input": desc(dtype="int64", kernel=(2, 2, 0)),
         "padding_over_half": desc(kernel=(2, 2, 0), padding=(2, 0, 0)),
         "avg_dilation": desc(op="avg", kernel=(2, 2, 0), dilation=(2, 1, 0)),
         "window_past_input": desc(spatial=(1, 1, 0), kernel=(2, 2, 0)),
