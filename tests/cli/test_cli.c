@@ -887,6 +887,80 @@ START_TEST(test_dtype_and_rank)
 }
 END_TEST
 
+/* ---- tcase: the malformed .npy corpus of tests/cli/bad_npy/ (exit 3) ----- */
+
+/* Copies @p src to @p dst in the work folder. */
+static void copy_file(const char *src, const char *dst)
+{
+    size_t len = 0;
+    char *bytes = read_bytes(src, &len);
+    ck_assert_msg(bytes != NULL, "cannot read %s", src);
+    write_bytes(dst, bytes, len);
+    free(bytes);
+}
+
+/* `clpool run max --kernel 2 BAD.npy out.npy` on one file of the corpus:
+ * exit 3, one line "clpool: ...", nothing new in the folder, and an
+ * existing out.npy kept byte for byte. */
+static void expect_bad_npy(const char *name)
+{
+    char *before = list_folder();
+    struct result r = RUN("run", "max", "--kernel", "2", name, "out.npy");
+    size_t len = strlen(r.err);
+    ck_assert_msg(r.status == 3, "%s: exit %d, want 3; stderr: %s", name, r.status, r.err);
+    ck_assert_msg(strncmp(r.err, "clpool: ", 8) == 0 && len > 9 && r.err[len - 1] == '\n' &&
+                      strchr(r.err, '\n') == r.err + len - 1,
+                  "%s: stderr is not one line starting 'clpool: ': '%s'", name, r.err);
+    ck_assert_msg(r.out[0] == '\0', "%s: stdout not empty: %s", name, r.out);
+    result_free(&r);
+    char *after = list_folder();
+    ck_assert_msg(strcmp(before, after) == 0, "%s: files changed:\n%s\nbecame\n%s", name, before,
+                  after);
+    free(after);
+
+    static const char sentinel[] = "an earlier result that a failed run must keep";
+    write_bytes("out.npy", sentinel, sizeof sentinel);
+    r = RUN("run", "max", "--kernel", "2", name, "out.npy");
+    ck_assert_msg(r.status == 3, "%s (output exists): exit %d, want 3; stderr: %s", name, r.status,
+                  r.err);
+    result_free(&r);
+    char *kept = read_bytes("out.npy", &len);
+    ck_assert_msg(kept && len == sizeof sentinel && memcmp(kept, sentinel, len) == 0,
+                  "%s: the existing output was changed", name);
+    free(kept);
+    unlink("out.npy");
+    after = list_folder();
+    ck_assert_msg(strcmp(before, after) == 0, "%s: files changed:\n%s\nbecame\n%s", name, before,
+                  after);
+    free(after);
+    free(before);
+}
+
+START_TEST(test_bad_npy_corpus)
+{
+    const char *dir = getenv("CLPOOL_BAD_NPY_DIR");
+    ck_assert_msg(dir && *dir, "CLPOOL_BAD_NPY_DIR is not set (meson's test() sets it)");
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s: %s", dir, strerror(errno));
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".npy") != 0)
+            continue;
+        char src[8192];
+        snprintf(src, sizeof src, "%s/%s", dir, e->d_name);
+        copy_file(src, e->d_name);
+        expect_bad_npy(e->d_name);
+        unlink(e->d_name);
+        files++;
+    }
+    closedir(d);
+    /* make_bad_npy.py writes 48; an emptied folder must not pass. */
+    ck_assert_msg(files >= 40, "only %d .npy files in %s", files, dir);
+}
+END_TEST
+
 /* ---- tcase: invalid parameters (exit 3) ---------------------------------- */
 
 START_TEST(test_invalid_parameters)
@@ -985,6 +1059,7 @@ static Suite *cli_suite(void)
     TCASE(s, "usage_errors", test_usage_errors, test_malformed_numbers);
     TCASE(s, "unsupported", test_unsupported_ops, test_layout_nhwc);
     TCASE(s, "npy_errors", test_npy_file_errors, test_npy_header_errors, test_dtype_and_rank);
+    TCASE(s, "bad_npy_corpus", test_bad_npy_corpus);
     TCASE(s, "parameters", test_invalid_parameters);
     TCASE(s, "outputs", test_output_errors);
     return s;
