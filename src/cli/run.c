@@ -94,8 +94,27 @@ static int load_input(struct run_state *s)
                     err);
 }
 
+/* The input's dtype as the user means it: --dtype bfloat16 reads uint16 bits. */
+static const char *input_dtype_name(const struct run_state *s)
+{
+    if (cli_given(&s->args->opt, CLI_OPT_DTYPE) && s->input.dtype == NPY_UINT16)
+        return "bfloat16";
+    return npy_dtype_name(s->input.dtype);
+}
+
 static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
 {
+    const char *path = s->args->paths[0];
+    if (cli_given(&s->args->opt, CLI_OPT_DTYPE)) {
+        /* CLI_DTYPE_BFLOAT16, the only value of --dtype. */
+        if (s->input.dtype != NPY_UINT16)
+            return cli_fail(CLI_EXIT_INPUT,
+                            "'%s': --dtype bfloat16 reads uint16 .npy files holding bfloat16 "
+                            "bits, but this file holds %s (drop --dtype to pool it as %s)",
+                            path, npy_dtype_name(s->input.dtype), npy_dtype_name(s->input.dtype));
+        *dtype = CLPOOL_BFLOAT16;
+        return CLI_EXIT_OK;
+    }
     switch (s->input.dtype) {
     case NPY_FLOAT32:
         *dtype = CLPOOL_FLOAT32;
@@ -116,11 +135,14 @@ static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
         return cli_fail(CLI_EXIT_INPUT,
                         "'%s': dtype int64 is not a pooling dtype (float32, float64, float16, "
                         "uint8 and int8 are; int64 files hold indices)",
-                        s->args->paths[0]);
+                        path);
     case NPY_UINT16:
-        break;
+        return cli_fail(CLI_EXIT_INPUT,
+                        "'%s': dtype uint16 is not a pooling dtype (float32, float64, float16, "
+                        "uint8 and int8 are); if it holds bfloat16 bits, add --dtype bfloat16",
+                        path);
     }
-    return cli_fail(CLI_EXIT_INPUT, "'%s': dtype %s is not supported yet", s->args->paths[0],
+    return cli_fail(CLI_EXIT_INPUT, "'%s': dtype %s is not supported", path,
                     npy_dtype_name(s->input.dtype));
 }
 
@@ -192,12 +214,37 @@ static int spread(const char *name, const struct cli_ints *list, int dims, int p
     return CLI_EXIT_OK;
 }
 
+static clpool_op library_op(enum cli_op op)
+{
+    switch (op) {
+    case CLI_OP_MAX:
+        return CLPOOL_OP_MAX;
+    case CLI_OP_AVG:
+        return CLPOOL_OP_AVG;
+    case CLI_OP_LP:
+        return CLPOOL_OP_LP;
+    case CLI_OP_GEM:
+        return CLPOOL_OP_GEM;
+    case CLI_OP_MIXED:
+        return CLPOOL_OP_MIXED;
+    case CLI_OP_SOFTMAX:
+        return CLPOOL_OP_SOFTMAX;
+    case CLI_OP_STOCHASTIC:
+        return CLPOOL_OP_STOCHASTIC;
+    default:
+        return (clpool_op)0; /* not a window OP; cli_run() refused it */
+    }
+}
+
+/* The option values of the window family; the library checks their ranges
+ * (p finite and non-zero, alpha in [0, 1], beta finite) and names the rule
+ * a value breaks. The parser let through only the options the OP takes. */
 static int describe_window(struct run_state *s)
 {
     const struct cli_options *o = &s->args->opt;
     clpool_window_desc *w = &s->window;
     int dims = s->input_desc.spatial_dims;
-    w->op = s->args->op == CLI_OP_MAX ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
+    w->op = library_op(s->args->op);
     int rc = spread("kernel", &o->kernel, dims, 1, w->kernel);
     if (rc == CLI_EXIT_OK)
         rc = spread("stride", &o->stride, dims, 1, w->stride);
@@ -210,10 +257,15 @@ static int describe_window(struct run_state *s)
     if (cli_given(o, CLI_OPT_DIVISOR) && o->divisor == 0)
         return cli_fail(CLI_EXIT_INPUT, "--divisor 0: the divisor must not be zero");
     w->ceil_mode = o->ceil_mode;
-    if (w->op == CLPOOL_OP_AVG) {
+    if (w->op == CLPOOL_OP_AVG || w->op == CLPOOL_OP_MIXED)
         w->exclude_padding = !o->count_include_pad;
+    if (w->op == CLPOOL_OP_AVG)
         w->divisor_override = o->divisor;
-    }
+    w->p = o->p;
+    w->alpha = o->alpha;
+    w->beta = o->beta;
+    w->train = o->train;
+    w->seed = o->seed;
     w->indices = o->indices ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
     return CLI_EXIT_OK;
 }
@@ -237,7 +289,7 @@ static int plan_on_device(struct run_state *s)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
     if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
         return cli_fail(CLI_EXIT_INPUT, "OP '%s' on dtype %s in layout %s is not supported yet",
-                        cli_op_name(s->args->op), npy_dtype_name(s->input.dtype),
+                        cli_op_name(s->args->op), input_dtype_name(s),
                         s->args->opt.layout == CLI_LAYOUT_NHWC ? "nhwc" : "nchw");
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "planning the pooling failed");
@@ -374,7 +426,7 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return op == CLI_OP_MAX || op == CLI_OP_AVG;
+    return library_op(op) != (clpool_op)0;
 }
 
 int cli_run(const struct cli_args *args)
