@@ -12,6 +12,7 @@
 #include "report.h"
 
 #include <clpool.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,9 +237,25 @@ static clpool_op library_op(enum cli_op op)
     }
 }
 
-/* The option values of the window family; the library checks their ranges
- * (p finite and non-zero, alpha in [0, 1], beta finite) and names the rule
- * a value breaks. The parser let through only the options the OP takes. */
+/*
+ * The ranges clpool.h gives for --p, --alpha and --beta, checked here so
+ * that the message names the option as typed (the library checks them too,
+ * in its own words). The parser let through only the options the OP takes.
+ */
+static int check_reals(const struct cli_options *o)
+{
+    if (cli_given(o, CLI_OPT_P) && (!isfinite(o->p) || o->p == 0))
+        return cli_fail(CLI_EXIT_INPUT, "--p %g: the exponent must be finite and non-zero%s", o->p,
+                        o->p == INFINITY ? " (for the maximum use OP 'max')" : "");
+    if (cli_given(o, CLI_OPT_ALPHA) && !(o->alpha >= 0 && o->alpha <= 1))
+        return cli_fail(CLI_EXIT_INPUT, "--alpha %g: the weight of max must be between 0 and 1",
+                        o->alpha);
+    if (cli_given(o, CLI_OPT_BETA) && !isfinite(o->beta))
+        return cli_fail(CLI_EXIT_INPUT, "--beta %g: the softmax temperature must be finite",
+                        o->beta);
+    return CLI_EXIT_OK;
+}
+
 static int describe_window(struct run_state *s)
 {
     const struct cli_options *o = &s->args->opt;
@@ -256,6 +273,9 @@ static int describe_window(struct run_state *s)
         return rc;
     if (cli_given(o, CLI_OPT_DIVISOR) && o->divisor == 0)
         return cli_fail(CLI_EXIT_INPUT, "--divisor 0: the divisor must not be zero");
+    rc = check_reals(o);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     w->ceil_mode = o->ceil_mode;
     if (w->op == CLPOOL_OP_AVG || w->op == CLPOOL_OP_MIXED)
         w->exclude_padding = !o->count_include_pad;
