@@ -42,14 +42,19 @@ struct run_state {
 
 /* Errors are kept for the one failure line (the library must not print them
  * itself); warnings and chatter are printed only when $CLPOOL_LOG asks, as
- * the library's own sink would. */
+ * the library's own sink would. When it asks, an error that a later one
+ * replaces (such as a kernel build log before "failed to build") is printed
+ * too instead of being lost. */
 static void record_log(void *user, clpool_log_level level, const char *message)
 {
     struct log_record *log = user;
-    if (level == CLPOOL_LOG_ERROR)
+    if (level == CLPOOL_LOG_ERROR) {
+        if (log->error[0] && log->verbosity >= CLPOOL_LOG_WARNING)
+            fprintf(stderr, "clpool: %s\n", log->error);
         snprintf(log->error, sizeof log->error, "%s", message);
-    else if ((int)level <= log->verbosity)
+    } else if ((int)level <= log->verbosity) {
         fprintf(stderr, "clpool: %s\n", message);
+    }
 }
 
 static int verbosity_from_env(void)

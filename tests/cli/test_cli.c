@@ -445,7 +445,7 @@ START_TEST(test_help)
     EXPECT_HELP("softmax temperature (required)", "softmax", "--help");
     EXPECT_HELP("no --padding", "lp", "--help");
     EXPECT_HELP("--dtype bfloat16", "--help");
-    EXPECT_HELP("uint16 .npy files holding bfloat16 bit patterns", "run", "--help");
+    EXPECT_HELP("holding bfloat16 bit patterns", "run", "--help");
     EXPECT_HELP("--layout nhwc", "gem", "--help");
 }
 END_TEST
