@@ -24,9 +24,11 @@
 #include "clpool.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STREAM_BYTES ((size_t)256 << 20) /* source + destination */
 #define DEFAULT_RUNS 30
@@ -35,6 +37,42 @@
 #define QUICK_WARMUP 2
 #define INPUT_SEED 20240601u
 #define BLOCK_RUNS 5 /* timed runs per block; see timing.h */
+/* A row that has not finished after this long is taken to hang (a library or
+ * runtime deadlock): the bench stops with exit status 1 instead of waiting. */
+#ifndef ROW_TIMEOUT_S
+#define ROW_TIMEOUT_S 900u
+#endif
+
+/* The watchdog's message for the current row, written before it is armed
+ * (the handler may only call async-signal-safe functions). */
+static char watchdog_message[160];
+static size_t watchdog_length;
+
+static void watchdog_fired(int sig)
+{
+    (void)sig;
+    ssize_t ignored = write(STDERR_FILENO, watchdog_message, watchdog_length);
+    (void)ignored;
+    _exit(1);
+}
+
+/* Arms the watchdog for the row @p name. */
+static void watchdog_arm(const char *name)
+{
+    int n = snprintf(watchdog_message, sizeof watchdog_message,
+                     "clpool-bench: %s did not finish within %u s; stopping (a hang in the "
+                     "library or the OpenCL runtime?)\n",
+                     name, ROW_TIMEOUT_S);
+    watchdog_length = n < 0                                 ? 0
+                      : (size_t)n < sizeof watchdog_message ? (size_t)n
+                                                            : sizeof watchdog_message - 1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = watchdog_fired;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGALRM, &action, NULL);
+    alarm(ROW_TIMEOUT_S);
+}
 
 typedef struct options {
     const char *device; /* NULL: clpool's default rule */
@@ -363,7 +401,9 @@ int main(int argc, char **argv)
         bench_load_mark before, after;
         rows[count].layer = &bench_layers[i];
         bench_load_mark_now(&before);
+        watchdog_arm(bench_layers[i].name);
         bench_layer_row(&copt, &opt, i, &rows[count]);
+        alarm(0);
         bench_load_mark_now(&after);
         rows[count].other_percent = bench_load_other_percent(&before, &after);
         count++;

@@ -155,7 +155,7 @@ static void draw_group(canvas *c, const bench_chart_group *g, int index, double 
         }
         int h = (int)lround(v / top * PLOT_H);
         fill_rect(c, x, base - h, BAR_W, h, SERIES[s]);
-        snprintf(buf, sizeof buf, v >= 100.0 ? "%.0f" : "%.1f", v);
+        snprintf(buf, sizeof buf, v >= 100.0 ? "%.0f" : v >= 1.0 ? "%.1f" : "%.2f", v);
         draw_centered(c, cx, base - h - 3 - BENCH_FONT_CAP_HEIGHT * SMALL, buf, strlen(buf), SMALL,
                       BLACK);
     }
