@@ -268,13 +268,26 @@ inline int pooled_cells(int start, int k, int in, int pad, int count_pad)
     FIRST_STEP(valid, k);
 #elif POOL_OP == OP_AVG
 #define PASS1(v, valid, k) sum += MASKED(v, valid);
-#elif POOL_OP == OP_LP
-#define PASS1(v, valid, k) sum += MASKED(pow((v), (RV)(P)), valid);
-#elif POOL_OP == OP_GEM
-#define PASS1(v, valid, k)                                                                        \
-    sum += MASKED(pow(select((v), (RV)(GEM_EPS), RMASK(IMASK(isless((v), (RV)(GEM_EPS))))),     \
-                      (RV)(P)),                                                                   \
-                  valid);
+#elif POOL_OP == OP_LP || POOL_OP == OP_GEM
+/* x^p: small integer exponents multiply (pow costs tens of instructions a
+ * lane and would make the operator compute-bound); the exponent is a
+ * run-time value, so each case has its own copy of the window loop. */
+#define POW_1(x) (x)
+#define POW_2(x) ((x) * (x))
+#define POW_3(x) ((x) * (x) * (x))
+#define POW_4(x) (((x) * (x)) * ((x) * (x)))
+#define POW_ANY(x) pow((x), (RV)(P))
+#if POOL_OP == OP_LP
+#define POWER_BASE(v) (v)
+#else
+/* max(x, eps) that keeps NaN */
+#define POWER_BASE(v) select((v), (RV)(GEM_EPS), RMASK(IMASK(isless((v), (RV)(GEM_EPS)))))
+#endif
+#define PASS_POW1(v, valid, k) sum += MASKED(POW_1(POWER_BASE(v)), valid);
+#define PASS_POW2(v, valid, k) sum += MASKED(POW_2(POWER_BASE(v)), valid);
+#define PASS_POW3(v, valid, k) sum += MASKED(POW_3(POWER_BASE(v)), valid);
+#define PASS_POW4(v, valid, k) sum += MASKED(POW_4(POWER_BASE(v)), valid);
+#define PASS1(v, valid, k) sum += MASKED(POW_ANY(POWER_BASE(v)), valid);
 #elif POOL_OP == OP_MIXED
 #define PASS1(v, valid, k)                                                                        \
     MAX_STEP(v, valid, k);                                                                        \
@@ -391,7 +404,21 @@ OUTPUT_FN void pool_lanes(__global const data_t *src, __global data_t *dst,
     RV firstv = (RV)(0), cum = (RV)(0);
 #endif
 
+#if POOL_OP == OP_LP || POOL_OP == OP_GEM
+    if (P == (real_t)1) {
+        FOR_EACH_CELL(PASS_POW1)
+    } else if (P == (real_t)2) {
+        FOR_EACH_CELL(PASS_POW2)
+    } else if (P == (real_t)3) {
+        FOR_EACH_CELL(PASS_POW3)
+    } else if (P == (real_t)4) {
+        FOR_EACH_CELL(PASS_POW4)
+    } else {
+        FOR_EACH_CELL(PASS1)
+    }
+#else
     FOR_EACH_CELL(PASS1)
+#endif
 
 #if POOL_OP == OP_STOCHASTIC && TRAIN
     /* thres = u * sum per lane, u drawn for (plane, output position). */
@@ -449,9 +476,13 @@ OUTPUT_FN void pool_lanes(__global const data_t *src, __global data_t *dst,
 #endif
 #elif POOL_OP == OP_LP
     /* torch: (avg_pool(x^p) * K)^(1/p), the avg over the real cells. */
-    const RV r = pow((sum / ncells) * (RV)((real_t)(KD * KH * KW)), (RV)(INV_P));
+    const RV t = (sum / ncells) * (RV)((real_t)(KD * KH * KW));
 #elif POOL_OP == OP_GEM
-    const RV r = pow(sum / ncells, (RV)(INV_P));
+    const RV t = sum / ncells;
+#endif
+#if POOL_OP == OP_LP || POOL_OP == OP_GEM
+    /* t^(1/p); sqrt is exact where pow may be off by ulps */
+    const RV r = P == (real_t)1 ? t : P == (real_t)2 ? sqrt(t) : pow(t, (RV)(INV_P));
 #elif POOL_OP == OP_MIXED
     const RV r = (RV)(ALPHA)*m + (RV)((real_t)1 - ALPHA) * (sum / ncells);
 #elif POOL_OP == OP_SOFTMAX
