@@ -331,7 +331,7 @@ inline int pooled_cells(int start, int k, int in, int pad, int count_pad)
 #endif
 #endif
 
-#define GEM_EPS 1e-6f
+#define GEM_EPS ((real_t)1e-6) /* in the computation type: float64 clamps at the double 1e-6 */
 
 /* Flat in-plane index of window cell k for a window starting at (zs, ys,
  * x0), or -1 for k < 0. */
