@@ -357,28 +357,49 @@ static int cpu_vector_width(const clpool_context *ctx)
     return ctx->info.preferred_vector_width_float >= 16 ? 16 : 8;
 }
 
+/* GPUs and accelerators get one output (or lane group) per work-item. */
+static bool is_gpu(const clpool_context *ctx)
+{
+    return ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
+}
+
+/* Whether a work-item takes a whole output row: on CPUs (far fewer index
+ * divisions per output), unless $CLPOOL_TUNE_ROWS (0 or 1) says otherwise. */
+static int choose_row_items(const clpool_context *ctx)
+{
+    const char *env = getenv("CLPOOL_TUNE_ROWS");
+    if (env && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
+        return atoi(env);
+    if (env)
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_ROWS = '%s' is ignored (0 or 1)", env);
+    return !is_gpu(ctx);
+}
+
+/* $CLPOOL_TUNE_LANES=1 sends every window plan to window_lanes.cl. */
+static bool lanes_forced(void)
+{
+    const char *env = getenv("CLPOOL_TUNE_LANES");
+    return env && strcmp(env, "1") == 0;
+}
+
 /* Outputs per work-item along a row, and whether a work-item takes a whole
  * row. $CLPOOL_TUNE_RUN (1, 8, 16) and $CLPOOL_TUNE_ROWS (0, 1) override the
  * choice, so that benchmarks can compare variants and the test suite can run
  * the GPU variant (RUN 1, one chunk per work-item) on a CPU device. */
 static void choose_run(const clpool_context *ctx, const window_op *g, int *run, int *row_items)
 {
-    bool cpu = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
+    bool cpu = !is_gpu(ctx);
     /* A chunk as wide as the device's preferred vector, unless the row is
      * too short to fill most of it. */
     int width = cpu_vector_width(ctx);
     *run = !cpu || g->out[2] < 4 ? 1 : g->out[2] >= 12 ? width : 8;
-    *row_items = cpu;
-    const char *env_run = getenv("CLPOOL_TUNE_RUN"), *env_rows = getenv("CLPOOL_TUNE_ROWS");
+    *row_items = choose_row_items(ctx);
+    const char *env_run = getenv("CLPOOL_TUNE_RUN");
     if (env_run &&
         (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 || strcmp(env_run, "16") == 0))
         *run = atoi(env_run);
     else if (env_run)
         clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_RUN = '%s' is ignored (1, 8 or 16)", env_run);
-    if (env_rows && (strcmp(env_rows, "0") == 0 || strcmp(env_rows, "1") == 0))
-        *row_items = atoi(env_rows);
-    else if (env_rows)
-        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_ROWS = '%s' is ignored (0 or 1)", env_rows);
 }
 
 /* Output rows per work-item of the column variant, or 0 for the row variant.
@@ -420,7 +441,7 @@ static int choose_lanes(const clpool_context *ctx, const window_op *g, clpool_la
     if (env)
         clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_VW = '%s' is ignored (1, 2, 4, 8 or 16)",
                 env);
-    if (ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR))
+    if (is_gpu(ctx))
         return 1;
     int width = cpu_vector_width(ctx);
     if (width > max_width)
@@ -437,8 +458,7 @@ static int choose_lanes(const clpool_context *ctx, const window_op *g, clpool_la
 static bool row_kernel_fits(const clpool_window_desc *w, const clpool_tensor_desc *in,
                             const window_op *g)
 {
-    const char *env = getenv("CLPOOL_TUNE_LANES");
-    if (env && strcmp(env, "1") == 0)
+    if (lanes_forced())
         return false;
     /* window_pool unrolls each window row and may stage a row span of
      * (KW-1)*DW + 32 floats in private memory: large windows would build
@@ -454,10 +474,8 @@ static bool row_kernel_fits(const clpool_window_desc *w, const clpool_tensor_des
 static bool global_kernel_fits(const clpool_window_desc *w, const clpool_tensor_desc *in,
                                const window_op *g)
 {
-    const char *env = getenv("CLPOOL_TUNE_LANES");
-    return !(env && strcmp(env, "1") == 0) && in->layout == CLPOOL_NCHW &&
-           in->dtype == CLPOOL_FLOAT32 && (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) &&
-           is_whole_plane(g);
+    return !lanes_forced() && in->layout == CLPOOL_NCHW && in->dtype == CLPOOL_FLOAT32 &&
+           (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) && is_whole_plane(g);
 }
 
 static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpool_window_desc *w,
@@ -472,12 +490,7 @@ static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpoo
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
                         op_name(w->op), g->channels);
     g->groups = (int)groups;
-    /* On CPUs a work-item takes a whole output row: far fewer index
-     * divisions per output; GPUs want a work-item per lane group. */
-    int row_items = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
-    const char *env_rows = getenv("CLPOOL_TUNE_ROWS");
-    if (env_rows && (strcmp(env_rows, "0") == 0 || strcmp(env_rows, "1") == 0))
-        row_items = atoi(env_rows);
+    int row_items = choose_row_items(ctx);
     snprintf(options, options_size,
              "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
              "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
@@ -555,7 +568,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     if (!global && !rows) {
         status = plan_lanes(ctx, p, w, in, g, options, sizeof options);
     } else if (global) {
-        bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
+        bool gpu = is_gpu(ctx);
         size_t plane_elems = (size_t)g->in[0] * (size_t)g->in[1] * (size_t)g->in[2];
         snprintf(options, sizeof options,
                  "-DPOOL_OP=%d -DDIVISOR=%d -DHAS_INDICES=%d -DINDEX_T=%s -DVW=%d -DPLANE=%zu",
