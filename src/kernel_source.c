@@ -1,6 +1,9 @@
 /*
  * Kernel sources: the .cl files of kernels/ embedded at build time, or read
- * from $CLPOOL_KERNEL_DIR when that development override is set.
+ * from $CLPOOL_KERNEL_DIR when that development override is set. A line
+ * `#include "NAME.cl"` at the start of a line is replaced by that file, so
+ * kernels share dtype.cl without relying on the OpenCL compiler's include
+ * path (the program cache then hashes the complete text).
  */
 #include "internal.h"
 
@@ -53,7 +56,7 @@ done:
     return status;
 }
 
-clpool_status clp_kernel_source(const clpool_context *ctx, const char *name, char **source)
+static clpool_status raw_source(const clpool_context *ctx, const char *name, char **source)
 {
     const char *dir = getenv("CLPOOL_KERNEL_DIR");
     if (dir && *dir)
@@ -67,4 +70,73 @@ clpool_status clp_kernel_source(const clpool_context *ctx, const char *name, cha
     }
     return clp_fail(ctx, CLPOOL_ERROR_BUILD_FAILED, "no kernel source named '%s' is embedded",
                     name);
+}
+
+#define INCLUDE_PREFIX "#include \""
+#define INCLUDES_MAX 32 /* guards against a file that includes itself */
+
+/* Replaces the first include line of *source by the named file; *found is
+ * false when there is none left. */
+static clpool_status splice_one(const clpool_context *ctx, char **source, bool *found)
+{
+    char *text = *source, *at = text;
+    *found = false;
+    while ((at = strstr(at, INCLUDE_PREFIX)) != NULL) {
+        if (at == text || at[-1] == '\n')
+            break;
+        at++;
+    }
+    if (!at)
+        return CLPOOL_SUCCESS;
+    const char *name = at + strlen(INCLUDE_PREFIX);
+    const char *quote = strchr(name, '"');
+    const char *eol = strchr(name, '\n');
+    if (!quote || (eol && quote > eol) || quote == name || quote - name > 255)
+        return clp_fail(ctx, CLPOOL_ERROR_BUILD_FAILED, "kernel source: malformed #include line");
+    char file[256];
+    memcpy(file, name, (size_t)(quote - name));
+    file[quote - name] = '\0';
+    char *inner = NULL;
+    clpool_status status = raw_source(ctx, file, &inner);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    const char *after = eol ? eol + 1 : quote + 1 + strlen(quote + 1);
+    size_t head = (size_t)(at - text), in_len = strlen(inner), tail = strlen(after);
+    char *joined = malloc(head + in_len + 1 + tail + 1);
+    if (!joined) {
+        free(inner);
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    }
+    memcpy(joined, text, head);
+    memcpy(joined + head, inner, in_len);
+    joined[head + in_len] = '\n';
+    memcpy(joined + head + in_len + 1, after, tail + 1);
+    free(inner);
+    free(text);
+    *source = joined;
+    *found = true;
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clp_kernel_source(const clpool_context *ctx, const char *name, char **source)
+{
+    char *text = NULL;
+    clpool_status status = raw_source(ctx, name, &text);
+    for (int i = 0; status == CLPOOL_SUCCESS; i++) {
+        bool found = false;
+        if (i == INCLUDES_MAX) {
+            status = clp_fail(ctx, CLPOOL_ERROR_BUILD_FAILED,
+                              "kernel source '%s': too many #include lines", name);
+            break;
+        }
+        status = splice_one(ctx, &text, &found);
+        if (!found)
+            break;
+    }
+    if (status != CLPOOL_SUCCESS) {
+        free(text);
+        return status;
+    }
+    *source = text;
+    return CLPOOL_SUCCESS;
 }

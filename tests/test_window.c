@@ -709,7 +709,7 @@ static clpool_status inject_fault(test_rng *r, int fault, clpool_window_desc *op
         in->spatial_dims = rng_below(r, 2) ? 0 : 4;
         return CLPOOL_ERROR_INVALID_SHAPE;
     case 10:
-        op->op = (clpool_op)(rng_below(r, 2) ? 0 : CLPOOL_OP_STOCHASTIC + 1);
+        op->op = (clpool_op)(rng_below(r, 2) ? 0 : 8); /* 1..7 are operators */
         return CLPOOL_ERROR_INVALID_ARGUMENT;
     case 11:
         if (op->op != CLPOOL_OP_MAX)

@@ -1,18 +1,24 @@
 /*
- * The window pooling family (max and avg in 1-D, 2-D and 3-D): checks a
- * clpool_window_desc against the input, computes the output shape (spec §1),
- * picks a kernel variant for the shape and device and sets its arguments.
+ * The window pooling family (max, avg, lp, gem, mixed, softmax, stochastic in
+ * 1-D, 2-D and 3-D, NCHW and NHWC, every dtype): checks a clpool_window_desc
+ * against the input, computes the output shape (spec §1), picks a kernel for
+ * the operator, layout, dtype, shape and device and sets its arguments.
  *
- * Variants: kernels/global_pool.cl when the window is the whole plane;
- * otherwise kernels/window_pool.cl with RUN outputs per work-item along a row
- * (the CPU's preferred float vector width, whose loads and compares its
- * compiler maps to SIMD; 1 on GPUs, where neighbouring work-items then read
- * neighbouring addresses). On CPUs a work-item takes a whole row, or, when
- * window rows overlap, a column of chunks down the plane (COLUMNS).
+ * Kernels:
+ * - kernels/global_pool.cl: float32 NCHW max/avg whose window is the plane;
+ * - kernels/window_pool.cl: NCHW max/avg (not float64), RUN outputs per
+ *   work-item along a row (the CPU's preferred float vector width, whose
+ *   loads and compares its compiler maps to SIMD; 1 on GPUs, where
+ *   neighbouring work-items then read neighbouring addresses), with a
+ *   cheap path per kind of border chunk; on CPUs a work-item takes a whole
+ *   row, or, when window rows overlap, a column of chunks down the plane;
+ * - kernels/window_lanes.cl: everything else: VW channels (NHWC) or VW
+ *   outputs of a row (NCHW) per work-item, any operator and dtype.
  */
 #include "internal.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +27,46 @@
  * kernels form in int range. */
 #define PARAM_MAX (1 << 20)
 
+/* Integer averages sum in float: exact while 255 * cells < 2^24. */
+#define INTEGER_AVG_CELLS_MAX 65536
+
 typedef struct window_op {
+    clpool_op op;
+    clpool_dtype dtype;
     int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
     int in[3], out[3];
     int chunks, xr;  /* window_pool row split: chunks per row, outputs whose
                       * windows end inside the row */
     int column_rows; /* > 0: the column variant, output rows per work-item */
     size_t in_elems;
+    /* window_lanes: lane groups per output row (NCHW) or position (NHWC),
+     * channels, the operator's parameters and the generator seed. */
+    int groups;
+    size_t channels;
+    double power, alpha, beta;
+    uint64_t seed;
 } window_op;
+
+static const char *op_name(clpool_op op)
+{
+    switch (op) {
+    case CLPOOL_OP_MAX:
+        return "max pooling";
+    case CLPOOL_OP_AVG:
+        return "avg pooling";
+    case CLPOOL_OP_LP:
+        return "lp pooling";
+    case CLPOOL_OP_GEM:
+        return "gem pooling";
+    case CLPOOL_OP_MIXED:
+        return "mixed pooling";
+    case CLPOOL_OP_SOFTMAX:
+        return "softmax pooling";
+    case CLPOOL_OP_STOCHASTIC:
+        return "stochastic pooling";
+    }
+    return NULL;
+}
 
 static long long floor_div(long long a, long long b)
 {
@@ -49,6 +87,11 @@ static long long output_size(long long in, int k, int s, int p, int d, int ceil_
     if (ceil_mode && (o - 1) * s >= in + p)
         o--;
     return o;
+}
+
+static bool is_integer(clpool_dtype dtype)
+{
+    return dtype == CLPOOL_UINT8 || dtype == CLPOOL_INT8;
 }
 
 static clpool_status check_input(const clpool_context *ctx, const char *opname,
@@ -75,13 +118,15 @@ static clpool_status check_input(const clpool_context *ctx, const char *opname,
     if (in->n > 0 && clpool_tensor_elements(in) == 0)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
                         "%s: the input's element count overflows size_t", opname);
-    if (in->dtype != CLPOOL_FLOAT32)
+    if (in->dtype == CLPOOL_INT32 || in->dtype == CLPOOL_INT64)
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
-                        "%s: input dtype %s is not supported yet (float32 is)", opname,
-                        clp_dtype_name(in->dtype));
-    if (in->layout != CLPOOL_NCHW)
+                        "%s: input dtype %s is not supported (float32, float16, bfloat16, "
+                        "float64, uint8 and int8 are)",
+                        opname, clp_dtype_name(in->dtype));
+    if (in->dtype == CLPOOL_FLOAT64 && !ctx->info.has_fp64)
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
-                        "%s: the NHWC layout is not supported yet (NCHW is)", opname);
+                        "%s: float64 needs cl_khr_fp64, which device '%s' does not have", opname,
+                        ctx->info.device_name);
     return CLPOOL_SUCCESS;
 }
 
@@ -113,11 +158,16 @@ static clpool_status check_window(const clpool_context *ctx, const char *opname,
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
                             "%s: dilation[%d] = %d, but it must be between 1 and %d", opname, dn, d,
                             PARAM_MAX);
-        if (w->op == CLPOOL_OP_AVG && d != 1)
+        bool dilates = w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_SOFTMAX ||
+                       w->op == CLPOOL_OP_STOCHASTIC;
+        if (!dilates && d != 1)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
-                            "%s: dilation[%d] = %d, but average pooling has no dilation (it "
-                            "must be 1)",
-                            opname, dn, d);
+                            "%s: dilation[%d] = %d, but %s has no dilation (it must be 1)",
+                            opname, dn, d, opname);
+        if (w->op == CLPOOL_OP_LP && p != 0)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_PADDING,
+                            "%s: padding[%d] = %d, but lp pooling has no padding (it must be 0)",
+                            opname, dn, p);
         long long bound = ((long long)(k - 1) * d + 1) / 2;
         if (p < 0 || p > bound)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_PADDING,
@@ -146,19 +196,45 @@ static clpool_status check_window(const clpool_context *ctx, const char *opname,
 }
 
 static clpool_status check_options(const clpool_context *ctx, const char *opname,
-                                   const clpool_window_desc *w, const window_op *g)
+                                   const clpool_window_desc *w, const clpool_tensor_desc *in,
+                                   const window_op *g)
 {
+    bool has_indices = w->op == CLPOOL_OP_MAX || (w->op == CLPOOL_OP_STOCHASTIC && w->train);
     if (w->indices != CLPOOL_INDICES_NONE && w->indices != CLPOOL_INDICES_INT64 &&
         w->indices != CLPOOL_INDICES_INT32)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: indices = %d is not a clpool_index_type", opname, (int)w->indices);
-    if (w->op == CLPOOL_OP_AVG && w->indices != CLPOOL_INDICES_NONE)
+    if (!has_indices && w->indices != CLPOOL_INDICES_NONE)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: indices were asked for, but only max pooling returns them", opname);
-    if (w->op == CLPOOL_OP_MAX && w->divisor_override != 0)
+                        "%s: indices were asked for, but only max pooling and stochastic pooling "
+                        "with train = 1 return them",
+                        opname);
+    if (w->op != CLPOOL_OP_AVG && w->divisor_override != 0)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_DIVISOR,
                         "%s: divisor_override = %d, but only average pooling takes a divisor",
                         opname, w->divisor_override);
+    if ((w->op == CLPOOL_OP_LP || w->op == CLPOOL_OP_GEM) && (!isfinite(w->p) || w->p == 0))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: p = %g, but it must be finite and non-zero%s", opname, w->p,
+                        isinf(w->p) ? " (p = inf is max pooling: use CLPOOL_OP_MAX)" : "");
+    if (w->op == CLPOOL_OP_MIXED && !(w->alpha >= 0 && w->alpha <= 1))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: alpha = %g, but it must be between 0 and 1", opname, w->alpha);
+    if (w->op == CLPOOL_OP_SOFTMAX && !isfinite(w->beta))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: beta = %g, but it must be finite", opname, w->beta);
+    if (w->op == CLPOOL_OP_STOCHASTIC && w->train != 0 && w->train != 1)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: train = %d, but it must be 0 or 1", opname, w->train);
+    if (is_integer(in->dtype) && w->op != CLPOOL_OP_MAX && w->op != CLPOOL_OP_AVG)
+        return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
+                        "%s: dtype %s is only pooled by max and avg (use a floating-point dtype)",
+                        opname, clp_dtype_name(in->dtype));
+    long long cells = (long long)g->k[0] * g->k[1] * g->k[2];
+    if (is_integer(in->dtype) && w->op == CLPOOL_OP_AVG && cells > INTEGER_AVG_CELLS_MAX)
+        return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
+                        "%s: %s averages windows of at most %d elements (this one has %lld)",
+                        opname, clp_dtype_name(in->dtype), INTEGER_AVG_CELLS_MAX, cells);
     if (w->indices == CLPOOL_INDICES_INT32 && (long long)g->in[0] * g->in[1] * g->in[2] > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: int32 indices cannot address a plane of %lld elements (at most %d); "
@@ -210,6 +286,50 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
     const window_op *g = plan->op;
     return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2], 0);
 }
+
+static cl_int set_lanes_shape_args(const clpool_plan *plan)
+{
+    const window_op *g = plan->op;
+    cl_int8 shape = {
+        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
+    cl_int err = clSetKernelArg(plan->kernel, 4, sizeof shape, &shape);
+    double inv_p = g->power != 0 ? 1.0 / g->power : 0;
+    if (g->dtype == CLPOOL_FLOAT64) {
+        cl_double4 params = {{g->power, inv_p, g->alpha, g->beta}};
+        err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
+    } else {
+        cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
+        err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
+    }
+    return err;
+}
+
+static cl_int set_lanes_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
+{
+    const window_op *g = plan->op;
+    cl_kernel k = plan->kernel;
+    cl_mem idx = io->indices.mem;
+    cl_ulong8 run = {{io->input.offset, io->output.offset, io->indices.offset, l->plane_begin,
+                      l->items, g->channels, g->seed, 0}};
+    cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
+    err |= clSetKernelArg(k, 1, sizeof(cl_mem), &io->output.mem);
+    err |= clSetKernelArg(k, 2, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
+    err |= clSetKernelArg(k, 3, sizeof run, &run);
+    return err;
+}
+
+static clpool_status set_lanes_seed(clpool_plan *plan, uint64_t seed)
+{
+    window_op *g = plan->op;
+    if (g->op != CLPOOL_OP_STOCHASTIC)
+        return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_plan_set_seed: a %s plan has no generator seed", op_name(g->op));
+    g->seed = seed;
+    return CLPOOL_SUCCESS;
+}
+
+static const clp_family lanes_family = {"window pooling", set_lanes_shape_args, set_lanes_args,
+                                        set_lanes_seed};
 
 static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args, NULL};
 /* global_pool has no shape arguments: the plane size travels with the run values. */
@@ -272,6 +392,68 @@ static int choose_column_rows(const clpool_context *ctx, const window_op *g, int
     return (int)(((size_t)g->out[1] + blocks - 1) / blocks);
 }
 
+/* Lanes per work-item of window_lanes: the CPU's vector width (halved for
+ * float64) when the row (NCHW) or the channels (NHWC) fill most of it, 1 on
+ * GPUs. $CLPOOL_TUNE_VW (1, 2, 4, 8, 16) overrides it for tests. */
+static int choose_lanes(const clpool_context *ctx, const window_op *g, clpool_layout layout)
+{
+    const char *env = getenv("CLPOOL_TUNE_VW");
+    if (env && (strcmp(env, "1") == 0 || strcmp(env, "2") == 0 || strcmp(env, "4") == 0 ||
+                strcmp(env, "8") == 0 || strcmp(env, "16") == 0))
+        return atoi(env);
+    if (env)
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_VW = '%s' is ignored (1, 2, 4, 8 or 16)",
+                env);
+    if (ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR))
+        return 1;
+    int width = cpu_vector_width(ctx);
+    if (g->dtype == CLPOOL_FLOAT64)
+        width /= 2;
+    size_t n = layout == CLPOOL_NHWC ? g->channels : (size_t)g->out[2];
+    while (width > 1 && n * 4 < (size_t)width * 3)
+        width /= 2;
+    return width;
+}
+
+/* Whether the NCHW max/avg kernel (window_pool.cl, or global_pool.cl for
+ * whole planes) takes the plan; $CLPOOL_TUNE_LANES=1 sends everything to
+ * window_lanes.cl (tests compare the two). */
+static bool row_kernel_fits(const clpool_window_desc *w, const clpool_tensor_desc *in)
+{
+    const char *env = getenv("CLPOOL_TUNE_LANES");
+    if (env && strcmp(env, "1") == 0)
+        return false;
+    return in->layout == CLPOOL_NCHW && (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) &&
+           in->dtype != CLPOOL_FLOAT64;
+}
+
+static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpool_window_desc *w,
+                                const clpool_tensor_desc *in, window_op *g, char *options,
+                                size_t options_size)
+{
+    int vw = choose_lanes(ctx, g, in->layout);
+    bool nhwc = in->layout == CLPOOL_NHWC;
+    size_t groups = nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw
+                         : (size_t)ceil_div(g->out[2], vw);
+    if (groups > INT_MAX)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
+                        op_name(w->op), g->channels);
+    g->groups = (int)groups;
+    snprintf(options, options_size,
+             "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
+             "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
+             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d",
+             (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
+             g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
+             w->op == CLPOOL_OP_AVG ? w->divisor_override : 0,
+             w->op == CLPOOL_OP_STOCHASTIC && w->train, w->indices != CLPOOL_INDICES_NONE,
+             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw);
+    size_t positions = (size_t)g->out[0] * (size_t)g->out[1];
+    size_t units = nhwc ? in->n : in->n * in->c;
+    size_t items = positions * (nhwc ? (size_t)g->out[2] * groups : groups);
+    return clp_plan_finish(p, "window_lanes.cl", "window_lanes", options, units, items);
+}
+
 clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *w,
                                  const clpool_tensor_desc *in, clpool_plan **plan)
 {
@@ -281,24 +463,31 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
                         : !w  ? "op"
                         : !in ? "input"
                               : "plan");
-    if (w->op != CLPOOL_OP_MAX && w->op != CLPOOL_OP_AVG)
+    const char *opname = op_name(w->op);
+    if (!opname)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_plan_window: op = %d is not a window pooling operator (max or "
-                        "avg)",
+                        "clpool_plan_window: op = %d is not a window pooling operator",
                         (int)w->op);
-    const char *opname = w->op == CLPOOL_OP_MAX ? "max pooling" : "avg pooling";
     window_op geo;
     clpool_status status = check_input(ctx, opname, in);
     if (status == CLPOOL_SUCCESS)
         status = check_window(ctx, opname, w, in, &geo);
     if (status == CLPOOL_SUCCESS)
-        status = check_options(ctx, opname, w, &geo);
+        status = check_options(ctx, opname, w, in, &geo);
     if (status != CLPOOL_SUCCESS)
         return status;
+    geo.op = w->op;
+    geo.dtype = in->dtype;
+    geo.channels = in->c;
+    geo.power = w->p;
+    geo.alpha = w->alpha;
+    geo.beta = w->beta;
+    geo.seed = w->seed;
 
     clpool_plan *p = NULL;
-    bool global = is_whole_plane(&geo);
-    status = clp_plan_new(ctx, global ? &global_family : &window_family, &p);
+    bool rows = row_kernel_fits(w, in);
+    bool global = rows && in->dtype == CLPOOL_FLOAT32 && is_whole_plane(&geo);
+    status = clp_plan_new(ctx, global ? &global_family : rows ? &window_family : &lanes_family, &p);
     if (status != CLPOOL_SUCCESS)
         return status;
     window_op *g = malloc(sizeof *g);
@@ -315,8 +504,8 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     g->in_elems = clpool_tensor_elements(in);
     size_t out_elems = clpool_tensor_elements(&p->output);
     size_t planes = in->n * in->c;
-    clp_plan_bind(p, "input", offsetof(clpool_io, input), CLPOOL_FLOAT32, g->in_elems);
-    clp_plan_bind(p, "output", offsetof(clpool_io, output), CLPOOL_FLOAT32, out_elems);
+    clp_plan_bind(p, "input", offsetof(clpool_io, input), in->dtype, g->in_elems);
+    clp_plan_bind(p, "output", offsetof(clpool_io, output), in->dtype, out_elems);
     if (w->indices != CLPOOL_INDICES_NONE)
         clp_plan_bind(p, "indices", offsetof(clpool_io, indices),
                       w->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64, out_elems);
@@ -325,7 +514,9 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     int has_indices = w->indices != CLPOOL_INDICES_NONE;
     int divisor = w->op == CLPOOL_OP_AVG ? w->divisor_override : 0;
     char options[512];
-    if (global) {
+    if (!rows) {
+        status = plan_lanes(ctx, p, w, in, g, options, sizeof options);
+    } else if (global) {
         bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
         size_t plane_elems = (size_t)g->in[0] * (size_t)g->in[1] * (size_t)g->in[2];
         snprintf(options, sizeof options,
@@ -342,14 +533,15 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         g->chunks = (int)ceil_div(OW, run);
         g->column_rows = choose_column_rows(ctx, g, in->spatial_dims, row_items, planes);
         snprintf(options, sizeof options,
-                 "-DPOOL_OP=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d -DPH=%d "
-                 "-DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DHAS_INDICES=%d "
-                 "-DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d -DCOLUMNS=%d",
-                 (int)w->op, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2], g->p[0], g->p[1],
-                 g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor, has_indices,
-                 index_t, run, row_items, in->spatial_dims == 3, g->column_rows > 0);
-        size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
-        size_t items = row_items ? rows : rows * (size_t)g->chunks;
+                 "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
+                 "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d "
+                 "-DHAS_INDICES=%d -DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d -DCOLUMNS=%d",
+                 (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
+                 g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
+                 divisor, has_indices, index_t, run, row_items, in->spatial_dims == 3,
+                 g->column_rows > 0);
+        size_t rows_n = (size_t)g->out[0] * (size_t)g->out[1];
+        size_t items = row_items ? rows_n : rows_n * (size_t)g->chunks;
         if (g->column_rows > 0)
             items = (size_t)ceil_div(g->out[1], g->column_rows) * (size_t)g->chunks;
         status = clp_plan_finish(p, "window_pool.cl", "window_pool", options, planes, items);

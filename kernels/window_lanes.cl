@@ -1,0 +1,481 @@
+/*
+ * window_lanes.cl: every window pooling operator (max, avg, lp, gem, mixed,
+ * softmax, stochastic) for every dtype, in NCHW and NHWC, over 1-D, 2-D and
+ * 3-D windows (run as 3-D with unit outer dimensions).
+ *
+ * A work-item computes VW outputs at once, one per vector lane:
+ *   NHWC  VW consecutive channels of one output position: every lane reads
+ *         the same window cells, whose loads are contiguous; cells in the
+ *         padding are skipped for all lanes at once.
+ *   NCHW  VW consecutive outputs of one output row (lane l starts its window
+ *         l*SW further right): a chunk whose windows all lie in the row loads
+ *         plain vectors; the other chunks gather lane by lane with checks.
+ * On GPUs VW is 1 and neighbouring work-items take neighbouring channels
+ * (NHWC) or outputs (NCHW), so their loads coalesce.
+ *
+ * Semantics (spec section 1-3, 5, 10 and the decisions of section 0; the
+ * public header documents each operator): "real cells" are the window cells
+ * inside the input. Sums run in row-major window order, one lane each.
+ *
+ * Macros (defaults let the file compile alone):
+ *   POOL_OP       1 max, 2 avg, 3 lp, 4 gem, 5 mixed, 6 softmax, 7 stochastic
+ *   DTYPE         see dtype.cl
+ *   KD KH KW  SD SH SW  PD PH PW  DD DH DW   window, stride, padding, dilation
+ *   COUNT_PAD     avg/mixed: padding cells count in the divisor
+ *   DIVISOR       avg: fixed divisor, 0 for none
+ *   TRAIN         stochastic: 1 samples, 0 takes the weighted average
+ *   HAS_INDICES   write flat in-plane indices of type INDEX_T (max, stochastic)
+ *   INDEX_T       int or long
+ *   NHWC          1 for channels-last tensors
+ *   VW            lanes per work-item: 1, 2, 4, 8 or 16
+ */
+#include "dtype.cl"
+
+#ifndef POOL_OP
+#define POOL_OP 1
+#endif
+#ifndef KD
+#define KD 1
+#endif
+#ifndef KH
+#define KH 2
+#endif
+#ifndef KW
+#define KW 2
+#endif
+#ifndef SD
+#define SD 1
+#endif
+#ifndef SH
+#define SH 2
+#endif
+#ifndef SW
+#define SW 2
+#endif
+#ifndef PD
+#define PD 0
+#endif
+#ifndef PH
+#define PH 0
+#endif
+#ifndef PW
+#define PW 0
+#endif
+#ifndef DD
+#define DD 1
+#endif
+#ifndef DH
+#define DH 1
+#endif
+#ifndef DW
+#define DW 1
+#endif
+#ifndef COUNT_PAD
+#define COUNT_PAD 1
+#endif
+#ifndef DIVISOR
+#define DIVISOR 0
+#endif
+#ifndef TRAIN
+#define TRAIN 0
+#endif
+#ifndef HAS_INDICES
+#define HAS_INDICES 0
+#endif
+#ifndef INDEX_T
+#define INDEX_T long
+#endif
+#ifndef NHWC
+#define NHWC 0
+#endif
+#ifndef VW
+#define VW 4
+#endif
+
+#pragma OPENCL FP_CONTRACT OFF
+
+#define OP_MAX 1
+#define OP_AVG 2
+#define OP_LP 3
+#define OP_GEM 4
+#define OP_MIXED 5
+#define OP_SOFTMAX 6
+#define OP_STOCHASTIC 7
+
+#define USES_MAX (POOL_OP == OP_MAX || POOL_OP == OP_MIXED)
+#define USES_DIVISOR (POOL_OP == OP_AVG || POOL_OP == OP_MIXED)
+#define TWO_PASSES (POOL_OP == OP_SOFTMAX || (POOL_OP == OP_STOCHASTIC && TRAIN))
+#define TRACKS_FIRST (POOL_OP == OP_MAX || POOL_OP == OP_STOCHASTIC)
+
+/* RV: VW reals; IV: VW ints (lane masks and window cell numbers). Relational
+ * results on double vectors are long vectors: RMASK/IMASK convert between
+ * the two mask kinds (scalars compare to int for every type). */
+#if VW == 1
+typedef real_t RV;
+typedef int IV;
+#define LOADW(p) LOAD1(p)
+#define STOREW(v, p) STORE1((v), (p))
+#define PRIV_LOAD(a) ((a)[0])
+#define PRIV_STORE(v, a) ((a)[0] = (v))
+#define LANE_TRUE 1
+#define RMASK(m) (m)
+#define IMASK(m) (m)
+#else
+typedef CAT(REAL, VW) RV;
+typedef CAT(int, VW) IV;
+#define LOADW(p) LOADN(VW, (p))
+#define STOREW(v, p) STOREN(VW, (v), (p))
+#define PRIV_LOAD(a) CAT(vload, VW)(0, (a))
+#define PRIV_STORE(v, a) CAT(vstore, VW)((v), 0, (a))
+#define LANE_TRUE (-1)
+#if DTYPE == DT_F64
+#define RMASK(m) CAT(convert_long, VW)(m)
+#define IMASK(m) CAT(convert_int, VW)(m)
+#else
+#define RMASK(m) (m)
+#define IMASK(m) (m)
+#endif
+#endif
+
+/* The counter-based generator (src/random.c computes the same bits). */
+inline ulong mix64(ulong z)
+{
+    z += 0x9E3779B97F4A7C15UL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+    return z ^ (z >> 31);
+}
+
+inline float uniform01(ulong seed, ulong plane, ulong position)
+{
+    return (float)(mix64(seed ^ mix64(plane ^ mix64(position))) >> 40) * 0x1p-24f;
+}
+
+/* Cells of the window [start, start + k) along one dimension that count in
+ * the divisor: inside the padded extent (COUNT_PAD) or inside the input. */
+inline int pooled_cells(int start, int k, int in, int pad, int count_pad)
+{
+    return count_pad ? min(start + k, in + pad) - start : min(start + k, in) - max(start, 0);
+}
+
+/* Loads window cell column kx of the current row for every lane into v,
+ * with `valid` set in the lanes whose cell is a real cell. */
+#if NHWC
+#define LOAD_CELL(kx, v, valid)                                                                   \
+    do {                                                                                          \
+        __global const data_t *p_ = src + ((rowoff + xs + (kx) * DW) * (long)C);                  \
+        if (full_group) {                                                                         \
+            (v) = LOADW(p_);                                                                      \
+        } else {                                                                                  \
+            real_t t_[VW];                                                                        \
+            for (int l_ = 0; l_ < VW; l_++)                                                       \
+                t_[l_] = l_ < live ? LOAD1(p_ + l_) : (real_t)0;                                  \
+            (v) = PRIV_LOAD(t_);                                                                  \
+        }                                                                                         \
+        (valid) = (IV)(LANE_TRUE);                                                                \
+    } while (0)
+#define CELL_IN_ROW(kx) (xs + (kx) * DW >= 0 && xs + (kx) * DW < W)
+#else
+#define LOAD_CELL(kx, v, valid)                                                                   \
+    do {                                                                                          \
+        __global const data_t *p_ = src + rowoff + xs + (kx) * DW;                                \
+        if (interior && SW == 1) {                                                                \
+            (v) = LOADW(p_);                                                                      \
+            (valid) = (IV)(LANE_TRUE);                                                            \
+        } else {                                                                                  \
+            real_t t_[VW];                                                                        \
+            int m_[VW];                                                                           \
+            for (int l_ = 0; l_ < VW; l_++) {                                                     \
+                const int x_ = xs + l_ * SW + (kx) * DW;                                          \
+                const bool ok_ = interior || (l_ < live && x_ >= 0 && x_ < W);                    \
+                t_[l_] = ok_ ? LOAD1(p_ + l_ * SW) : (real_t)0;                                   \
+                m_[l_] = ok_ ? LANE_TRUE : 0;                                                     \
+            }                                                                                     \
+            (v) = PRIV_LOAD(t_);                                                                  \
+            (valid) = PRIV_LOAD(m_);                                                              \
+        }                                                                                         \
+    } while (0)
+#define CELL_IN_ROW(kx) true
+#endif
+
+/* Runs BODY(v, valid, k) over the window's cells in row-major order (k: the
+ * cell's number in the window), skipping rows and (NHWC) cells that lie
+ * wholly in the padding. */
+#define FOR_EACH_CELL(BODY)                                                                       \
+    for (int kz = 0; kz < KD; kz++) {                                                             \
+        const int iz = zs + kz * DD;                                                              \
+        if (iz < 0 || iz >= D)                                                                    \
+            continue;                                                                             \
+        for (int ky = 0; ky < KH; ky++) {                                                         \
+            const int iy = ys + ky * DH;                                                          \
+            if (iy < 0 || iy >= H)                                                                \
+                continue;                                                                         \
+            const long rowoff = ((long)iz * H + iy) * W;                                          \
+            for (int kx = 0; kx < KW; kx++) {                                                     \
+                if (!CELL_IN_ROW(kx))                                                             \
+                    continue;                                                                     \
+                const int k = (kz * KH + ky) * KW + kx;                                           \
+                RV v;                                                                             \
+                IV valid;                                                                         \
+                LOAD_CELL(kx, v, valid);                                                          \
+                BODY(v, valid, k);                                                                \
+            }                                                                                     \
+        }                                                                                         \
+    }
+
+/* ---- the operators' accumulation steps ------------------------------------ */
+
+/* b wins if greater or NaN: the first maximum and the last NaN are kept. */
+#define MAX_STEP(v, valid, k)                                                                     \
+    do {                                                                                          \
+        const IV take_ = (valid) & IMASK(isgreater((v), m) | isnan(v));                           \
+        m = select(m, (v), RMASK(take_));                                                         \
+        best = select(best, (IV)(k), take_);                                                      \
+    } while (0)
+#define FIRST_STEP(valid, k) (first = select(first, (IV)(k), (valid) & (first < 0)))
+#define MASKED(v, valid) select((RV)(0), (v), RMASK(valid))
+
+#if POOL_OP == OP_MAX
+#define PASS1(v, valid, k)                                                                        \
+    MAX_STEP(v, valid, k);                                                                        \
+    FIRST_STEP(valid, k);
+#elif POOL_OP == OP_AVG
+#define PASS1(v, valid, k) sum += MASKED(v, valid);
+#elif POOL_OP == OP_LP
+#define PASS1(v, valid, k) sum += MASKED(pow((v), (RV)(P)), valid);
+#elif POOL_OP == OP_GEM
+#define PASS1(v, valid, k)                                                                        \
+    sum += MASKED(pow(select((v), (RV)(GEM_EPS), RMASK(IMASK(isless((v), (RV)(GEM_EPS))))),     \
+                      (RV)(P)),                                                                   \
+                  valid);
+#elif POOL_OP == OP_MIXED
+#define PASS1(v, valid, k)                                                                        \
+    MAX_STEP(v, valid, k);                                                                        \
+    sum += MASKED(v, valid);
+#elif POOL_OP == OP_SOFTMAX
+/* Pass 1: the maximum of beta*x (NaN sticks); pass 2: the weighted sums. */
+#define PASS1(v, valid, k)                                                                        \
+    {                                                                                             \
+        const RV b_ = (RV)(BETA) * (v);                                                           \
+        const IV take_ = (valid) & IMASK(isgreater(b_, m) | isnan(b_));                           \
+        m = select(m, b_, RMASK(take_));                                                          \
+        any |= (valid);                                                                           \
+    }
+#define PASS2(v, valid, k)                                                                        \
+    {                                                                                             \
+        const RV e_ = MASKED(exp((RV)(BETA) * (v)-m), valid);                                     \
+        sum += e_;                                                                                \
+        wsum += select(e_ * (v), (RV)(0), RMASK(IMASK(e_ == (RV)(0))));                           \
+    }
+#elif POOL_OP == OP_STOCHASTIC
+#define WEIGHT(v, valid) MASKED(v, (valid) & IMASK(isgreater((v), (RV)(0))))
+#if TRAIN
+#define PASS1(v, valid, k)                                                                        \
+    sum += WEIGHT(v, valid);                                                                      \
+    FIRST_STEP(valid, k);                                                                         \
+    firstv = select(firstv, (v), RMASK((valid) & (first == (IV)(k))));
+#define PASS2(v, valid, k)                                                                        \
+    {                                                                                             \
+        cum += WEIGHT(v, valid);                                                                  \
+        const IV pick_ = (valid) & (best < 0) & IMASK(cum >= thres);                              \
+        best = select(best, (IV)(k), pick_);                                                      \
+        m = select(m, (v), RMASK(pick_));                                                         \
+    }
+#else
+#define PASS1(v, valid, k)                                                                        \
+    {                                                                                             \
+        const RV a_ = WEIGHT(v, valid);                                                           \
+        sum += a_;                                                                                \
+        sum2 += a_ * a_;                                                                          \
+    }
+#endif
+#endif
+
+#define GEM_EPS 1e-6f
+
+/* Flat in-plane index of window cell k for a window starting at (zs, ys,
+ * x0), or -1 for k < 0. */
+inline long cell_index(int k, int zs, int ys, int x0, int H, int W)
+{
+    if (k < 0)
+        return -1;
+    const int kz = k / (KH * KW), ky = (k / KW) % KH, kx = k % KW;
+    return ((long)(zs + kz * DD) * H + (ys + ky * DH)) * W + x0 + kx * DW;
+}
+
+/* Arguments: input, output and optional indices buffers; `run` = (input,
+ * output and indices offsets in elements, the launch's first unit (a plane
+ * for NCHW, a sample for NHWC), its work-item count, channels C, the seed,
+ * unused); `shape` = (input D, H, W, output OD, OH, OW, lane groups per
+ * output row (NCHW) or per position (NHWC), unused); `params` = (p, 1/p,
+ * alpha, beta). */
+__kernel void window_lanes(__global const data_t *restrict in, __global data_t *restrict out,
+                           __global INDEX_T *restrict indices, ulong8 run, int8 shape,
+                           CAT(REAL, 4) params)
+{
+    const ulong items = run.s4, C = run.s5, seed = run.s6;
+    const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
+    const int OW = shape.s5, groups = shape.s6;
+    const real_t P = params.s0, INV_P = params.s1, ALPHA = params.s2, BETA = params.s3;
+    const uint gid = (uint)get_global_id(0);
+    if (gid >= items)
+        return;
+    const uint group = gid % (uint)groups;
+    uint rest = gid / (uint)groups;
+#if NHWC
+    const int ox = (int)(rest % (uint)OW);
+    rest /= (uint)OW;
+#endif
+    const int oy = (int)(rest % (uint)OH);
+    rest /= (uint)OH;
+    const int oz = (int)(rest % (uint)OD);
+    const ulong unit = run.s3 + rest / (uint)OD;
+    const ulong in_plane = (ulong)D * H * W, out_plane = (ulong)OD * OH * OW;
+    const int zs = oz * SD - PD, ys = oy * SH - PH;
+#if NHWC
+    /* Lanes: channels c0 .. c0 + live - 1 of sample `unit`. */
+    const ulong c0 = (ulong)group * VW;
+    const int live = (int)min((ulong)VW, C - c0);
+    const bool full_group = live == VW;
+    const int xs = ox * SW - PW;
+    __global const data_t *src = in + run.s0 + unit * in_plane * C + c0;
+    const ulong out_pos = ((ulong)oz * OH + oy) * OW + ox;
+    const ulong out_at = (unit * out_plane + out_pos) * C + c0;
+#else
+    /* Lanes: outputs ox0 .. ox0 + live - 1 of row (oz, oy) of plane `unit`. */
+    const int ox0 = (int)group * VW;
+    const int live = min(VW, OW - ox0);
+    const int xs = ox0 * SW - PW;
+    const bool interior = live == VW && xs >= 0 && xs + (VW - 1) * SW + (KW - 1) * DW < W;
+    __global const data_t *src = in + run.s0 + unit * in_plane;
+    const ulong out_pos = ((ulong)oz * OH + oy) * OW + ox0;
+    const ulong out_at = unit * out_plane + out_pos;
+#endif
+    (void)P;
+    (void)INV_P;
+    (void)ALPHA;
+    (void)BETA;
+    (void)seed;
+
+#if USES_MAX || POOL_OP == OP_SOFTMAX || (POOL_OP == OP_STOCHASTIC && TRAIN)
+    RV m = (RV)(-INFINITY);
+#endif
+#if USES_MAX || (POOL_OP == OP_STOCHASTIC && TRAIN)
+    IV best = (IV)(-1);
+#endif
+#if TRACKS_FIRST
+    IV first = (IV)(-1);
+#endif
+#if POOL_OP != OP_MAX
+    RV sum = (RV)(0);
+#endif
+#if POOL_OP == OP_SOFTMAX
+    RV wsum = (RV)(0);
+    IV any = (IV)(0);
+#endif
+#if POOL_OP == OP_STOCHASTIC && !TRAIN
+    RV sum2 = (RV)(0);
+#endif
+#if POOL_OP == OP_STOCHASTIC && TRAIN
+    RV firstv = (RV)(0), cum = (RV)(0);
+#endif
+
+    FOR_EACH_CELL(PASS1)
+
+#if POOL_OP == OP_STOCHASTIC && TRAIN
+    /* thres = u * sum per lane, u drawn for (plane, output position). */
+    real_t u[VW];
+    for (int l = 0; l < VW; l++) {
+#if NHWC
+        const ulong plane = unit * C + c0 + (ulong)l;
+        u[l] = uniform01(seed, plane, out_pos);
+#else
+        u[l] = uniform01(seed, unit, out_pos + (ulong)l);
+#endif
+    }
+    const RV thres = PRIV_LOAD(u) * sum;
+#endif
+#if TWO_PASSES
+    FOR_EACH_CELL(PASS2)
+#endif
+
+    /* Per-lane window geometry: divisors and real-cell counts. */
+#if USES_DIVISOR || POOL_OP == OP_LP || POOL_OP == OP_GEM
+    real_t cells[VW];
+    {
+        const int dzy = pooled_cells(zs, KD, D, PD, USES_DIVISOR && COUNT_PAD) *
+                        pooled_cells(ys, KH, H, PH, USES_DIVISOR && COUNT_PAD);
+        for (int l = 0; l < VW; l++) {
+#if NHWC
+            const int x0 = xs;
+#else
+            const int x0 = xs + l * SW;
+#endif
+            cells[l] = (real_t)(dzy * pooled_cells(x0, KW, W, PW, USES_DIVISOR && COUNT_PAD));
+        }
+    }
+    const RV ncells = PRIV_LOAD(cells);
+#endif
+
+#if POOL_OP == OP_MAX
+    const RV r = m;
+#elif POOL_OP == OP_AVG
+#if DIVISOR
+    const RV div = (RV)((real_t)DIVISOR);
+#else
+    const RV div = ncells;
+#endif
+#if IS_INTEGER
+    /* C integer division of the integer sum (exact in float: the plan
+     * bounds the window). */
+    real_t s_[VW], d_[VW];
+    PRIV_STORE(sum, s_);
+    PRIV_STORE(div, d_);
+    for (int l = 0; l < VW; l++)
+        s_[l] = (real_t)((int)s_[l] / (int)d_[l]);
+    const RV r = PRIV_LOAD(s_);
+#else
+    const RV r = sum / div;
+#endif
+#elif POOL_OP == OP_LP
+    /* torch: (avg_pool(x^p) * K)^(1/p), the avg over the real cells. */
+    const RV r = pow((sum / ncells) * (RV)((real_t)(KD * KH * KW)), (RV)(INV_P));
+#elif POOL_OP == OP_GEM
+    const RV r = pow(sum / ncells, (RV)(INV_P));
+#elif POOL_OP == OP_MIXED
+    const RV r = (RV)(ALPHA)*m + (RV)((real_t)1 - ALPHA) * (sum / ncells);
+#elif POOL_OP == OP_SOFTMAX
+    const RV r = select((RV)(0), wsum / sum, RMASK(any));
+#elif POOL_OP == OP_STOCHASTIC && TRAIN
+    const RV r = select(m, firstv, RMASK(best < 0));
+#elif POOL_OP == OP_STOCHASTIC
+    const RV r = sum2 / ((RV)(FLT_MIN) + sum);
+#endif
+
+    __global data_t *dst = out + run.s1 + out_at;
+    if (live == VW) {
+        STOREW(r, dst);
+    } else {
+        real_t t[VW];
+        PRIV_STORE(r, t);
+        for (int l = 0; l < live; l++)
+            STORE1(t[l], dst + l);
+    }
+#if HAS_INDICES
+    /* The selected cell, else the first real cell (max: every element
+     * -inf; stochastic: no running sum reached the threshold). */
+    int k[VW];
+    PRIV_STORE(select(first, best, best >= 0), k);
+    __global INDEX_T *idx = indices + run.s2 + out_at;
+    for (int l = 0; l < live; l++) {
+#if NHWC
+        const int x0 = xs;
+#else
+        const int x0 = xs + l * SW;
+#endif
+        idx[l] = (INDEX_T)cell_index(k[l], zs, ys, x0, H, W);
+    }
+#else
+    (void)indices;
+#endif
+}
