@@ -118,7 +118,7 @@ void family_gen_shape(test_rng *r, const family_set *fs, int variant, int small,
 {
     int dims = fs->dims;
     size_t s[3] = {1, 1, 1};
-    int v = variant <= 6 ? variant : (int[]){1, 4, 5}[variant % 3];
+    int v = variant <= 6 ? variant : rng_range(r, 1, 6);
     if (small)
         v = v == 0 ? 0 : v == 2 ? 2 : 1;
     size_t n = (size_t)rng_range(r, 1, 2), c = (size_t)rng_range(r, 1, 5);

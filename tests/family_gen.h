@@ -41,7 +41,7 @@ void family_gen_run_params(test_rng *r, clpool_window_desc *op);
 /*
  * Shape @p variant of a set: 0 planes of one cell (or the smallest valid),
  * 1 small, 2 wide rows, 3 long / tall, 4 medium odd, 5 many channels, 6 a
- * batch of odd channel counts, others repeat 1, 4, 5. @p small caps sizes
+ * batch of odd channel counts, others one of 1..6 at random. @p small caps sizes
  * (oclgrind). Every spatial size is at least the padded dilated window.
  */
 void family_gen_shape(test_rng *r, const family_set *fs, int variant, int small,

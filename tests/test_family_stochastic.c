@@ -88,6 +88,53 @@ static double pick_statistic(const family_case *c, const int64_t *picks, int *do
     return chi_square(observed, expected, 10, dof);
 }
 
+/*
+ * The probability integral transform of the picks: a window's cells, in
+ * scan order, cut [0, 1) into intervals of length a/sum a, and a correct
+ * draw lands in the picked cell's interval at a uniform point. Spreading
+ * each pick evenly over its interval and histogramming into ten bins must
+ * give a flat histogram; a generator stuck at one u piles the mass around
+ * that u. (Spreading makes the counts less variable than multinomial ones,
+ * so Pearson's bound is conservative.)
+ */
+static double pit_statistic(const family_case *c, const int64_t *picks, int *dof)
+{
+    double observed[10] = {0}, expected[10];
+    size_t S = plane_elements(&c->in), O = plane_elements(&c->out), draws = 0;
+    int64_t *q = malloc((size_t)(c->op.kernel[0] * (c->op.kernel[1] ? c->op.kernel[1] : 1) *
+                                 (c->op.kernel[2] ? c->op.kernel[2] : 1)) *
+                        sizeof *q);
+    for (size_t e = 0; e < c->out_elems; e++) {
+        const double *plane = c->x_nchw + (e / O) * S;
+        size_t n = family_window_cells(c, e, q);
+        double sum = 0.0;
+        for (size_t i = 0; i < n; i++)
+            sum += plane[q[i]] > 0 ? plane[q[i]] : 0.0;
+        if (!(sum > 0.0) || !isfinite(sum))
+            continue;
+        double lo = 0.0, hi = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double a = plane[q[i]] > 0 ? plane[q[i]] / sum : 0.0;
+            hi = lo + a;
+            if (q[i] == picks[e])
+                break;
+            lo = hi;
+        }
+        if (!(hi > lo))
+            continue;
+        draws++;
+        for (int b = 0; b < 10; b++) {
+            double overlap = fmin(hi, (b + 1) / 10.0) - fmax(lo, b / 10.0);
+            if (overlap > 0)
+                observed[b] += overlap / (hi - lo);
+        }
+    }
+    free(q);
+    for (int b = 0; b < 10; b++)
+        expected[b] = (double)draws / 10.0;
+    return chi_square(observed, expected, 10, dof);
+}
+
 /* A training case with int64 indices. */
 static void training_case(family_case *c, clpool_dtype dtype, clpool_layout layout, int dims,
                           size_t n, size_t ch, size_t s0, size_t s1, int k, int s, int p, int d)
@@ -115,30 +162,35 @@ static int64_t *ref_picks(const family_case *c)
     return p;
 }
 
-/* The statistic accepts the header's generator and rejects a constant one. */
+/* Both statistics accept the header's generator; the transform rejects a
+ * constant one (which the probability bins cannot see: a fixed u picks the
+ * cell straddling it, which is likelier the heavier it is). */
 START_TEST(test_chi_square_self_check)
 {
     test_rng r = {0xc41};
     family_case c;
     training_case(&c, CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 6, 60, 61, 3, 2, 1, 0);
     family_fill(&r, &c, FV_POSITIVE);
-    int dof;
+    int dof, dof2;
     size_t zeros, draws;
     ck_assert_int_eq(family_reference(&c, NULL), CLPOOL_SUCCESS);
     int64_t *picks = ref_picks(&c);
     double good = pick_statistic(&c, picks, &dof, &zeros, &draws);
-    printf("chi-square self-check: header generator %.1f (%d dof, bound %.1f, %zu draws)", good,
-           dof, chi_square_bound(dof), draws);
+    double good_pit = pit_statistic(&c, picks, &dof2);
+    printf("chi-square self-check: header generator %.1f (%d dof, bound %.1f, %zu draws), "
+           "transform %.1f (bound %.1f)",
+           good, dof, chi_square_bound(dof), draws, good_pit, chi_square_bound(dof2));
     ck_assert_msg(good < chi_square_bound(dof), "the header's generator fails: %g", good);
+    ck_assert_msg(good_pit < chi_square_bound(dof2), "the header's generator fails: %g", good_pit);
     ck_assert_uint_eq(zeros, 0);
     free(picks);
     free(c.ref);
     c.ref = NULL;
     ck_assert_int_eq(family_reference(&c, constant_half), CLPOOL_SUCCESS);
     picks = ref_picks(&c);
-    double bad = pick_statistic(&c, picks, &dof, &zeros, &draws);
-    printf(", constant 0.5: %.1f\n", bad);
-    ck_assert_msg(bad > chi_square_bound(dof), "a constant generator passes: %g", bad);
+    double bad = pit_statistic(&c, picks, &dof2);
+    printf("; constant 0.5: transform %.1f\n", bad);
+    ck_assert_msg(bad > chi_square_bound(dof2), "a constant generator passes: %g", bad);
     free(picks);
     family_case_free(&c);
 }
@@ -208,10 +260,16 @@ START_TEST(test_frequencies)
         int dof;
         size_t zeros, draws;
         double stat = pick_statistic(&c, picks, &dof, &zeros, &draws);
-        printf("frequencies 2-D %s: chi-square %.2f (%d dof, bound %.1f, %zu draws)\n",
-               storage_dtype_name(dtypes[t]), stat, dof, chi_square_bound(dof), draws);
+        int dof2;
+        double pit = pit_statistic(&c, picks, &dof2);
+        printf("frequencies 2-D %s: chi-square %.2f (%d dof, bound %.1f, %zu draws), transform "
+               "%.2f (bound %.1f)\n",
+               storage_dtype_name(dtypes[t]), stat, dof, chi_square_bound(dof), draws, pit,
+               chi_square_bound(dof2));
         ck_assert_msg(stat < chi_square_bound(dof), "%s: chi-square %g",
                       storage_dtype_name(dtypes[t]), stat);
+        ck_assert_msg(pit < chi_square_bound(dof2), "%s: transform chi-square %g",
+                      storage_dtype_name(dtypes[t]), pit);
         ck_assert_msg(zeros == 0, "%zu picks of weight-0 cells", zeros);
         free(picks);
         family_case_free(&c);
