@@ -31,6 +31,10 @@ void family_gen_run_params(test_rng *r, clpool_window_desc *op)
 {
     if (op->op == CLPOOL_OP_LP || op->op == CLPOOL_OP_GEM)
         op->p = exponents[rng_below(r, COUNT(exponents))];
+    if (op->op == CLPOOL_OP_MIXED)
+        op->alpha = alphas[rng_below(r, COUNT(alphas))];
+    if (op->op == CLPOOL_OP_SOFTMAX)
+        op->beta = betas[rng_below(r, COUNT(betas))];
     if (op->op == CLPOOL_OP_STOCHASTIC)
         op->seed = rng_next(r);
 }
@@ -57,10 +61,6 @@ static void gen_operator_params(test_rng *r, clpool_window_desc *op, clpool_dtyp
         break;
     case CLPOOL_OP_MIXED:
         op->exclude_padding = (int)rng_below(r, 2);
-        op->alpha = alphas[rng_below(r, COUNT(alphas))];
-        break;
-    case CLPOOL_OP_SOFTMAX:
-        op->beta = betas[rng_below(r, COUNT(betas))];
         break;
     case CLPOOL_OP_STOCHASTIC:
         op->train = (int)rng_below(r, 3) != 0;

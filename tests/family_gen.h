@@ -28,14 +28,17 @@ int family_takes_dtype(clpool_op kind, clpool_dtype dtype);
  * in a third of the sets that take one, ceil mode, exclude_padding, a
  * divisor for a quarter of the avg sets (integers: positive, at least the
  * window, so results stay in range), indices where the operator has them,
- * and the operator's parameter (p, alpha, beta, train, seed).
+ * train for stochastic, and the run parameters below.
  */
 void family_gen_set(test_rng *r, clpool_op kind, int dims, clpool_dtype dtype, clpool_layout layout,
                     family_set *fs);
 /* A parameter set whose window is the whole plane @p shape (dims entries). */
 void family_gen_global(test_rng *r, clpool_op kind, int dims, const int *shape, clpool_dtype dtype,
                        clpool_layout layout, family_set *fs);
-/* Redraws what travels as kernel arguments (lp/gem p, stochastic seed). */
+/* Redraws what travels as kernel arguments: lp/gem p (the header says so),
+ * stochastic seed (clpool_plan_set_seed), mixed alpha and softmax beta (the
+ * library passes them as arguments too; were they baked into the program,
+ * this would only cost builds). */
 void family_gen_run_params(test_rng *r, clpool_window_desc *op);
 
 /*
