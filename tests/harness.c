@@ -3,6 +3,7 @@
  * reference results, comparison with full failure reports, enqueue runner.
  */
 #include "harness.h"
+#include "storage.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -119,6 +120,12 @@ static void join(char *buf, size_t cap, const char *name, const int *v, int nd, 
     }
 }
 
+static const char *op_name(clpool_op kind)
+{
+    static const char *names[] = {"?", "max", "avg", "lp", "gem", "mixed", "softmax", "stochastic"};
+    return kind >= CLPOOL_OP_MAX && kind <= CLPOOL_OP_STOCHASTIC ? names[kind] : "?";
+}
+
 void describe_case(char *buf, size_t cap, const clpool_window_desc *op,
                    const clpool_tensor_desc *in)
 {
@@ -127,11 +134,11 @@ void describe_case(char *buf, size_t cap, const clpool_window_desc *op,
     size_t len = (size_t)snprintf(buf, cap, "N=%zu C=%zu", in->n, in->c);
     for (int j = 0; j < nd && len < cap; j++)
         len += (size_t)snprintf(buf + len, cap - len, " %s=%zu", names[nd - 1][j], in->spatial[j]);
+    if (len < cap && (in->dtype != CLPOOL_FLOAT32 || in->layout != CLPOOL_NCHW))
+        len += (size_t)snprintf(buf + len, cap - len, " %s %s", storage_dtype_name(in->dtype),
+                                in->layout == CLPOOL_NHWC ? "NHWC" : "NCHW");
     if (len < cap)
-        snprintf(buf + len, cap - len, " op=%s",
-                 op->op == CLPOOL_OP_MAX   ? "max"
-                 : op->op == CLPOOL_OP_AVG ? "avg"
-                                           : "?");
+        snprintf(buf + len, cap - len, " op=%s", op_name(op->op));
     join(buf, cap, "k", op->kernel, nd, 0, NULL);
     join(buf, cap, "s", op->stride, nd, 0, op->kernel);
     for (int j = 0; j < nd; j++)
@@ -144,8 +151,28 @@ void describe_case(char *buf, size_t cap, const clpool_window_desc *op,
     join(buf, cap, "d", op->dilation, nd, 1, NULL);
     len = strlen(buf);
     if (len < cap)
-        snprintf(buf + len, cap - len, " ceil=%d cip=%d div=%d idx=%s", op->ceil_mode,
-                 !op->exclude_padding, op->divisor_override, index_name(op->indices));
+        len +=
+            (size_t)snprintf(buf + len, cap - len, " ceil=%d cip=%d div=%d idx=%s", op->ceil_mode,
+                             !op->exclude_padding, op->divisor_override, index_name(op->indices));
+    if (len >= cap)
+        return;
+    switch (op->op) {
+    case CLPOOL_OP_LP:
+    case CLPOOL_OP_GEM:
+        snprintf(buf + len, cap - len, " p=%.17g", op->p);
+        break;
+    case CLPOOL_OP_MIXED:
+        snprintf(buf + len, cap - len, " alpha=%.17g", op->alpha);
+        break;
+    case CLPOOL_OP_SOFTMAX:
+        snprintf(buf + len, cap - len, " beta=%.17g", op->beta);
+        break;
+    case CLPOOL_OP_STOCHASTIC:
+        snprintf(buf + len, cap - len, " train=%d seed=0x%" PRIx64, op->train, op->seed);
+        break;
+    default:
+        break;
+    }
 }
 
 int window_ref_compute(window_ref *r, const clpool_window_desc *op, const clpool_tensor_desc *in,
@@ -280,9 +307,13 @@ size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
 #define GUARD_ELEMS 16
 #define GUARD_BYTE 0xc3
 
+/* A buffer of @p count elements at element @p offset with guard bytes
+ * around: @p data copied in, or (data NULL) the poison of @p dtype, or of
+ * the index type @p itype when dtype is CLPOOL_INT64 and itype is set. */
 static cl_mem make_guarded(cl_context ctx, cl_command_queue q, size_t elem, size_t offset,
-                           size_t count, const void *data, int poison_kind, clpool_index_type itype,
-                           unsigned char **host, size_t *bytes)
+                           size_t count, const void *data, clpool_dtype dtype,
+                           clpool_index_type itype, int variant, unsigned char **host,
+                           size_t *bytes)
 {
     size_t total = (offset + count + GUARD_ELEMS) * elem;
     unsigned char *h = malloc(total);
@@ -291,10 +322,10 @@ static cl_mem make_guarded(cl_context ctx, cl_command_queue q, size_t elem, size
     memset(h, GUARD_BYTE, total);
     if (data)
         memcpy(h + offset * elem, data, count * elem);
-    else if (poison_kind == 0)
-        poison_floats((float *)(void *)(h + offset * elem), count);
-    else
+    else if (itype != CLPOOL_INDICES_NONE)
         poison_indices(h + offset * elem, itype, count);
+    else
+        storage_poison(dtype, h + offset * elem, count, variant);
     cl_int err;
     cl_mem m = clCreateBuffer(ctx, CL_MEM_READ_WRITE, total, NULL, &err);
     if (err == CL_SUCCESS)
@@ -321,25 +352,28 @@ static size_t count_guard_damage(const unsigned char *h, size_t elem, size_t off
     return bad;
 }
 
-clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
-                          const float *x, size_t in_elems, float *y, size_t out_elems, void *idx,
-                          clpool_index_type idx_type, size_t offsets[3], size_t *guard_errors)
+clpool_status run_enqueue_typed(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
+                                clpool_dtype dtype, const void *x, size_t in_elems, void *y,
+                                size_t out_elems, void *idx, clpool_index_type idx_type,
+                                int poison_variant, size_t offsets[3], size_t *guard_errors)
 {
     clpool_status st = CLPOOL_ERROR_OPENCL;
     unsigned char *hin = NULL, *hout = NULL, *hidx = NULL;
     size_t bin = 0, bout = 0, bidx = 0;
-    size_t isz = index_size(idx_type);
+    size_t isz = index_size(idx_type), esz = clpool_dtype_size(dtype);
     cl_mem min = NULL, mout = NULL, midx = NULL;
     cl_event ev = NULL;
     *guard_errors = 0;
 
-    min = make_guarded(cl_ctx, queue, 4, offsets[0], in_elems, x, 0, idx_type, &hin, &bin);
-    mout = make_guarded(cl_ctx, queue, 4, offsets[1], out_elems, NULL, 0, idx_type, &hout, &bout);
+    min = make_guarded(cl_ctx, queue, esz, offsets[0], in_elems, x, dtype, CLPOOL_INDICES_NONE, 0,
+                       &hin, &bin);
+    mout = make_guarded(cl_ctx, queue, esz, offsets[1], out_elems, NULL, dtype, CLPOOL_INDICES_NONE,
+                        poison_variant, &hout, &bout);
     if (!min || !mout)
         goto cleanup;
     if (isz) {
-        midx = make_guarded(cl_ctx, queue, isz, offsets[2], out_elems, NULL, 1, idx_type, &hidx,
-                            &bidx);
+        midx = make_guarded(cl_ctx, queue, isz, offsets[2], out_elems, NULL, CLPOOL_INT64, idx_type,
+                            0, &hidx, &bidx);
         if (!midx)
             goto cleanup;
     }
@@ -363,11 +397,11 @@ clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue
     if (midx &&
         clEnqueueReadBuffer(queue, midx, CL_TRUE, 0, bidx, hidx, 0, NULL, NULL) != CL_SUCCESS)
         goto cleanup;
-    *guard_errors += count_guard_damage(hin, 4, offsets[0], in_elems, bin);
-    *guard_errors += count_guard_damage(hout, 4, offsets[1], out_elems, bout);
-    if (memcmp(hin + offsets[0] * 4, x, in_elems * 4) != 0)
+    *guard_errors += count_guard_damage(hin, esz, offsets[0], in_elems, bin);
+    *guard_errors += count_guard_damage(hout, esz, offsets[1], out_elems, bout);
+    if (memcmp(hin + offsets[0] * esz, x, in_elems * esz) != 0)
         *guard_errors += 1; /* the input was modified */
-    memcpy(y, hout + offsets[1] * 4, out_elems * 4);
+    memcpy(y, hout + offsets[1] * esz, out_elems * esz);
     if (midx) {
         *guard_errors += count_guard_damage(hidx, isz, offsets[2], out_elems, bidx);
         memcpy(idx, hidx + offsets[2] * isz, out_elems * isz);
@@ -386,6 +420,14 @@ cleanup:
     free(hout);
     free(hidx);
     return st;
+}
+
+clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
+                          const float *x, size_t in_elems, float *y, size_t out_elems, void *idx,
+                          clpool_index_type idx_type, size_t offsets[3], size_t *guard_errors)
+{
+    return run_enqueue_typed(plan, cl_ctx, queue, CLPOOL_FLOAT32, x, in_elems, y, out_elems, idx,
+                             idx_type, 0, offsets, guard_errors);
 }
 
 clpool_tensor_desc tensor(int dims, size_t n, size_t c, size_t s0, size_t s1, size_t s2)

@@ -48,7 +48,9 @@ void poison_floats(float *y, size_t count);
 void poison_indices(void *idx, clpool_index_type type, size_t count);
 size_t index_size(clpool_index_type type);
 
-/* "N=1 C=3 H=7 W=5 op=max k=3x2 s=2x1 p=1x0 d=1x1 ceil=1 cip=1 div=0 idx=int64" */
+/* "N=1 C=3 H=7 W=5 op=max k=3x2 s=2x1 p=1x0 d=1x1 ceil=1 cip=1 div=0 idx=int64"; other
+ * dtypes and layouts add "f16 NHWC" after the shape, other operators their
+ * parameter ("p=3", "alpha=0.3", "beta=1", "train=1 seed=0x2a"). */
 void describe_case(char *buf, size_t cap, const clpool_window_desc *op,
                    const clpool_tensor_desc *in);
 
@@ -94,5 +96,12 @@ size_t window_compare_bitwise(const window_ref *r, const clpool_window_desc *op,
 clpool_status run_enqueue(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
                           const float *x, size_t in_elems, float *y, size_t out_elems, void *idx,
                           clpool_index_type idx_type, size_t offsets[3], size_t *guard_errors);
+
+/* The same for any dtype: input and output of @p dtype, the output buffer
+ * poisoned with storage_poison(dtype, ..., @p poison_variant). */
+clpool_status run_enqueue_typed(clpool_plan *plan, cl_context cl_ctx, cl_command_queue queue,
+                                clpool_dtype dtype, const void *x, size_t in_elems, void *y,
+                                size_t out_elems, void *idx, clpool_index_type idx_type,
+                                int poison_variant, size_t offsets[3], size_t *guard_errors);
 
 #endif /* CLPOOL_TESTS_HARNESS_H */

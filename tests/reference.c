@@ -1,6 +1,8 @@
 /*
- * Plain-C reference for window max and avg pooling, written from
- * spec/semantics.md §1-§3 line by line and accumulating in double.
+ * Plain-C reference for window pooling: geometry and statuses of every
+ * operator, and max and avg on float32 NCHW input, written from
+ * spec/semantics.md §1-§3 line by line and accumulating in double. The other
+ * operators and dtypes are in reference_ops.c.
  */
 #include "reference.h"
 
@@ -44,10 +46,38 @@ void ref_window_dims(const clpool_window_desc *op, const clpool_tensor_desc *inp
     }
 }
 
+/* The operators whose window may be dilated, and the dtypes each accepts. */
+static int takes_dilation(clpool_op kind)
+{
+    return kind == CLPOOL_OP_MAX || kind == CLPOOL_OP_SOFTMAX || kind == CLPOOL_OP_STOCHASTIC;
+}
+
+static int returns_indices(const clpool_window_desc *op)
+{
+    return op->op == CLPOOL_OP_MAX || (op->op == CLPOOL_OP_STOCHASTIC && op->train);
+}
+
+/* INVALID_ARGUMENT when the operator's own parameter is out of range. */
+static clpool_status check_op_parameter(const clpool_window_desc *op)
+{
+    switch (op->op) {
+    case CLPOOL_OP_LP:
+    case CLPOOL_OP_GEM:
+        return isfinite(op->p) && op->p != 0.0 ? CLPOOL_SUCCESS : CLPOOL_ERROR_INVALID_ARGUMENT;
+    case CLPOOL_OP_MIXED:
+        return op->alpha >= 0.0 && op->alpha <= 1.0 ? CLPOOL_SUCCESS
+                                                    : CLPOOL_ERROR_INVALID_ARGUMENT;
+    case CLPOOL_OP_SOFTMAX:
+        return isfinite(op->beta) ? CLPOOL_SUCCESS : CLPOOL_ERROR_INVALID_ARGUMENT;
+    default:
+        return CLPOOL_SUCCESS;
+    }
+}
+
 clpool_status ref_window_check(const clpool_window_desc *op, const clpool_tensor_desc *input,
                                clpool_tensor_desc *output)
 {
-    if (op->op != CLPOOL_OP_MAX && op->op != CLPOOL_OP_AVG)
+    if (op->op < CLPOOL_OP_MAX || op->op > CLPOOL_OP_STOCHASTIC)
         return CLPOOL_ERROR_INVALID_ARGUMENT;
     if (op->indices != CLPOOL_INDICES_NONE && op->indices != CLPOOL_INDICES_INT32 &&
         op->indices != CLPOOL_INDICES_INT64)
@@ -71,24 +101,32 @@ clpool_status ref_window_check(const clpool_window_desc *op, const clpool_tensor
     for (int j = 0; j < nd; j++) {
         if (op->dilation[j] < 0)
             return CLPOOL_ERROR_INVALID_DILATION;
-        if (op->op == CLPOOL_OP_AVG && op->dilation[j] > 1)
+        if (!takes_dilation(op->op) && op->dilation[j] > 1)
             return CLPOOL_ERROR_INVALID_DILATION;
     }
     for (int j = 0; j < nd; j++) {
         long k = op->kernel[j], d = op->dilation[j] ? op->dilation[j] : 1;
         if (op->padding[j] < 0 || op->padding[j] > ((k - 1) * d + 1) / 2)
             return CLPOOL_ERROR_INVALID_PADDING;
+        if (op->op == CLPOOL_OP_LP && op->padding[j] != 0)
+            return CLPOOL_ERROR_INVALID_PADDING; /* torch's lp_pool has none */
     }
-    if (op->op == CLPOOL_OP_AVG && op->indices != CLPOOL_INDICES_NONE)
-        return CLPOOL_ERROR_INVALID_ARGUMENT; /* only max returns indices */
-    if (op->op == CLPOOL_OP_MAX && op->divisor_override != 0)
+    if (op->indices != CLPOOL_INDICES_NONE && !returns_indices(op))
+        return CLPOOL_ERROR_INVALID_ARGUMENT;
+    if (op->op != CLPOOL_OP_AVG && op->divisor_override != 0)
         return CLPOOL_ERROR_INVALID_DIVISOR; /* only avg takes a divisor */
+    clpool_status st = check_op_parameter(op);
+    if (st != CLPOOL_SUCCESS)
+        return st;
     ref_dim dims[3];
     ref_window_dims(op, input, dims);
     for (int i = 0; i < 3; i++)
         if (dims[i].out < 1)
             return CLPOOL_ERROR_OUTPUT_TOO_SMALL;
-    if (input->dtype != CLPOOL_FLOAT32 || input->layout != CLPOOL_NCHW)
+    if (input->dtype == CLPOOL_INT32 || input->dtype == CLPOOL_INT64)
+        return CLPOOL_ERROR_UNSUPPORTED;
+    if ((input->dtype == CLPOOL_UINT8 || input->dtype == CLPOOL_INT8) && op->op != CLPOOL_OP_MAX &&
+        op->op != CLPOOL_OP_AVG)
         return CLPOOL_ERROR_UNSUPPORTED;
     if (output) {
         *output = *input;
