@@ -6,3 +6,7 @@ cd "$(dirname "$0")/.."
 ci/setup.sh
 ci/build.sh
 meson test -C build --print-errorlogs --num-processes 2
+# Robustness runs (ci/sanitize.sh, ci/tsan.sh, ci/valgrind.sh say what each checks).
+ci/sanitize.sh
+ci/tsan.sh
+ci/valgrind.sh

@@ -134,23 +134,32 @@ typedef enum too_large {
 /*
  * Runs a 2-D float32 max plan through clpool_run_host with one tensor a
  * little larger than the device's largest allocation:
- * INPUT_TOO_LARGE: k=2 and int32 indices on an input just over the limit
- * (its output and indices, a quarter, would fit); nothing is read. The
- * arrays are PROT_NONE mappings, so reading or writing them crashes.
+ * INPUT_TOO_LARGE: k=2 on an input just over the limit (its output, a
+ * quarter, would fit); nothing is read. The arrays are PROT_NONE mappings,
+ * so reading or writing them crashes.
  * INDICES_TOO_LARGE: k=1 and int64 indices on an input just over half the
- * limit: the input (zero pages, read once into the device buffer: about
- * half the limit of real memory for a moment) and the output fit, the
- * indices do not. The output and indices arrays are PROT_NONE.
- * Checks one log sentence naming the OpenCL error and that the context's
- * reference count is back where it was (every buffer, and the temporary
- * queue of a wrapped context, released); returns the status.
+ * limit: the input (zero pages, read once into the device buffer: half the
+ * limit of real memory for a moment) and the output fit, the indices do
+ * not. The output and indices arrays are PROT_NONE. tests/meson.build sets
+ * POCL_MEMORY_LIMIT=1 (PoCL then allows 256 MiB per allocation); on a
+ * device that allows more than 2 GiB the case is skipped with a note rather
+ * than copy over 1 GiB.
+ * Checks the status (out of device memory), one log sentence naming the
+ * OpenCL error and that the context's reference count is back where it was
+ * (every buffer, and the temporary queue of a wrapped context, released).
  */
-static clpool_status oversized_run(clpool_context *ctx, cl_command_queue queue, log_capture *cap,
-                                   too_large which)
+static void oversized_run(clpool_context *ctx, cl_command_queue queue, log_capture *cap,
+                          too_large which)
 {
     clpool_device_info info;
     ck_assert_int_eq(clpool_context_device_info(ctx, &info), CLPOOL_SUCCESS);
     ck_assert_uint_gt(info.max_mem_alloc_size, 0);
+    if (which == INDICES_TOO_LARGE && info.max_mem_alloc_size > ((cl_ulong)2 << 30)) {
+        printf("indices too large: skipped, the device allows %llu bytes per buffer (set "
+               "POCL_MEMORY_LIMIT=1 on PoCL)\n",
+               (unsigned long long)info.max_mem_alloc_size);
+        return;
+    }
     const size_t h = 16384, elem = which == INPUT_TOO_LARGE ? 4 : 8;
     size_t w = (size_t)(info.max_mem_alloc_size / (elem * h)) + 2; /* even, over the limit */
     w += w % 2;
@@ -160,7 +169,7 @@ static clpool_status oversized_run(clpool_context *ctx, cl_command_queue queue, 
     memset(&op, 0, sizeof op);
     op.op = CLPOOL_OP_MAX;
     op.kernel[0] = op.kernel[1] = which == INPUT_TOO_LARGE ? 2 : 1;
-    op.indices = which == INPUT_TOO_LARGE ? CLPOOL_INDICES_INT32 : CLPOOL_INDICES_INT64;
+    op.indices = which == INPUT_TOO_LARGE ? CLPOOL_INDICES_NONE : CLPOOL_INDICES_INT64;
 
     clpool_plan *plan = NULL;
     clpool_status st = clpool_plan_window(ctx, &op, &in, &plan);
@@ -175,7 +184,7 @@ static clpool_status oversized_run(clpool_context *ctx, cl_command_queue queue, 
         ck_assert(in_bytes <= info.max_mem_alloc_size && idx_bytes > info.max_mem_alloc_size);
     void *x = mapping(in_bytes, which == INPUT_TOO_LARGE ? PROT_NONE : PROT_READ);
     void *y = mapping(out_elems * 4, PROT_NONE);
-    void *idx = mapping(idx_bytes, PROT_NONE);
+    void *idx = idx_bytes ? mapping(idx_bytes, PROT_NONE) : NULL;
     int errors_before = cap->errors;
     cl_context cl = clpool_context_cl_context(ctx);
     cl_uint refs = context_refcount(cl); /* the plan's program included */
@@ -184,13 +193,14 @@ static clpool_status oversized_run(clpool_context *ctx, cl_command_queue queue, 
     printf("%s: %zu x %zu floats, %zu bytes of indices (the device allows %llu): %s; log: %s\n",
            which == INPUT_TOO_LARGE ? "input too large" : "indices too large", h, w, idx_bytes,
            (unsigned long long)info.max_mem_alloc_size, clpool_status_string(st), cap->last);
+    ck_assert_int_eq(st, CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY);
     ck_assert_int_eq(cap->errors, errors_before + 1); /* one sentence */
     ck_assert_int_ge(cap->out_of_memory, 1);
     clpool_plan_destroy(plan);
     munmap(x, in_bytes);
     munmap(y, out_elems * 4);
-    munmap(idx, idx_bytes);
-    return st;
+    if (idx)
+        munmap(idx, idx_bytes);
 }
 
 /* The library's own context and queue. */
@@ -202,10 +212,8 @@ START_TEST(test_too_large_own_context)
     ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
     cl_context cl = clpool_context_cl_context(ctx);
     valid_plan_works(ctx, NULL, "before");
-    ck_assert_int_eq(oversized_run(ctx, NULL, &cap, INPUT_TOO_LARGE),
-                     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY);
-    ck_assert_int_eq(oversized_run(ctx, NULL, &cap, INDICES_TOO_LARGE),
-                     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY);
+    oversized_run(ctx, NULL, &cap, INPUT_TOO_LARGE);
+    oversized_run(ctx, NULL, &cap, INDICES_TOO_LARGE);
     cl_uint refs = context_refcount(cl); /* with both programs in the memory cache */
     valid_plan_works(ctx, NULL, "after out of device memory");
     ck_assert_uint_eq(context_refcount(cl), refs);
@@ -233,13 +241,10 @@ START_TEST(test_too_large_wrapped)
     clpool_context *ctx = NULL;
     ck_assert_int_eq(clpool_context_wrap(cl, dev, &o, &ctx), CLPOOL_SUCCESS);
     valid_plan_works(ctx, NULL, "wrapped, before");
-    ck_assert_int_eq(oversized_run(ctx, NULL, &cap, INPUT_TOO_LARGE),
-                     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY);
-    ck_assert_int_eq(oversized_run(ctx, q, &cap, INPUT_TOO_LARGE),
-                     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY);
+    oversized_run(ctx, NULL, &cap, INPUT_TOO_LARGE);
+    oversized_run(ctx, q, &cap, INPUT_TOO_LARGE);
     /* The temporary queue and two buffers exist when the third fails. */
-    ck_assert_int_eq(oversized_run(ctx, NULL, &cap, INDICES_TOO_LARGE),
-                     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY);
+    oversized_run(ctx, NULL, &cap, INDICES_TOO_LARGE);
     valid_plan_works(ctx, q, "wrapped, after out of device memory");
     valid_plan_works(ctx, NULL, "wrapped, after out of device memory, own queue");
     clpool_context_destroy(ctx);
