@@ -1,26 +1,34 @@
 /*
  * clpool-bench: times clpool on a table of real network pooling layers and
  * prints, per layer, the median time, GB/s, the fraction of the measured
- * stream bandwidth and the ratio to oneDNN on the same machine (README.md).
- * This file holds main, the options, the sequence of one row (clpool_side.c,
- * onednn_peer.c and timing.c do the work), the table and the JSON output.
+ * stream bandwidth and the ratios to oneDNN and XNNPACK on the same machine
+ * (README.md). This file holds main, the options and the sequence of one row
+ * (clpool_side.c, the peers and timing.c do the work; report.c prints).
  */
 #include "clpool_side.h"
+#include "dtype.h"
 #include "layers.h"
 #include "load.h"
+#include "report.h"
+#include "row.h"
 #include "stream.h"
 #include "timing.h"
 #include "util.h"
 #ifdef HAVE_ONEDNN
 #include "onednn_peer.h"
 #endif
+#ifdef HAVE_XNNPACK
+#include "xnnpack_peer.h"
+#endif
 
 #include "clpool.h"
 
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STREAM_BYTES ((size_t)256 << 20) /* source + destination */
 #define DEFAULT_RUNS 30
@@ -29,11 +37,47 @@
 #define QUICK_WARMUP 2
 #define INPUT_SEED 20240601u
 #define BLOCK_RUNS 5 /* timed runs per block; see timing.h */
-#define NOISY_PERCENT 5.0 /* a row measured while others took more CPU is flagged */
+/* A row that has not finished after this long is taken to hang (a library or
+ * runtime deadlock): the bench stops with exit status 1 instead of waiting. */
+#ifndef ROW_TIMEOUT_S
+#define ROW_TIMEOUT_S 900u
+#endif
+
+/* The watchdog's message for the current row, written before it is armed
+ * (the handler may only call async-signal-safe functions). */
+static char watchdog_message[160];
+static size_t watchdog_length;
+
+static void watchdog_fired(int sig)
+{
+    (void)sig;
+    ssize_t ignored = write(STDERR_FILENO, watchdog_message, watchdog_length);
+    (void)ignored;
+    _exit(1);
+}
+
+/* Arms the watchdog for the row @p name. */
+static void watchdog_arm(const char *name)
+{
+    int n = snprintf(watchdog_message, sizeof watchdog_message,
+                     "clpool-bench: %s did not finish within %u s; stopping (a hang in the "
+                     "library or the OpenCL runtime?)\n",
+                     name, ROW_TIMEOUT_S);
+    watchdog_length = n < 0                                 ? 0
+                      : (size_t)n < sizeof watchdog_message ? (size_t)n
+                                                            : sizeof watchdog_message - 1;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = watchdog_fired;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGALRM, &action, NULL);
+    alarm(ROW_TIMEOUT_S);
+}
 
 typedef struct options {
     const char *device; /* NULL: clpool's default rule */
     const char *json;   /* NULL: no JSON file */
+    const char *png;    /* NULL: the JSON path with .png, or no chart without --json */
     const char *only;   /* NULL: every layer */
     int runs;           /* 0 until parsed: then the default or --quick's */
     int warmup;
@@ -41,34 +85,16 @@ typedef struct options {
     int quick;
 } options;
 
-/* One table row: a layer's measurements, or the error that stopped it. */
-typedef struct row {
-    const bench_layer *layer;
-    int ok;
-    char error[BENCH_ERROR_MAX];
-    double plan_s;
-    const char *plan_source; /* where the first plan's program came from */
-    size_t launches;
-    size_t copies;
-    double bytes; /* input + output per run */
-    double median_s;
-    double min_s;
-    int peer_ok;
-    double peer_s;
-    double peer_min_s;
-    char peer_impl[64];
-    char peer_error[BENCH_ERROR_MAX];
-    double other_percent; /* CPU share other processes took during the row, -1 unknown */
-} row;
-
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: clpool-bench [--device SPEC] [--runs N] [--json FILE] [--only NAME[,NAME]]\n"
-            "                    [--quick]\n"
+            "usage: clpool-bench [--device SPEC] [--runs N] [--json FILE] [--png FILE]\n"
+            "                    [--only NAME[,NAME]] [--quick]\n"
             "  --device SPEC  clpool device spec: gpu, cpu, P:D or part of the name\n"
             "  --runs N       timed runs per layer (default %d; --quick: %d)\n"
             "  --json FILE    also write the table as a JSON list\n"
+            "  --png FILE     also draw the GB/s chart (default with --json: FILE.json -> "
+            "FILE.png)\n"
             "  --only LIST    comma-separated layer names:",
             DEFAULT_RUNS, QUICK_RUNS);
     for (size_t i = 0; i < bench_layer_count; i++)
@@ -137,6 +163,8 @@ static int parse_options(int argc, char **argv, options *opt)
             opt->device = v;
         } else if ((v = option_value(argc, argv, &i, "--json")) != NULL) {
             opt->json = v;
+        } else if ((v = option_value(argc, argv, &i, "--png")) != NULL) {
+            opt->png = v;
         } else if ((v = option_value(argc, argv, &i, "--only")) != NULL) {
             if (check_only_list(v) != 0)
                 return -1;
@@ -145,8 +173,8 @@ static int parse_options(int argc, char **argv, options *opt)
             char *end;
             long n = strtol(v, &end, 10);
             if (*v == '\0' || *end != '\0' || n < 1 || n > 100000) {
-                fprintf(stderr, "clpool-bench: --runs must be an integer from 1 to 100000, not '%s'\n",
-                        v);
+                fprintf(stderr,
+                        "clpool-bench: --runs must be an integer from 1 to 100000, not '%s'\n", v);
                 return -1;
             }
             opt->runs = (int)n;
@@ -163,12 +191,63 @@ static int parse_options(int argc, char **argv, options *opt)
     return 0;
 }
 
-/* Measures one layer: sets up and checks clpool and the peer on the same
+/* Opens the peers that apply to the layer and adds their runners; a peer
+ * that does not apply or fails to set up keeps its reason in the row. */
+static void open_peers(const bench_layer *layer, const float *input, bench_row *r,
+                       bench_runner *runners, size_t *count, void *sides[BENCH_PEER_COUNT])
+{
+    for (int p = 0; p < BENCH_PEER_COUNT; p++) {
+        sides[p] = NULL;
+        snprintf(r->peer[p].error, sizeof r->peer[p].error, "%s not built in", bench_peer_names[p]);
+    }
+#ifdef HAVE_ONEDNN
+    bench_peer_result *dnn = &r->peer[BENCH_PEER_ONEDNN];
+    bench_onednn_side *dnn_side = NULL;
+    dnn->applies = bench_onednn_applies(layer, dnn->error, sizeof dnn->error);
+    if (dnn->applies) {
+        int rc = bench_onednn_open(layer, input, r->copies, &dnn_side, dnn->impl, sizeof dnn->impl,
+                                   dnn->error, sizeof dnn->error);
+        if (rc == 0) {
+            runners[(*count)++] = bench_onednn_runner(dnn_side);
+            sides[BENCH_PEER_ONEDNN] = dnn_side;
+        }
+        dnn->applies = rc <= 0;
+    }
+#endif
+#ifdef HAVE_XNNPACK
+    bench_peer_result *xnn = &r->peer[BENCH_PEER_XNNPACK];
+    bench_xnnpack_side *xnn_side = NULL;
+    xnn->applies = bench_xnnpack_applies(layer, xnn->error, sizeof xnn->error);
+    if (xnn->applies && bench_xnnpack_open(layer, input, r->copies, &xnn_side, xnn->impl,
+                                           sizeof xnn->impl, xnn->error, sizeof xnn->error) == 0) {
+        runners[(*count)++] = bench_xnnpack_runner(xnn_side);
+        sides[BENCH_PEER_XNNPACK] = xnn_side;
+    }
+#endif
+    (void)layer;
+    (void)input;
+    (void)runners;
+    (void)count;
+}
+
+static void close_peers(void *sides[BENCH_PEER_COUNT])
+{
+#ifdef HAVE_ONEDNN
+    bench_onednn_close(sides[BENCH_PEER_ONEDNN]);
+#endif
+#ifdef HAVE_XNNPACK
+    bench_xnnpack_close(sides[BENCH_PEER_XNNPACK]);
+#endif
+    (void)sides;
+}
+
+/* Measures one layer: sets up and checks clpool and the peers on the same
  * data, then times them in alternating blocks. Each layer gets a fresh
  * context, so its first plan is a real build whatever other layers ran
- * before (a shared context would serve it from memory). */
+ * before (a shared context would serve it from memory). A plan that clpool
+ * does not support yet leaves the row unsupported; the peers still run. */
 static void bench_layer_row(const clpool_context_options *copt, const options *opt, size_t index,
-                            row *r)
+                            bench_row *r)
 {
     const bench_layer *layer = r->layer;
     size_t in_elems = bench_layer_input_elements(layer);
@@ -176,214 +255,89 @@ static void bench_layer_row(const clpool_context_options *copt, const options *o
     float *input = malloc(in_elems * sizeof *input);
     clpool_context *ctx = NULL;
     bench_clpool_side *mine = NULL;
-    bench_runner runners[2];
-    bench_runner_result results[2];
+    void *peers[BENCH_PEER_COUNT];
+    bench_runner runners[1 + BENCH_PEER_COUNT];
+    bench_runner_result results[1 + BENCH_PEER_COUNT];
     size_t count = 0;
     bench_plan_info plan;
     bench_timing timing = {opt->warmup, opt->runs, BLOCK_RUNS};
 
-    r->bytes = (double)(in_elems + out_elems) * sizeof(float);
+    r->bytes = (double)(in_elems + out_elems) * (double)bench_layer_elem_size(layer);
     /* Bandwidth rows rotate buffers so that every run reads from DRAM; a
      * latency row is a small layer whose input the previous layer just wrote,
      * so it runs warm on one copy, as it would in a network. */
-    r->copies = layer->latency ? 1 : bench_rotation_copies((in_elems + out_elems) * sizeof(float));
+    r->copies = layer->latency ? 1 : bench_rotation_copies((size_t)r->bytes);
     r->plan_source = "-";
-    snprintf(r->peer_error, sizeof r->peer_error, "oneDNN not built in");
     if (input == NULL) {
         snprintf(r->error, sizeof r->error, "out of host memory");
         return;
     }
+    /* Every side gets the same values: random floats rounded to the dtype. */
     bench_fill_random(input, in_elems, INPUT_SEED + index);
+    bench_round_to_dtype(input, in_elems, layer->dtype);
     fprintf(stderr, "clpool-bench: %s: %zu rotating copies\n", layer->name, r->copies);
 
     clpool_status st = clpool_context_create(copt, &ctx);
     if (st != CLPOOL_SUCCESS) {
-        snprintf(r->error, sizeof r->error, "clpool_context_create: %s",
-                 clpool_status_string(st));
+        snprintf(r->error, sizeof r->error, "clpool_context_create: %s", clpool_status_string(st));
     } else if (bench_clpool_open(ctx, layer, input, r->copies, &mine, &plan, r->error,
                                  sizeof r->error) == 0) {
         runners[count++] = bench_clpool_runner(mine);
+    } else {
+        r->unsupported = plan.unsupported;
     }
     if (ctx) {
         r->plan_s = plan.plan_s;
         r->plan_source = plan.source;
         r->launches = plan.launches;
     }
-#ifdef HAVE_ONEDNN
-    bench_onednn_side *peer = NULL;
-    if (bench_onednn_open(layer, input, r->copies, &peer, r->peer_impl, sizeof r->peer_impl,
-                          r->peer_error, sizeof r->peer_error) == 0)
-        runners[count++] = bench_onednn_runner(peer);
-#endif
+    open_peers(layer, input, r, runners, &count, peers);
 
     bench_time_runners(runners, count, &timing, results);
     for (size_t i = 0; i < count; i++) {
-        int is_mine = runners[i].self == mine;
-        if (is_mine) {
+        if (runners[i].self == mine) {
             r->ok = results[i].ok;
             r->median_s = results[i].median_s;
             r->min_s = results[i].min_s;
-        } else {
-            r->peer_ok = results[i].ok;
-            r->peer_s = results[i].median_s;
-            r->peer_min_s = results[i].min_s;
+            if (!results[i].ok)
+                memcpy(r->error, results[i].error, BENCH_ERROR_MAX);
+            continue;
         }
-        if (!results[i].ok)
-            memcpy(is_mine ? r->error : r->peer_error, results[i].error, BENCH_ERROR_MAX);
+        for (int p = 0; p < BENCH_PEER_COUNT; p++) {
+            if (runners[i].self != peers[p])
+                continue;
+            r->peer[p].ok = results[i].ok;
+            r->peer[p].median_s = results[i].median_s;
+            r->peer[p].min_s = results[i].min_s;
+            if (!results[i].ok)
+                memcpy(r->peer[p].error, results[i].error, BENCH_ERROR_MAX);
+        }
     }
 
-#ifdef HAVE_ONEDNN
-    bench_onednn_close(peer);
-#endif
+    close_peers(peers);
     bench_clpool_close(mine);
     clpool_context_destroy(ctx);
     free(input);
 }
 
-/* "5.123 ms" or, for a latency layer, "45.6 us". */
-static void format_time(char *buf, size_t len, double seconds, int latency)
+/* The chart's path: --png, else the JSON path with .json replaced by (or,
+ * without that suffix, followed by) .png, else NULL. */
+static char *chart_path(const options *opt)
 {
-    if (latency)
-        snprintf(buf, len, "%.1f us", seconds * 1e6);
-    else
-        snprintf(buf, len, "%.3f ms", seconds * 1e3);
-}
-
-static void print_table(const row *rows, size_t count, double stream_gb_s)
-{
-    printf("%-12s %-18s %-15s %10s %8s %11s %7s %7s %11s %9s  %s\n", "name", "op", "shape",
-           "plan ms", "source", "clpool", "GB/s", "bw_frac", "oneDNN", "vs_onednn", "oneDNN impl");
-    for (size_t i = 0; i < count; i++) {
-        const row *r = &rows[i];
-        char op[48], shape[48], t[32], peer_t[32];
-        bench_layer_op_string(r->layer, op, sizeof op);
-        bench_layer_shape_string(r->layer, shape, sizeof shape);
-        if (!r->ok) {
-            printf("%-12s %-18s %-15s ERROR: %s\n", r->layer->name, op, shape, r->error);
-            continue;
-        }
-        double gb_s = r->bytes / r->median_s * 1e-9;
-        format_time(t, sizeof t, r->median_s, r->layer->latency);
-        if (r->peer_ok)
-            format_time(peer_t, sizeof peer_t, r->peer_s, r->layer->latency);
-        else
-            snprintf(peer_t, sizeof peer_t, "-");
-        printf("%-12s %-18s %-15s %10.1f %8s %11s %7.2f %7.2f %11s ", r->layer->name, op, shape,
-               r->plan_s * 1e3, r->plan_source, t, gb_s, gb_s / stream_gb_s, peer_t);
-        if (r->peer_ok)
-            printf("%9.2f  %s\n", r->peer_s / r->median_s, r->peer_impl);
-        else
-            printf("%9s  %s\n", "-", r->peer_error);
+    const char *base = opt->png ? opt->png : opt->json;
+    if (base == NULL)
+        return NULL;
+    size_t len = strlen(base);
+    char *path = malloc(len + 5);
+    if (path == NULL)
+        return NULL;
+    memcpy(path, base, len + 1);
+    if (opt->png == NULL) {
+        if (len >= 5 && strcmp(base + len - 5, ".json") == 0)
+            len -= 5;
+        memcpy(path + len, ".png", 5);
     }
-    for (size_t i = 0; i < count; i++)
-        if (rows[i].other_percent > NOISY_PERCENT)
-            printf("warning: other processes used %.1f%% of the CPUs during %s: its times are "
-                   "not trustworthy\n",
-                   rows[i].other_percent, rows[i].layer->name);
-#ifdef HAVE_ONEDNN
-    for (size_t i = 0; i < count; i++)
-        if (rows[i].ok && !rows[i].peer_ok && rows[i].peer_error[0])
-            fprintf(stderr, "clpool-bench: %s: oneDNN peer: %s\n", rows[i].layer->name,
-                    rows[i].peer_error);
-#endif
-}
-
-/* Writes @p s as a JSON string literal. */
-static void json_string(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
-}
-
-/* Writes a finite number, or null. */
-static void json_number(FILE *f, int valid, double v)
-{
-    if (valid && isfinite(v))
-        fprintf(f, "%.6g", v);
-    else
-        fputs("null", f);
-}
-
-static int write_json(const char *path, const row *rows, size_t count, const char *device,
-                      double stream_gb_s, int runs)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL) {
-        fprintf(stderr, "clpool-bench: cannot write %s\n", path);
-        return -1;
-    }
-    fputs("[\n", f);
-    for (size_t i = 0; i < count; i++) {
-        const row *r = &rows[i];
-        char op[48], shape[48];
-        bench_layer_op_string(r->layer, op, sizeof op);
-        bench_layer_shape_string(r->layer, shape, sizeof shape);
-        double gb_s = r->ok ? r->bytes / r->median_s * 1e-9 : 0.0;
-        int vs = r->ok && r->peer_ok;
-        fputs("  {\"name\": ", f);
-        json_string(f, r->layer->name);
-        fputs(", \"op\": ", f);
-        json_string(f, op);
-        fputs(", \"shape\": ", f);
-        json_string(f, shape);
-        fputs(", \"ms\": ", f);
-        json_number(f, r->ok, r->median_s * 1e3);
-        fputs(", \"gb_s\": ", f);
-        json_number(f, r->ok, gb_s);
-        fputs(", \"bw_fraction\": ", f);
-        json_number(f, r->ok, gb_s / stream_gb_s);
-        fputs(", \"ms_min\": ", f);
-        json_number(f, r->ok, r->min_s * 1e3);
-        fputs(", \"onednn_ms\": ", f);
-        json_number(f, r->peer_ok, r->peer_s * 1e3);
-        fputs(", \"onednn_ms_min\": ", f);
-        json_number(f, r->peer_ok, r->peer_min_s * 1e3);
-        fputs(", \"vs_onednn\": ", f);
-        json_number(f, vs, vs ? r->peer_s / r->median_s : 0.0);
-        fputs(", \"onednn_impl\": ", f);
-        if (r->peer_ok)
-            json_string(f, r->peer_impl);
-        else
-            fputs("null", f);
-        fputs(", \"plan_ms\": ", f);
-        json_number(f, r->plan_s > 0.0, r->plan_s * 1e3);
-        fputs(", \"plan_source\": ", f);
-        json_string(f, r->plan_source);
-        fprintf(f, ", \"launches\": %zu, \"copies\": %zu, \"runs\": %d, \"bytes\": %.0f",
-                r->launches, r->copies, runs, r->bytes);
-        fputs(", \"device\": ", f);
-        json_string(f, device);
-        fputs(", \"stream_gb_s\": ", f);
-        json_number(f, 1, stream_gb_s);
-        fputs(", \"other_cpu_percent\": ", f);
-        json_number(f, r->other_percent >= 0.0, r->other_percent);
-        fputs(", \"error\": ", f);
-        if (r->ok)
-            fputs("null", f);
-        else
-            json_string(f, r->error);
-        fputs(", \"onednn_error\": ", f);
-        if (r->peer_ok)
-            fputs("null", f);
-        else
-            json_string(f, r->peer_error);
-        fprintf(f, "}%s\n", i + 1 < count ? "," : "");
-    }
-    fputs("]\n", f);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "clpool-bench: error writing %s\n", path);
-        return -1;
-    }
-    return 0;
+    return path;
 }
 
 int main(int argc, char **argv)
@@ -395,13 +349,14 @@ int main(int argc, char **argv)
 
     int exit_code = 1;
     clpool_context *ctx = NULL;
-    row *rows = calloc(bench_layer_count, sizeof *rows);
+    bench_row *rows = calloc(bench_layer_count, sizeof *rows);
+    char *png = chart_path(&opt);
     size_t count = 0;
     clpool_context_options copt;
     memset(&copt, 0, sizeof copt);
     copt.device = opt.device;
     copt.disable_disk_cache = 1; /* the plan column is a real compile */
-    if (rows == NULL) {
+    if (rows == NULL || (png == NULL && (opt.png || opt.json))) {
         fprintf(stderr, "clpool-bench: out of host memory\n");
         goto done;
     }
@@ -424,17 +379,20 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    char peer_version[64] = "oneDNN not built in";
+    char dnn_version[64] = "oneDNN not built in", xnn_version[64] = "XNNPACK not built in";
 #ifdef HAVE_ONEDNN
-    bench_onednn_version(peer_version, sizeof peer_version);
+    bench_onednn_version(dnn_version, sizeof dnn_version);
+#endif
+#ifdef HAVE_XNNPACK
+    bench_xnnpack_version(xnn_version, sizeof xnn_version);
 #endif
     printf("clpool %s on %s (%s, driver %s)\n", clpool_version(), info.device_name,
            info.platform_version, info.driver_version);
     printf("stream copy: %.2f GB/s (float4, 2 x %zu MiB, local size %zu, median of %d)\n",
            stream.gb_s, stream.bytes_per_buffer >> 20, stream.local_size, stream.runs);
     printf("timing: median of %d runs after %d warm-ups, enqueue + clFinish wall time, in blocks "
-           "of %d alternating with the peer (%s)\n",
-           opt.runs, opt.warmup, BLOCK_RUNS, peer_version);
+           "of %d alternating with the peers (%s; %s)\n",
+           opt.runs, opt.warmup, BLOCK_RUNS, dnn_version, xnn_version);
     fflush(stdout);
 
     for (size_t i = 0; i < bench_layer_count; i++) {
@@ -443,7 +401,9 @@ int main(int argc, char **argv)
         bench_load_mark before, after;
         rows[count].layer = &bench_layers[i];
         bench_load_mark_now(&before);
+        watchdog_arm(bench_layers[i].name);
         bench_layer_row(&copt, &opt, i, &rows[count]);
+        alarm(0);
         bench_load_mark_now(&after);
         rows[count].other_percent = bench_load_other_percent(&before, &after);
         count++;
@@ -453,16 +413,22 @@ int main(int argc, char **argv)
     bench_load_mark_now(&run_end);
     printf("other processes used %.1f%% of the CPUs during the run\n\n",
            bench_load_other_percent(&run_start, &run_end));
-    print_table(rows, count, stream.gb_s);
+    bench_run_info run = {info.device_name, clpool_version(), stream.gb_s, opt.runs};
+    bench_report_table(rows, count, &run);
+    bench_report_targets(rows, count, &run);
 
+    /* A plan clpool does not support yet is reported, not a failure. */
     exit_code = 0;
     for (size_t i = 0; i < count; i++)
-        if (!rows[i].ok)
+        if (!rows[i].ok && !rows[i].unsupported)
             exit_code = 1;
-    if (opt.json && write_json(opt.json, rows, count, info.device_name, stream.gb_s, opt.runs) != 0)
+    if (opt.json && bench_report_json(opt.json, rows, count, &run) != 0)
+        exit_code = 1;
+    if (png && bench_report_chart(png, rows, count, &run) != 0)
         exit_code = 1;
 done:
     clpool_context_destroy(ctx);
+    free(png);
     free(rows);
     return exit_code;
 }

@@ -1,98 +1,194 @@
 /*
  * The reference checker (see check.h). It follows spec §2 (max: padding is
- * skipped, NaN wins, first maximum wins) and §3 (avg: the divisor clipped to
- * the padded extent, then to the real input when padding is excluded), for
- * dilation 1 and no divisor override, which is all the layer table uses.
+ * skipped, NaN wins, first maximum wins), §3 (avg: the divisor clipped to
+ * the padded extent, then to the real input when padding is excluded), §5
+ * (lp: ((K/D) sum x^p)^(1/p), a signed sum, no padding) and §10.3 (softmax:
+ * sum softmax(beta x)_i x_i over the real cells, the window maximum
+ * subtracted), for dilation 1 and no divisor override, which is all the
+ * layer table uses. Absent spatial dimensions are unit.
  */
 #include "check.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-static double reference_max(const float *plane, const bench_layer *layer, long y0, long y1,
-                            long x0, long x1)
-{
-    double m = -INFINITY;
-    for (long y = y0; y < y1; y++)
-        for (long x = x0; x < x1; x++) {
-            double v = plane[(size_t)y * layer->w + (size_t)x];
-            if (v > m || isnan(v))
-                m = v;
-        }
-    return m;
-}
+/* One window, clipped: real cells [lo, hi) per dimension, padded extent
+ * cells (for avg's divisor) and the full window size K. */
+typedef struct window {
+    long lo[3], hi[3];
+    long padded; /* cells of the window clipped to the padded extent */
+    long real;   /* cells inside the input */
+    long full;   /* K: the product of the kernel */
+} window;
 
-static double reference_sum(const float *plane, const bench_layer *layer, long y0, long y1,
-                            long x0, long x1)
-{
-    double s = 0.0;
-    for (long y = y0; y < y1; y++)
-        for (long x = x0; x < x1; x++)
-            s += plane[(size_t)y * layer->w + (size_t)x];
-    return s;
-}
+/* The tensor geometry the reference walks: NCHW or NHWC, 3-D with unit
+ * outer dimensions when the layer has fewer. */
+typedef struct geometry {
+    const bench_layer *layer;
+    long in[3], out[3], k[3], s[3], p[3];
+    size_t in_plane, out_plane;
+} geometry;
 
 static long clamp_long(long v, long lo, long hi)
 {
     return v < lo ? lo : (v > hi ? hi : v);
 }
 
-int bench_check_output(const bench_layer *layer, const float *input, const float *output,
-                       char *msg, size_t msg_len)
+static void make_geometry(const bench_layer *layer, geometry *g)
 {
-    size_t oh, ow;
-    bench_layer_output_hw(layer, &oh, &ow);
-    const long h = (long)layer->h, w = (long)layer->w;
-    const long kh = layer->kernel[0], kw = layer->kernel[1];
-    const long sh = layer->stride[0], sw = layer->stride[1];
-    const long ph = layer->padding[0], pw = layer->padding[1];
+    size_t out[3];
+    bench_layer_output_spatial(layer, out);
+    int off = 3 - layer->dims;
+    for (int i = 0; i < 3; i++) {
+        int d = i - off; /* the layer's dimension, < 0 for a unit one */
+        g->in[i] = d >= 0 ? (long)layer->in[d] : 1;
+        g->out[i] = d >= 0 ? (long)out[d] : 1;
+        g->k[i] = d >= 0 ? layer->kernel[d] : 1;
+        g->s[i] = d >= 0 ? layer->stride[d] : 1;
+        g->p[i] = d >= 0 ? layer->padding[d] : 0;
+    }
+    g->layer = layer;
+    g->in_plane = bench_layer_input_plane(layer);
+    g->out_plane = bench_layer_output_plane(layer);
+}
 
+static void make_window(const geometry *g, const long o[3], window *w)
+{
+    w->padded = w->real = w->full = 1;
+    for (int i = 0; i < 3; i++) {
+        long start = o[i] * g->s[i] - g->p[i];
+        long end = start + g->k[i] < g->in[i] + g->p[i] ? start + g->k[i] : g->in[i] + g->p[i];
+        w->lo[i] = clamp_long(start, 0, g->in[i]);
+        w->hi[i] = clamp_long(end, 0, g->in[i]);
+        w->padded *= end - start;
+        w->real *= w->hi[i] - w->lo[i];
+        w->full *= g->k[i];
+    }
+}
+
+/* Copies the real cells of window @p w of plane (@p n, @p c) into @p cells
+ * in row-major scan order; returns how many (w->real). */
+static size_t gather(const geometry *g, const float *input, size_t n, size_t c, const window *w,
+                     double *cells)
+{
+    size_t count = 0;
+    for (long z = w->lo[0]; z < w->hi[0]; z++)
+        for (long y = w->lo[1]; y < w->hi[1]; y++)
+            for (long x = w->lo[2]; x < w->hi[2]; x++) {
+                size_t s = (size_t)((z * g->in[1] + y) * g->in[2] + x);
+                cells[count++] = input[bench_layer_offset(g->layer, g->in_plane, n, c, s)];
+            }
+    return count;
+}
+
+/* The reference value of one output from the @p count real cells of its
+ * window @p w. */
+static double reference(const bench_layer *layer, const double *cells, size_t count,
+                        const window *w)
+{
+    double acc = 0.0, m = -INFINITY, weights = 0.0;
+    switch (layer->op) {
+    case CLPOOL_OP_MAX:
+        for (size_t i = 0; i < count; i++)
+            if (cells[i] > m || isnan(cells[i]))
+                m = cells[i];
+        return m;
+    case CLPOOL_OP_AVG: {
+        long divisor = layer->exclude_padding ? w->real : w->padded;
+        for (size_t i = 0; i < count; i++)
+            acc += cells[i];
+        return divisor > 0 ? acc / (double)divisor : 0.0;
+    }
+    case CLPOOL_OP_LP:
+        for (size_t i = 0; i < count; i++)
+            acc += pow(cells[i], layer->p);
+        return pow((double)w->full / (double)w->real * acc, 1.0 / layer->p);
+    case CLPOOL_OP_SOFTMAX:
+        if (count == 0)
+            return 0.0;
+        for (size_t i = 0; i < count; i++)
+            if (layer->beta * cells[i] > m || isnan(cells[i]))
+                m = layer->beta * cells[i];
+        for (size_t i = 0; i < count; i++) {
+            double e = exp(layer->beta * cells[i] - m);
+            weights += e;
+            acc += e * cells[i];
+        }
+        return acc / weights;
+    default:
+        return NAN;
+    }
+}
+
+/* The relative tolerance of @p layer's op and dtype (check.h). */
+static double relative_tolerance(const bench_layer *layer)
+{
+    double rtol = layer->op == CLPOOL_OP_AVG ? 1e-5 : 2e-5;
+    if (layer->dtype == CLPOOL_FLOAT16)
+        rtol += 1.0 / 2048.0;
+    else if (layer->dtype == CLPOOL_BFLOAT16)
+        rtol += 1.0 / 256.0;
+    return rtol;
+}
+
+int bench_check_output(const bench_layer *layer, const float *input, const float *output, char *msg,
+                       size_t msg_len)
+{
+    geometry g;
+    make_geometry(layer, &g);
+    double *cells = malloc((size_t)(g.k[0] * g.k[1] * g.k[2]) * sizeof *cells);
+    if (cells == NULL) {
+        snprintf(msg, msg_len, "%s: out of host memory for the reference", layer->name);
+        return -1;
+    }
+    const double rtol = relative_tolerance(layer);
     double max_abs_x = 0.0;
-    if (layer->op == CLPOOL_OP_AVG)
+    if (layer->op != CLPOOL_OP_MAX)
         for (size_t i = 0; i < bench_layer_input_elements(layer); i++)
             max_abs_x = fmax(max_abs_x, fabs((double)input[i]));
 
-    size_t bad = 0, first_plane = 0, first_y = 0, first_x = 0;
+    size_t bad = 0, first_n = 0, first_c = 0, first_s = 0;
     double first_got = 0.0, first_want = 0.0;
-    for (size_t plane = 0; plane < layer->n * layer->c; plane++) {
-        const float *in = input + plane * layer->h * layer->w;
-        const float *out = output + plane * oh * ow;
-        for (size_t oy = 0; oy < oh; oy++) {
-            long ys = (long)oy * sh - ph;
-            long ye = ys + kh < h + ph ? ys + kh : h + ph; /* clipped to the padded extent */
-            long y0 = clamp_long(ys, 0, h), y1 = clamp_long(ye, 0, h);
-            for (size_t ox = 0; ox < ow; ox++) {
-                long xs = (long)ox * sw - pw;
-                long xe = xs + kw < w + pw ? xs + kw : w + pw;
-                long x0 = clamp_long(xs, 0, w), x1 = clamp_long(xe, 0, w);
-                double want, got = out[oy * ow + ox];
-                int ok;
-                if (layer->op == CLPOOL_OP_MAX) {
-                    want = reference_max(in, layer, y0, y1, x0, x1);
-                    ok = (isnan(want) && isnan(got)) || got == want;
-                } else {
-                    long count = layer->exclude_padding ? (y1 - y0) * (x1 - x0)
-                                                        : (ye - ys) * (xe - xs);
-                    want = count > 0 ? reference_sum(in, layer, y0, y1, x0, x1) / (double)count
-                                     : 0.0;
-                    ok = fabs(got - want) <= 1e-5 * fabs(want) + 1e-6 * max_abs_x;
-                }
-                if (!ok && bad++ == 0) {
-                    first_plane = plane;
-                    first_y = oy;
-                    first_x = ox;
-                    first_got = got;
-                    first_want = want;
-                }
-            }
+    for (size_t n = 0; n < layer->n; n++)
+        for (size_t c = 0; c < layer->c; c++) {
+            size_t s = 0;
+            long o[3];
+            for (o[0] = 0; o[0] < g.out[0]; o[0]++)
+                for (o[1] = 0; o[1] < g.out[1]; o[1]++)
+                    for (o[2] = 0; o[2] < g.out[2]; o[2]++, s++) {
+                        window w;
+                        make_window(&g, o, &w);
+                        size_t count = gather(&g, input, n, c, &w, cells);
+                        double want = reference(layer, cells, count, &w);
+                        double got = output[bench_layer_offset(layer, g.out_plane, n, c, s)];
+                        int ok = layer->op == CLPOOL_OP_MAX
+                                     ? (isnan(want) && isnan(got)) || got == want
+                                     : (isnan(want) && isnan(got)) ||
+                                           fabs(got - want) <= rtol * fabs(want) + 1e-6 * max_abs_x;
+                        if (!ok && bad++ == 0) {
+                            first_n = n;
+                            first_c = c;
+                            first_s = s;
+                            first_got = got;
+                            first_want = want;
+                        }
+                    }
         }
-    }
+    free(cells);
     if (bad == 0)
         return 0;
+    /* The first wrong output's spatial position, outermost first. */
+    long pos[3];
+    size_t rest = first_s;
+    for (int i = 2; i >= 0; i--) {
+        pos[i] = (long)(rest % (size_t)g.out[i]);
+        rest /= (size_t)g.out[i];
+    }
     snprintf(msg, msg_len,
-             "%s: %zu of %zu outputs wrong; first at (n=%zu, c=%zu, y=%zu, x=%zu): got %.9g, "
-             "expected %.9g",
-             layer->name, bad, layer->n * layer->c * oh * ow, first_plane / layer->c,
-             first_plane % layer->c, first_y, first_x, first_got, first_want);
+             "%s: %zu of %zu outputs wrong; first at (n=%zu, c=%zu, z=%ld, y=%ld, x=%ld): got "
+             "%.9g, expected %.9g",
+             layer->name, bad, bench_layer_output_elements(layer), first_n, first_c, pos[0], pos[1],
+             pos[2], first_got, first_want);
     return -1;
 }

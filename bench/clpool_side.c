@@ -4,9 +4,9 @@
 #include "clpool_side.h"
 
 #include "check.h"
+#include "dtype.h"
 #include "util.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +14,9 @@
 struct bench_clpool_side {
     const bench_layer *layer;
     const float *input; /* borrowed */
-    float *output;      /* host copy of one result, for checks */
+    void *packed;       /* the input in the layer's dtype */
+    void *raw;          /* one result as the device wrote it */
+    float *output;      /* the same as floats, for checks */
     size_t out_bytes;
     cl_command_queue queue;
     clpool_plan *plan;
@@ -39,6 +41,8 @@ void bench_clpool_close(bench_clpool_side *s)
     clpool_plan_destroy(s->plan);
     free(s->in);
     free(s->out);
+    free(s->packed);
+    free(s->raw);
     free(s->output);
     free(s);
 }
@@ -69,12 +73,13 @@ static int side_check(void *self, size_t copy, char *err, size_t err_len)
 {
     bench_clpool_side *s = self;
     char msg[400];
-    cl_int rc = clEnqueueReadBuffer(s->queue, s->out[copy], CL_TRUE, 0, s->out_bytes, s->output,
-                                    0, NULL, NULL);
+    cl_int rc = clEnqueueReadBuffer(s->queue, s->out[copy], CL_TRUE, 0, s->out_bytes, s->raw, 0,
+                                    NULL, NULL);
     if (rc != CL_SUCCESS) {
         snprintf(err, err_len, "clEnqueueReadBuffer failed with OpenCL error %d", (int)rc);
         return -1;
     }
+    bench_unpack(s->layer->dtype, s->raw, s->output, bench_layer_output_elements(s->layer));
     if (bench_check_output(s->layer, s->input, s->output, msg, sizeof msg) != 0) {
         snprintf(err, err_len, "wrong result: %s", msg);
         return -1;
@@ -115,6 +120,7 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
     clpool_status st = clpool_plan_window(ctx, &op, &in_desc, &s->plan);
     info->plan_s = bench_now() - t0;
     if (st != CLPOOL_SUCCESS) {
+        info->unsupported = st == CLPOOL_ERROR_UNSUPPORTED;
         snprintf(err, err_len, "clpool_plan_window: %s", clpool_status_string(st));
         return -1;
     }
@@ -122,15 +128,23 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
     info->source = plan_source(&before, &after);
     info->launches = clpool_plan_launch_count(s->plan);
 
-    size_t oh, ow;
-    bench_layer_output_hw(layer, &oh, &ow);
+    size_t out[3];
+    int same = 1;
+    bench_layer_output_spatial(layer, out);
     memset(&out_desc, 0, sizeof out_desc);
     st = clpool_plan_output_desc(s->plan, &out_desc);
-    if (st != CLPOOL_SUCCESS || out_desc.n != layer->n || out_desc.c != layer->c ||
-        out_desc.spatial_dims != 2 || out_desc.spatial[0] != oh || out_desc.spatial[1] != ow) {
-        snprintf(err, err_len, "clpool_plan_output_desc gave %zux%zux%zux%zu, expected %zux%zux%zux%zu",
-                 out_desc.n, out_desc.c, out_desc.spatial[0], out_desc.spatial[1], layer->n,
-                 layer->c, oh, ow);
+    same = st == CLPOOL_SUCCESS && out_desc.n == layer->n && out_desc.c == layer->c &&
+           out_desc.spatial_dims == layer->dims && out_desc.dtype == layer->dtype &&
+           out_desc.layout == layer->layout;
+    for (int i = 0; same && i < layer->dims; i++)
+        same = out_desc.spatial[i] == out[i];
+    if (!same) {
+        snprintf(err, err_len,
+                 "clpool_plan_output_desc gave %zux%zux%zux%zux%zu (rank %d, dtype %d, layout %d), "
+                 "expected %zux%zux%zux%zux%zu (rank %d)",
+                 out_desc.n, out_desc.c, out_desc.spatial[0], out_desc.spatial[1],
+                 out_desc.spatial[2], out_desc.spatial_dims, (int)out_desc.dtype,
+                 (int)out_desc.layout, layer->n, layer->c, out[0], out[1], out[2], layer->dims);
         return -1;
     }
     return 0;
@@ -142,9 +156,10 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
 static int make_buffers(cl_context cl_ctx, bench_clpool_side *s, char *err, size_t err_len)
 {
     const char *what = "clCreateBuffer";
-    size_t in_bytes = bench_layer_input_elements(s->layer) * sizeof(float);
+    size_t in_bytes = bench_layer_input_elements(s->layer) * bench_layer_elem_size(s->layer);
     size_t ws = clpool_plan_workspace_size(s->plan);
-    const float nan_value = NAN;
+    unsigned char nan_value[4];
+    size_t nan_size = bench_nan_pattern(s->layer->dtype, nan_value);
     cl_int rc = CL_SUCCESS;
     if (ws > 0)
         s->workspace = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, ws, NULL, &rc);
@@ -156,13 +171,13 @@ static int make_buffers(cl_context cl_ctx, bench_clpool_side *s, char *err, size
         if (rc != CL_SUCCESS)
             break;
         what = "clEnqueueWriteBuffer";
-        rc = clEnqueueWriteBuffer(s->queue, s->in[k], CL_FALSE, 0, in_bytes, s->input, 0, NULL,
+        rc = clEnqueueWriteBuffer(s->queue, s->in[k], CL_FALSE, 0, in_bytes, s->packed, 0, NULL,
                                   NULL);
         if (rc != CL_SUCCESS)
             break;
         what = "clEnqueueFillBuffer";
-        rc = clEnqueueFillBuffer(s->queue, s->out[k], &nan_value, sizeof nan_value, 0,
-                                 s->out_bytes, 0, NULL, NULL);
+        rc = clEnqueueFillBuffer(s->queue, s->out[k], nan_value, nan_size, 0, s->out_bytes, 0, NULL,
+                                 NULL);
     }
     if (rc == CL_SUCCESS) {
         what = "clFinish";
@@ -182,19 +197,23 @@ int bench_clpool_open(clpool_context *context, const bench_layer *layer, const f
     info->plan_s = 0.0;
     info->source = "-";
     info->launches = 0;
+    info->unsupported = 0;
     bench_clpool_side *s = calloc(1, sizeof *s);
     if (s == NULL)
         goto no_memory;
     s->layer = layer;
     s->input = input;
-    s->out_bytes = bench_layer_output_elements(layer) * sizeof(float);
+    s->out_bytes = bench_layer_output_elements(layer) * bench_layer_elem_size(layer);
     s->queue = clpool_context_cl_queue(context);
     s->copies = copies;
-    s->output = malloc(s->out_bytes);
+    s->packed = malloc(bench_layer_input_elements(layer) * bench_layer_elem_size(layer));
+    s->raw = malloc(s->out_bytes);
+    s->output = malloc(bench_layer_output_elements(layer) * sizeof(float));
     s->in = calloc(copies, sizeof *s->in);
     s->out = calloc(copies, sizeof *s->out);
-    if (!s->output || !s->in || !s->out)
+    if (!s->packed || !s->raw || !s->output || !s->in || !s->out)
         goto no_memory;
+    bench_pack(layer->dtype, input, s->packed, bench_layer_input_elements(layer));
     if (make_plan(context, s, info, err, err_len) != 0 ||
         make_buffers(clpool_context_cl_context(context), s, err, err_len) != 0 ||
         side_run(s, 0, err, err_len) != 0 || side_check(s, 0, err, err_len) != 0)

@@ -19,11 +19,14 @@ typedef struct bench_plan_info {
     double plan_s;      /* the first clpool_plan_window call, wall time */
     const char *source; /* where its program came from: build, disk, memory */
     size_t launches;
+    int unsupported; /* 1: the plan returned CLPOOL_ERROR_UNSUPPORTED (not built yet) */
 } bench_plan_info;
 
 /*
  * Plans @p layer on @p context and sets up @p copies rotating input/output
- * buffer pairs, every input holding @p input (borrowed until close). Runs
+ * buffer pairs, every input holding @p input (floats in the layer's layout,
+ * already rounded to its dtype; borrowed until close), stored as the
+ * layer's dtype. Runs
  * copy 0 once and checks every output element. Returns 0 with *side set, or
  * -1 with one sentence in @p err (including a wrong result). @p info is
  * filled as far as planning got, on failure too.

@@ -6,16 +6,56 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The table is laid out by hand, one layer per paragraph. */
+/* clang-format off */
+/* Targets of the bandwidth layers (README.md, Targets). */
+#define BANDWIDTH_ROW {.bw_fraction = 0.70, .vs_onednn = 1.0}
+/* An NHWC twin of an NCHW row: within 10% of its GB/s, at least XNNPACK's speed. */
+#define NHWC_ROW {.vs_xnnpack = 1.0, .pair = 0.90}
+
 const bench_layer bench_layers[] = {
-    {"resnet-stem", "ResNet-50 stem", CLPOOL_OP_MAX, 16, 64, 112, 112, {3, 3}, {2, 2}, {1, 1}, 0,
-     0, 0},
-    {"vgg", "VGG-16 block 2", CLPOOL_OP_MAX, 16, 128, 112, 112, {2, 2}, {2, 2}, {0, 0}, 0, 0, 0},
-    {"inception", "Inception-v3 branch pool", CLPOOL_OP_AVG, 16, 192, 28, 28, {3, 3}, {1, 1},
-     {1, 1}, 0, 1, 0},
-    {"head", "ResNet-50 head (global average)", CLPOOL_OP_AVG, 64, 2048, 7, 7, {7, 7}, {7, 7},
-     {0, 0}, 0, 0, 0},
-    {"small", "batch-1 latency", CLPOOL_OP_MAX, 1, 64, 14, 14, {2, 2}, {2, 2}, {0, 0}, 0, 0, 1},
+    {.name = "resnet-stem", .origin = "ResNet-50 stem", .op = CLPOOL_OP_MAX, .dims = 2, .n = 16,
+     .c = 64, .in = {112, 112}, .kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1},
+     .targets = BANDWIDTH_ROW},
+    {.name = "vgg", .origin = "VGG-16 block 2", .op = CLPOOL_OP_MAX, .dims = 2, .n = 16, .c = 128,
+     .in = {112, 112}, .kernel = {2, 2}, .stride = {2, 2}, .targets = BANDWIDTH_ROW},
+    {.name = "inception", .origin = "Inception-v3 branch pool", .op = CLPOOL_OP_AVG, .dims = 2,
+     .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1},
+     .exclude_padding = 1, .targets = BANDWIDTH_ROW},
+    {.name = "head", .origin = "ResNet-50 head (global average)", .op = CLPOOL_OP_AVG, .dims = 2,
+     .n = 64, .c = 2048, .in = {7, 7}, .kernel = {7, 7}, .stride = {7, 7},
+     .targets = BANDWIDTH_ROW},
+    {.name = "small", .origin = "batch-1 latency", .op = CLPOOL_OP_MAX, .dims = 2, .n = 1,
+     .c = 64, .in = {14, 14}, .kernel = {2, 2}, .stride = {2, 2}, .latency = 1,
+     .targets = {.max_us = 50.0}},
+
+    /* The window family (issue 4): channels-last twins, a 16-bit dtype, a
+     * 3-D layer and the new reductions. */
+    {.name = "resnet-stem-nhwc", .origin = "ResNet-50 stem, channels last", .op = CLPOOL_OP_MAX,
+     .layout = CLPOOL_NHWC, .dims = 2, .n = 16, .c = 64, .in = {112, 112}, .kernel = {3, 3},
+     .stride = {2, 2}, .padding = {1, 1}, .pair = "resnet-stem",
+     .pair_kind = BENCH_PAIR_BANDWIDTH, .targets = NHWC_ROW},
+    {.name = "vgg-nhwc", .origin = "VGG-16 block 2, channels last", .op = CLPOOL_OP_MAX,
+     .layout = CLPOOL_NHWC, .dims = 2, .n = 16, .c = 128, .in = {112, 112}, .kernel = {2, 2},
+     .stride = {2, 2}, .pair = "vgg", .pair_kind = BENCH_PAIR_BANDWIDTH, .targets = NHWC_ROW},
+    {.name = "inception-nhwc", .origin = "Inception-v3 branch pool, channels last",
+     .op = CLPOOL_OP_AVG, .layout = CLPOOL_NHWC, .dims = 2, .n = 16, .c = 192, .in = {28, 28},
+     .kernel = {3, 3}, .stride = {1, 1}, .padding = {1, 1}, .exclude_padding = 1,
+     .pair = "inception", .pair_kind = BENCH_PAIR_BANDWIDTH, .targets = NHWC_ROW},
+    {.name = "resnet-stem-f16", .origin = "ResNet-50 stem, float16 storage", .op = CLPOOL_OP_MAX,
+     .dtype = CLPOOL_FLOAT16, .dims = 2, .n = 16, .c = 64, .in = {112, 112}, .kernel = {3, 3},
+     .stride = {2, 2}, .padding = {1, 1}, .pair = "resnet-stem", .pair_kind = BENCH_PAIR_SPEED,
+     .targets = {.pair = 1.6}},
+    {.name = "video-3d", .origin = "3-D CNN video block (C3D-style pool)", .op = CLPOOL_OP_MAX,
+     .dims = 3, .n = 8, .c = 64, .in = {16, 56, 56}, .kernel = {2, 2, 2}, .stride = {2, 2, 2}},
+    {.name = "inception-lp", .origin = "Inception-v3 branch shape, L2 pooling", .op = CLPOOL_OP_LP,
+     .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3}, .stride = {1, 1}, .p = 2.0,
+     .targets = {.bw_fraction = 0.70}},
+    {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
+     .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
+     .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
 };
+/* clang-format on */
 const size_t bench_layer_count = sizeof bench_layers / sizeof bench_layers[0];
 
 const bench_layer *bench_layer_find(const char *name)
@@ -37,31 +77,57 @@ size_t bench_pool_out_dim(size_t in, int k, int s, int p, int ceil_mode)
     return (size_t)o;
 }
 
-void bench_layer_output_hw(const bench_layer *layer, size_t *oh, size_t *ow)
+void bench_layer_output_spatial(const bench_layer *layer, size_t out[3])
 {
-    *oh = bench_pool_out_dim(layer->h, layer->kernel[0], layer->stride[0], layer->padding[0],
-                             layer->ceil_mode);
-    *ow = bench_pool_out_dim(layer->w, layer->kernel[1], layer->stride[1], layer->padding[1],
-                             layer->ceil_mode);
+    for (int i = 0; i < 3; i++)
+        out[i] = i < layer->dims
+                     ? bench_pool_out_dim(layer->in[i], layer->kernel[i], layer->stride[i],
+                                          layer->padding[i], layer->ceil_mode)
+                     : 1;
+}
+
+size_t bench_layer_input_plane(const bench_layer *layer)
+{
+    size_t plane = 1;
+    for (int i = 0; i < layer->dims; i++)
+        plane *= layer->in[i];
+    return plane;
+}
+
+size_t bench_layer_output_plane(const bench_layer *layer)
+{
+    size_t out[3];
+    bench_layer_output_spatial(layer, out);
+    return out[0] * out[1] * out[2];
 }
 
 size_t bench_layer_input_elements(const bench_layer *layer)
 {
-    return layer->n * layer->c * layer->h * layer->w;
+    return layer->n * layer->c * bench_layer_input_plane(layer);
 }
 
 size_t bench_layer_output_elements(const bench_layer *layer)
 {
-    size_t oh, ow;
-    bench_layer_output_hw(layer, &oh, &ow);
-    return layer->n * layer->c * oh * ow;
+    return layer->n * layer->c * bench_layer_output_plane(layer);
+}
+
+size_t bench_layer_elem_size(const bench_layer *layer)
+{
+    return clpool_dtype_size(layer->dtype);
+}
+
+size_t bench_layer_offset(const bench_layer *layer, size_t plane, size_t n, size_t c, size_t s)
+{
+    if (layer->layout == CLPOOL_NHWC)
+        return (n * plane + s) * layer->c + c;
+    return (n * layer->c + c) * plane + s;
 }
 
 void bench_layer_window_desc(const bench_layer *layer, clpool_window_desc *desc)
 {
     memset(desc, 0, sizeof *desc);
     desc->op = layer->op;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < layer->dims; i++) {
         desc->kernel[i] = layer->kernel[i];
         desc->stride[i] = layer->stride[i];
         desc->padding[i] = layer->padding[i];
@@ -70,40 +136,80 @@ void bench_layer_window_desc(const bench_layer *layer, clpool_window_desc *desc)
     desc->ceil_mode = layer->ceil_mode;
     desc->exclude_padding = layer->exclude_padding;
     desc->indices = CLPOOL_INDICES_NONE;
+    desc->p = layer->p;
+    desc->beta = layer->beta;
 }
 
 void bench_layer_input_desc(const bench_layer *layer, clpool_tensor_desc *desc)
 {
     memset(desc, 0, sizeof *desc);
-    desc->dtype = CLPOOL_FLOAT32;
-    desc->layout = CLPOOL_NCHW;
-    desc->spatial_dims = 2;
+    desc->dtype = layer->dtype;
+    desc->layout = layer->layout;
+    desc->spatial_dims = layer->dims;
     desc->n = layer->n;
     desc->c = layer->c;
-    desc->spatial[0] = layer->h;
-    desc->spatial[1] = layer->w;
+    for (int i = 0; i < layer->dims; i++)
+        desc->spatial[i] = layer->in[i];
+}
+
+/* Appends to buf[*used..len) like snprintf, never past the end. */
+static void append(char *buf, size_t len, size_t *used, const char *fmt, double a, double b)
+{
+    if (*used >= len)
+        return;
+    int n = snprintf(buf + *used, len - *used, fmt, a, b);
+    if (n > 0)
+        *used += (size_t)n;
 }
 
 void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
 {
-    int used = snprintf(buf, len, "%s %dx%d s%d", layer->op == CLPOOL_OP_MAX ? "max" : "avg",
-                        layer->kernel[0], layer->kernel[1], layer->stride[0]);
-    if (used < 0 || (size_t)used >= len)
-        return;
-    if (layer->padding[0] || layer->padding[1])
-        used += snprintf(buf + used, len - (size_t)used, " p%d", layer->padding[0]);
-    if (used < 0 || (size_t)used >= len)
-        return;
+    size_t used = 0;
+    int padded = 0;
+    buf[0] = '\0';
+    switch (layer->op) {
+    case CLPOOL_OP_MAX:
+        append(buf, len, &used, "max ", 0, 0);
+        break;
+    case CLPOOL_OP_AVG:
+        append(buf, len, &used, "avg ", 0, 0);
+        break;
+    case CLPOOL_OP_LP:
+        append(buf, len, &used, "lp%g ", layer->p, 0);
+        break;
+    case CLPOOL_OP_SOFTMAX:
+        append(buf, len, &used, "softmax ", 0, 0);
+        break;
+    default:
+        append(buf, len, &used, "op%g ", (double)layer->op, 0);
+        break;
+    }
+    for (int i = 0; i < layer->dims; i++) {
+        append(buf, len, &used, i ? "x%g" : "%g", layer->kernel[i], 0);
+        padded |= layer->padding[i] != 0;
+    }
+    append(buf, len, &used, " s%g", layer->stride[0], 0);
+    if (padded)
+        append(buf, len, &used, " p%g", layer->padding[0], 0);
     if (layer->ceil_mode)
-        used += snprintf(buf + used, len - (size_t)used, " ceil");
-    if (used < 0 || (size_t)used >= len)
-        return;
-    if (layer->op == CLPOOL_OP_AVG && layer->exclude_padding &&
-        (layer->padding[0] || layer->padding[1]))
-        snprintf(buf + used, len - (size_t)used, " excl");
+        append(buf, len, &used, " ceil", 0, 0);
+    if (layer->op == CLPOOL_OP_AVG && layer->exclude_padding && padded)
+        append(buf, len, &used, " excl", 0, 0);
 }
 
 void bench_layer_shape_string(const bench_layer *layer, char *buf, size_t len)
 {
-    snprintf(buf, len, "%zux%zux%zux%zu", layer->n, layer->c, layer->h, layer->w);
+    size_t used = 0;
+    buf[0] = '\0';
+    append(buf, len, &used, "%gx%g", (double)layer->n, (double)layer->c);
+    for (int i = 0; i < layer->dims; i++)
+        append(buf, len, &used, "x%g", (double)layer->in[i], 0);
+}
+
+void bench_layer_type_string(const bench_layer *layer, char *buf, size_t len)
+{
+    static const char *const names[] = {"f32", "f16", "bf16", "f64", "u8", "i8", "i32", "i64"};
+    const char *dtype =
+        (size_t)layer->dtype < sizeof names / sizeof names[0] ? names[layer->dtype] : "?";
+    snprintf(buf, len, "%s %s", dtype, layer->layout == CLPOOL_NHWC ? "nhwc" : "nchw");
 }

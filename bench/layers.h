@@ -1,7 +1,8 @@
 /*
- * The benchmark's layer table: real network pooling layers (2-D, NCHW,
- * float32), with the geometry helpers that the reference checker and the
- * oneDNN peer share so that all three agree on one output shape.
+ * The benchmark's layer table: real network pooling layers (1 to 3 spatial
+ * dimensions, NCHW or NHWC, float32 or a 16-bit storage type), their
+ * targets, and the geometry helpers that the reference checker and the peers
+ * share so that all of them agree on one output shape and one memory layout.
  */
 #ifndef BENCH_LAYERS_H
 #define BENCH_LAYERS_H
@@ -10,17 +11,42 @@
 
 #include <stddef.h>
 
+/* How a row compares with its pair (another row of the same layer). */
+typedef enum bench_pair_kind {
+    BENCH_PAIR_NONE = 0,
+    BENCH_PAIR_BANDWIDTH = 1, /* the target is on GB/s / the pair's GB/s (a layout change) */
+    BENCH_PAIR_SPEED = 2      /* the target is on the pair's time / this time (a dtype change) */
+} bench_pair_kind;
+
+/* What a row should reach; 0 means no target of that kind. */
+typedef struct bench_targets {
+    double bw_fraction; /* GB/s / stream copy GB/s, at least */
+    double vs_onednn;   /* oneDNN time / clpool time, at least */
+    double vs_xnnpack;  /* XNNPACK time / clpool time, at least */
+    double pair;        /* the pair ratio of pair_kind, at least */
+    double max_us;      /* median time, at most, in microseconds */
+} bench_targets;
+
 typedef struct bench_layer {
     const char *name;
     const char *origin; /* the network the layer comes from */
     clpool_op op;
-    size_t n, c, h, w;
-    int kernel[2]; /* (H, W) */
-    int stride[2];
-    int padding[2];
+    clpool_dtype dtype;   /* float32, float16 or bfloat16 (the bench's host conversions) */
+    clpool_layout layout; /* of input and output */
+    int dims;             /* spatial dimensions, 1 to 3 */
+    size_t n, c;
+    size_t in[3]; /* spatial extents, outermost first */
+    int kernel[3];
+    int stride[3];
+    int padding[3];
     int ceil_mode;
     int exclude_padding; /* avg: 1 = torch count_include_pad=False */
+    double p;            /* lp: the exponent */
+    double beta;         /* softmax: the inverse temperature */
     int latency;         /* 1: a latency case, reported in microseconds */
+    const char *pair;    /* the row this one is compared with, or NULL */
+    bench_pair_kind pair_kind;
+    bench_targets targets;
 } bench_layer;
 
 extern const bench_layer bench_layers[];
@@ -33,19 +59,32 @@ const bench_layer *bench_layer_find(const char *name);
  * stride @p s, padding @p p. */
 size_t bench_pool_out_dim(size_t in, int k, int s, int p, int ceil_mode);
 
-/* Output height and width of @p layer. */
-void bench_layer_output_hw(const bench_layer *layer, size_t *oh, size_t *ow);
+/* The spatial output extents of @p layer, outermost first (layer->dims of them). */
+void bench_layer_output_spatial(const bench_layer *layer, size_t out[3]);
+
+/* The product of the layer's spatial input / output extents. */
+size_t bench_layer_input_plane(const bench_layer *layer);
+size_t bench_layer_output_plane(const bench_layer *layer);
 
 size_t bench_layer_input_elements(const bench_layer *layer);
 size_t bench_layer_output_elements(const bench_layer *layer);
+
+/* Bytes of one element of the layer's dtype. */
+size_t bench_layer_elem_size(const bench_layer *layer);
+
+/* Where element (sample @p n, channel @p c, flat spatial position @p s) of a
+ * tensor with @p plane spatial positions sits in memory, in the layer's layout. */
+size_t bench_layer_offset(const bench_layer *layer, size_t plane, size_t n, size_t c, size_t s);
 
 /* The clpool descriptions of the layer's operator and input tensor. */
 void bench_layer_window_desc(const bench_layer *layer, clpool_window_desc *desc);
 void bench_layer_input_desc(const bench_layer *layer, clpool_tensor_desc *desc);
 
-/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", ... into @p buf. */
+/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1" into @p buf. */
 void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len);
-/* "16x64x112x112" into @p buf. */
+/* "16x64x112x112" (N, C, then the spatial extents, whatever the layout) into @p buf. */
 void bench_layer_shape_string(const bench_layer *layer, char *buf, size_t len);
+/* "f32 nchw", "f16 nchw", "f32 nhwc" into @p buf. */
+void bench_layer_type_string(const bench_layer *layer, char *buf, size_t len);
 
 #endif /* BENCH_LAYERS_H */

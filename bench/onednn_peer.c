@@ -1,14 +1,16 @@
 /*
  * oneDNN 2.x CPU pooling as the benchmark's peer (see onednn_peer.h). It uses
  * the C API of oneDNN 2.6 (pooling_v2 descriptors; removed in 3.0) with its
- * default threading (OpenMP on Debian) left alone.
+ * default threading (OpenMP on Debian) left alone. Host buffers hold the
+ * layer's dtype and layout, described to oneDNN by a plain format tag.
  */
 #include "onednn_peer.h"
 
 #include "check.h"
+#include "dtype.h"
 
 #include <dnnl.h>
-#include <math.h>
+#include <dnnl_debug.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,13 +24,14 @@ void bench_onednn_version(char *buf, size_t len)
 struct bench_onednn_side {
     const bench_layer *layer;
     const float *input; /* borrowed */
+    float *output;      /* one result as floats, for checks */
     dnnl_engine_t engine;
     dnnl_stream_t stream;
     dnnl_primitive_desc_t pd;
     dnnl_primitive_t prim;
     size_t copies;
-    float **src;           /* [copies] */
-    float **dst;           /* [copies] */
+    void **src;            /* [copies], the layer's dtype */
+    void **dst;            /* [copies] */
     dnnl_memory_t *mem;    /* [2 * copies]: src, dst of each copy */
     dnnl_exec_arg_t *args; /* [2 * copies] */
 };
@@ -48,6 +51,7 @@ void bench_onednn_close(bench_onednn_side *p)
     }
     free(p->src);
     free(p->dst);
+    free(p->output);
     free(p->mem);
     free(p->args);
     if (p->prim)
@@ -78,7 +82,8 @@ static int side_check(void *self, size_t copy, char *err, size_t err_len)
 {
     bench_onednn_side *p = self;
     char msg[400];
-    if (bench_check_output(p->layer, p->input, p->dst[copy], msg, sizeof msg) != 0) {
+    bench_unpack(p->layer->dtype, p->dst[copy], p->output, bench_layer_output_elements(p->layer));
+    if (bench_check_output(p->layer, p->input, p->output, msg, sizeof msg) != 0) {
         snprintf(err, err_len, "wrong result: %s", msg);
         return -1;
     }
@@ -92,12 +97,41 @@ bench_runner bench_onednn_runner(bench_onednn_side *side)
 }
 
 /* 64-byte aligned host memory (cache lines, AVX-512 vectors); NULL on failure. */
-static float *alloc_floats(size_t count)
+static void *alloc_aligned(size_t bytes)
 {
     void *ptr = NULL;
-    if (posix_memalign(&ptr, 64, count * sizeof(float)) != 0)
+    if (posix_memalign(&ptr, 64, bytes) != 0)
         return NULL;
     return ptr;
+}
+
+int bench_onednn_applies(const bench_layer *layer, char *why, size_t why_len)
+{
+    if (layer->op != CLPOOL_OP_MAX && layer->op != CLPOOL_OP_AVG) {
+        snprintf(why, why_len, "n/a: oneDNN has only max and avg pooling");
+        return 0;
+    }
+    if (!bench_dtype_supported(layer->dtype)) {
+        snprintf(why, why_len, "n/a: the bench feeds oneDNN f32, f16 and bf16 only");
+        return 0;
+    }
+    return 1;
+}
+
+/* The format tag of the layer's layout at its rank. */
+static dnnl_format_tag_t layout_tag(const bench_layer *layer)
+{
+    static const dnnl_format_tag_t channels_first[] = {dnnl_ncw, dnnl_nchw, dnnl_ncdhw};
+    static const dnnl_format_tag_t channels_last[] = {dnnl_nwc, dnnl_nhwc, dnnl_ndhwc};
+    return layer->layout == CLPOOL_NHWC ? channels_last[layer->dims - 1]
+                                        : channels_first[layer->dims - 1];
+}
+
+static dnnl_data_type_t data_type(const bench_layer *layer)
+{
+    return layer->dtype == CLPOOL_FLOAT16    ? dnnl_f16
+           : layer->dtype == CLPOOL_BFLOAT16 ? dnnl_bf16
+                                             : dnnl_f32;
 }
 
 /* Describes the layer as a forward-inference pooling_v2 and creates it. */
@@ -105,37 +139,37 @@ static dnnl_status_t create_primitive(bench_onednn_side *p, dnnl_memory_desc_t *
                                       dnnl_memory_desc_t *dst_md)
 {
     const bench_layer *layer = p->layer;
-    size_t oh, ow;
-    bench_layer_output_hw(layer, &oh, &ow);
-    dnnl_dims_t src_dims = {(dnnl_dim_t)layer->n, (dnnl_dim_t)layer->c, (dnnl_dim_t)layer->h,
-                            (dnnl_dim_t)layer->w};
-    dnnl_dims_t dst_dims = {(dnnl_dim_t)layer->n, (dnnl_dim_t)layer->c, (dnnl_dim_t)oh,
-                            (dnnl_dim_t)ow};
-    dnnl_dims_t strides = {layer->stride[0], layer->stride[1]};
-    dnnl_dims_t kernel = {layer->kernel[0], layer->kernel[1]};
-    dnnl_dims_t dilation = {0, 0}; /* oneDNN counts dilation from 0 */
-    dnnl_dims_t pad_l = {layer->padding[0], layer->padding[1]};
-    /* Ceil mode is the right padding that makes the last window fit. (For
-     * avg with padding included, oneDNN then divides by the whole window,
-     * where torch clips at the padded extent; the checker would catch it,
-     * and no layer in the table is such a case.) */
-    dnnl_dims_t pad_r = {layer->padding[0], layer->padding[1]};
-    if (layer->ceil_mode) {
-        size_t out[2] = {oh, ow}, in[2] = {layer->h, layer->w};
-        for (int i = 0; i < 2; i++) {
-            dnnl_dim_t need = ((dnnl_dim_t)out[i] - 1) * layer->stride[i] + layer->kernel[i] -
-                              (dnnl_dim_t)in[i] - layer->padding[i];
-            if (need > pad_r[i])
-                pad_r[i] = need;
-        }
+    const int dims = layer->dims;
+    size_t out[3];
+    bench_layer_output_spatial(layer, out);
+    dnnl_dims_t src_dims = {(dnnl_dim_t)layer->n, (dnnl_dim_t)layer->c};
+    dnnl_dims_t dst_dims = {(dnnl_dim_t)layer->n, (dnnl_dim_t)layer->c};
+    dnnl_dims_t strides, kernel, dilation, pad_l, pad_r;
+    for (int i = 0; i < dims; i++) {
+        src_dims[2 + i] = (dnnl_dim_t)layer->in[i];
+        dst_dims[2 + i] = (dnnl_dim_t)out[i];
+        strides[i] = layer->stride[i];
+        kernel[i] = layer->kernel[i];
+        dilation[i] = 0; /* oneDNN counts dilation from 0 */
+        pad_l[i] = pad_r[i] = layer->padding[i];
+        /* Ceil mode is the right padding that makes the last window fit.
+         * (For avg with padding included, oneDNN then divides by the whole
+         * window, where torch clips at the padded extent; the checker would
+         * catch it, and no layer in the table is such a case.) */
+        dnnl_dim_t need = ((dnnl_dim_t)out[i] - 1) * layer->stride[i] + layer->kernel[i] -
+                          (dnnl_dim_t)layer->in[i] - layer->padding[i];
+        if (layer->ceil_mode && need > pad_r[i])
+            pad_r[i] = need;
     }
     dnnl_alg_kind_t alg = layer->op == CLPOOL_OP_MAX ? dnnl_pooling_max
                           : layer->exclude_padding   ? dnnl_pooling_avg_exclude_padding
                                                      : dnnl_pooling_avg_include_padding;
     dnnl_pooling_v2_desc_t desc;
-    dnnl_status_t st = dnnl_memory_desc_init_by_tag(src_md, 4, src_dims, dnnl_f32, dnnl_nchw);
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(src_md, 2 + dims, src_dims, data_type(layer),
+                                                    layout_tag(layer));
     if (st == dnnl_success)
-        st = dnnl_memory_desc_init_by_tag(dst_md, 4, dst_dims, dnnl_f32, dnnl_nchw);
+        st = dnnl_memory_desc_init_by_tag(dst_md, 2 + dims, dst_dims, data_type(layer),
+                                          layout_tag(layer));
     if (st == dnnl_success)
         st = dnnl_pooling_v2_forward_desc_init(&desc, dnnl_forward_inference, alg, src_md, dst_md,
                                                strides, kernel, dilation, pad_l, pad_r);
@@ -152,19 +186,20 @@ static dnnl_status_t create_primitive(bench_onednn_side *p, dnnl_memory_desc_t *
 static dnnl_status_t make_buffers(bench_onednn_side *p, const dnnl_memory_desc_t *src_md,
                                   const dnnl_memory_desc_t *dst_md, int *no_memory)
 {
-    size_t in_elems = bench_layer_input_elements(p->layer);
-    size_t out_elems = bench_layer_output_elements(p->layer);
+    const bench_layer *layer = p->layer;
+    size_t in_elems = bench_layer_input_elements(layer);
+    size_t out_elems = bench_layer_output_elements(layer);
+    size_t elem = bench_layer_elem_size(layer);
     dnnl_status_t st = dnnl_success;
     for (size_t k = 0; k < p->copies && st == dnnl_success; k++) {
-        p->src[k] = alloc_floats(in_elems);
-        p->dst[k] = alloc_floats(out_elems);
+        p->src[k] = alloc_aligned(in_elems * elem);
+        p->dst[k] = alloc_aligned(out_elems * elem);
         if (!p->src[k] || !p->dst[k]) {
             *no_memory = 1;
             return dnnl_out_of_memory;
         }
-        memcpy(p->src[k], p->input, in_elems * sizeof(float));
-        for (size_t i = 0; i < out_elems; i++)
-            p->dst[k][i] = NAN;
+        bench_pack(layer->dtype, p->input, p->src[k], in_elems);
+        bench_fill_nan(layer->dtype, p->dst[k], out_elems);
         st = dnnl_memory_create(&p->mem[2 * k], src_md, p->engine, p->src[k]);
         if (st == dnnl_success)
             st = dnnl_memory_create(&p->mem[2 * k + 1], dst_md, p->engine, p->dst[k]);
@@ -194,7 +229,8 @@ int bench_onednn_open(const bench_layer *layer, const float *input, size_t copie
     p->dst = calloc(copies, sizeof *p->dst);
     p->mem = calloc(2 * copies, sizeof *p->mem);
     p->args = calloc(2 * copies, sizeof *p->args);
-    if (!p->src || !p->dst || !p->mem || !p->args)
+    p->output = malloc(bench_layer_output_elements(layer) * sizeof(float));
+    if (!p->src || !p->dst || !p->mem || !p->args || !p->output)
         goto no_memory;
 
     st = dnnl_engine_create(&p->engine, dnnl_cpu, 0);
@@ -206,6 +242,16 @@ int bench_onednn_open(const bench_layer *layer, const float *input, size_t copie
         goto dnnl_fail;
     what = "creating the pooling primitive";
     st = create_primitive(p, &src_md, &dst_md);
+    if (st == dnnl_unimplemented) {
+        /* A valid layer this oneDNN build or CPU has no kernel for (f16 before
+         * AVX512-FP16 support, ...): the peer does not apply. */
+        char tag[16];
+        bench_layer_type_string(layer, tag, sizeof tag);
+        snprintf(err, err_len, "n/a: this oneDNN has no %s pooling for this CPU (unimplemented)",
+                 tag);
+        bench_onednn_close(p);
+        return 1;
+    }
     if (st != dnnl_success)
         goto dnnl_fail;
     const char *name = NULL;
@@ -228,7 +274,8 @@ no_memory:
     snprintf(err, err_len, "out of host memory for %zu copies of %s", copies, layer->name);
     goto fail;
 dnnl_fail:
-    snprintf(err, err_len, "%s failed with dnnl status %d", what, (int)st);
+    snprintf(err, err_len, "%s failed with dnnl status %d (%s)", what, (int)st,
+             dnnl_status2str(st));
 fail:
     bench_onednn_close(p);
     return -1;

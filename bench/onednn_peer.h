@@ -1,7 +1,7 @@
 /*
- * The peer: oneDNN's CPU pooling on the same layer, data layout (NCHW f32)
- * and rotation as the clpool side, checked against the same reference and
- * timed by the same loop. Built only when oneDNN is found (HAVE_ONEDNN).
+ * A peer: oneDNN's CPU pooling on the same layer, layout, dtype and rotation
+ * as the clpool side, checked against the same reference and timed by the
+ * same loop. Built only when oneDNN is found (HAVE_ONEDNN).
  */
 #ifndef BENCH_ONEDNN_PEER_H
 #define BENCH_ONEDNN_PEER_H
@@ -16,13 +16,19 @@ typedef struct bench_onednn_side bench_onednn_side;
 /* "oneDNN 2.6.3" into @p buf. */
 void bench_onednn_version(char *buf, size_t len);
 
+/* 1 when oneDNN has the layer's operator and the bench can feed it its
+ * dtype; else 0 with the reason ("n/a: ...") in @p why. */
+int bench_onednn_applies(const bench_layer *layer, char *why, size_t why_len);
+
 /*
  * Creates the pooling primitive for @p layer (forward inference) and
  * @p copies rotating host input/output pairs, every input a copy of
  * @p input (borrowed until close). Runs copy 0 once and checks every output
  * element. Returns 0 with *side set and oneDNN's implementation name
- * ("jit:avx512_core", ...) in @p impl, or -1 with one sentence in @p err
- * (oneDNN refused the layer, or its result was wrong).
+ * ("jit:avx512_core", ...) in @p impl; 1 with "n/a: ..." in @p err when
+ * oneDNN has no implementation of the layer here (dnnl_unimplemented); or -1
+ * with one sentence in @p err (another refusal, or a wrong result).
+ * @p input is as for bench_clpool_open().
  */
 int bench_onednn_open(const bench_layer *layer, const float *input, size_t copies,
                       bench_onednn_side **side, char *impl, size_t impl_len, char *err,

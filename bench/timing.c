@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_RUNNERS 2
+#define MAX_RUNNERS 3
 
 /* Before each block the loop waits until the process is quiet again: the
  * previous runner's idle threads must be asleep, or they take CPU time from

@@ -1,7 +1,7 @@
 /*
- * The timing loop: runs one or two implementations of a layer in alternating
- * blocks, so that on a shared machine both see the same background load and
- * their ratio stays meaningful even when their absolute times drift.
+ * The timing loop: runs up to three implementations of a layer in alternating
+ * blocks, so that on a shared machine all see the same background load and
+ * their ratios stay meaningful even when their absolute times drift.
  */
 #ifndef BENCH_TIMING_H
 #define BENCH_TIMING_H
@@ -11,7 +11,7 @@
 /* One implementation of a layer, set up and checked once already, with
  * @p copies rotating input/output pairs. */
 typedef struct bench_runner {
-    const char *label; /* "clpool", "oneDNN": names it in messages */
+    const char *label; /* "clpool", "oneDNN", "XNNPACK": names it in messages */
     void *self;
     size_t copies;
     /* Runs copy @p copy and waits for the result; 0, or -1 with one
@@ -39,7 +39,7 @@ typedef struct bench_runner_result {
 } bench_runner_result;
 
 /*
- * Times @p count runners (1 or 2) by @p timing: warm-ups, then blocks of
+ * Times @p count runners (1 to 3) by @p timing: warm-ups, then blocks of
  * runs taking turns, each run on the next copy of its rotation and timed as
  * wall time on the monotonic clock; afterwards the last timed output of each
  * is checked again (a race shows up under load). A runner that fails drops

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Installs what clpool needs to build, test and benchmark on Debian 12, only if
-# something is missing. Runs apt-get as root, or through sudo.
+# Installs what clpool needs to build, test, fuzz (clang and its libFuzzer
+# runtime) and benchmark on Debian 12, only if something is missing. Runs
+# apt-get as root, or through sudo.
 set -euo pipefail
 
 packages=(
   gcc pkg-config python3 meson ninja-build
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-  check oclgrind valgrind
+  check oclgrind valgrind doxygen
   libdnnl-dev libxnnpack-dev libpthreadpool-dev
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -1,4 +1,5 @@
-/*
+/**
+ * @file
  * clpool: portable OpenCL pooling.
  *
  * The one public header. It declares a context (one OpenCL device with its
@@ -49,9 +50,13 @@ extern "C" {
 
 /** @name Version */
 /**@{*/
+/** Major version of this header. */
 #define CLPOOL_VERSION_MAJOR 0
+/** Minor version of this header. */
 #define CLPOOL_VERSION_MINOR 1
+/** Patch version of this header. */
 #define CLPOOL_VERSION_PATCH 0
+/** This header's version as "MAJOR.MINOR.PATCH"; compare with clpool_version(). */
 #define CLPOOL_VERSION_STRING "0.1.0"
 /** The version the library was built as ("MAJOR.MINOR.PATCH"). */
 CLPOOL_API const char *clpool_version(void);
@@ -98,6 +103,7 @@ CLPOOL_API const char *clpool_status_string(clpool_status status);
 
 /** @name Logging */
 /**@{*/
+/** How important a log message is; the default sink prints errors only. */
 typedef enum clpool_log_level {
     CLPOOL_LOG_ERROR = 0,
     CLPOOL_LOG_WARNING = 1,
@@ -114,6 +120,7 @@ typedef void (*clpool_log_fn)(void *user, clpool_log_level level, const char *me
 
 /** @name Devices */
 /**@{*/
+/** Size of the string fields of clpool_device_info, with the terminating NUL. */
 #define CLPOOL_NAME_MAX 128
 
 /** What a context knows of its device; also one row of clpool_list_devices(). */
@@ -121,19 +128,33 @@ typedef struct clpool_device_info {
     int platform_index; /**< index in clGetPlatformIDs order, -1 if wrapped and not found */
     int device_index;   /**< index within the platform, -1 likewise */
     int is_default;     /**< 1 for the device the default rule picks */
+    /** CL_PLATFORM_NAME */
     char platform_name[CLPOOL_NAME_MAX];
+    /** CL_PLATFORM_VERSION */
     char platform_version[CLPOOL_NAME_MAX];
+    /** CL_DEVICE_NAME */
     char device_name[CLPOOL_NAME_MAX];
+    /** CL_DEVICE_VENDOR */
     char device_vendor[CLPOOL_NAME_MAX];
+    /** CL_DEVICE_VERSION: "OpenCL MAJOR.MINOR vendor text" */
     char device_version[CLPOOL_NAME_MAX];
+    /** CL_DRIVER_VERSION */
     char driver_version[CLPOOL_NAME_MAX];
+    /** CL_DEVICE_TYPE */
     cl_device_type type;
+    /** CL_DEVICE_MAX_COMPUTE_UNITS */
     cl_uint compute_units;
+    /** CL_DEVICE_MAX_WORK_GROUP_SIZE */
     size_t max_work_group_size;
+    /** CL_DEVICE_MAX_WORK_ITEM_SIZES */
     size_t max_work_item_sizes[3];
+    /** CL_DEVICE_LOCAL_MEM_SIZE, bytes */
     cl_ulong local_mem_size;
+    /** CL_DEVICE_GLOBAL_MEM_SIZE, bytes */
     cl_ulong global_mem_size;
+    /** CL_DEVICE_MAX_MEM_ALLOC_SIZE, bytes */
     cl_ulong max_mem_alloc_size;
+    /** CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT */
     cl_uint preferred_vector_width_float;
     int has_fp16; /**< cl_khr_fp16 (not needed for float16 storage) */
     int has_fp64; /**< cl_khr_fp64 */
@@ -152,6 +173,7 @@ CLPOOL_API clpool_status clpool_list_devices(clpool_device_info *infos, size_t c
 
 /** @name Context */
 /**@{*/
+/** One OpenCL device with its program cache (opaque); see clpool_context_create(). */
 typedef struct clpool_context clpool_context;
 
 /** Options of a context; a zeroed struct (or NULL) means every default. */
@@ -163,6 +185,7 @@ typedef struct clpool_context_options {
     /** Log sink; NULL prints errors (and, with $CLPOOL_LOG=warning|info|debug,
      *  more) to stderr as "clpool: <message>". */
     clpool_log_fn log;
+    /** Passed unchanged to every call of @p log. */
     void *log_user;
     /** Disk cache folder. NULL: $CLPOOL_CACHE_DIR, else
      *  $XDG_CACHE_HOME/clpool, else ~/.cache/clpool. */
@@ -173,6 +196,7 @@ typedef struct clpool_context_options {
      *  the work-group size of every launch, and the most planes one launch
      *  covers (more planes are split into several launches). */
     size_t work_group_size;
+    /** see work_group_size */
     size_t max_planes_per_launch;
 } clpool_context_options;
 
@@ -192,12 +216,15 @@ CLPOOL_API clpool_status clpool_context_wrap(cl_context cl_ctx, cl_device_id dev
 /** Releases the context, its programs and what it retained. NULL is a no-op. */
 CLPOOL_API void clpool_context_destroy(clpool_context *context);
 
+/** Copies what @p context knows of its device into @p info. */
 CLPOOL_API clpool_status clpool_context_device_info(const clpool_context *context,
                                                     clpool_device_info *info);
 /** The OpenCL objects of the context (not retained for the caller). The queue
  *  is NULL for a wrapped context. */
 CLPOOL_API cl_context clpool_context_cl_context(const clpool_context *context);
+/** The device of the context (not retained for the caller). */
 CLPOOL_API cl_device_id clpool_context_cl_device(const clpool_context *context);
+/** The context's own in-order queue, NULL for a wrapped context (not retained). */
 CLPOOL_API cl_command_queue clpool_context_cl_queue(const clpool_context *context);
 /** The disk cache folder in use, or NULL when the disk cache is off. */
 CLPOOL_API const char *clpool_context_cache_dir(const clpool_context *context);
@@ -210,12 +237,14 @@ typedef struct clpool_cache_stats {
     uint64_t disk_writes;  /**< entries written */
     uint64_t builds;       /**< programs compiled from source */
 } clpool_cache_stats;
+/** Copies the program cache counters of @p context into @p stats. */
 CLPOOL_API clpool_status clpool_context_cache_stats(const clpool_context *context,
                                                     clpool_cache_stats *stats);
 /**@}*/
 
 /** @name Tensors */
 /**@{*/
+/** Element types of tensors (see clpool_window_desc for what each operator takes). */
 typedef enum clpool_dtype {
     CLPOOL_FLOAT32 = 0,
     CLPOOL_FLOAT16 = 1,
@@ -230,19 +259,24 @@ typedef enum clpool_dtype {
 /** Bytes of one element of @p dtype, 0 for an unknown value. */
 CLPOOL_API size_t clpool_dtype_size(clpool_dtype dtype);
 
+/** Order of a tensor's dimensions in memory (dense, C order). */
 typedef enum clpool_layout {
     CLPOOL_NCHW = 0, /**< channels first: (N, C, *spatial) */
     CLPOOL_NHWC = 1  /**< channels last: (N, *spatial, C) */
 } clpool_layout;
 
+/** Most spatial dimensions a tensor has (3-D pooling). */
 #define CLPOOL_MAX_SPATIAL_DIMS 3
 
 /** A dense tensor: N samples, C channels, 1 to 3 spatial dimensions. */
 typedef struct clpool_tensor_desc {
+    /** element type */
     clpool_dtype dtype;
+    /** dimension order */
     clpool_layout layout;
     int spatial_dims; /**< 1: (L), 2: (H, W), 3: (D, H, W) */
     size_t n;         /**< may be 0: an empty batch */
+    /** channels */
     size_t c;
     size_t spatial[CLPOOL_MAX_SPATIAL_DIMS]; /**< outermost first */
 } clpool_tensor_desc;
@@ -287,6 +321,8 @@ typedef enum clpool_op {
     CLPOOL_OP_STOCHASTIC = 7
 } clpool_op;
 
+/** Whether, and as which integer type, a plan also writes the flat in-plane index of
+ *  each selected element (see clpool_window_desc.indices). */
 typedef enum clpool_index_type {
     CLPOOL_INDICES_NONE = 0,
     CLPOOL_INDICES_INT64 = 1, /**< torch's return_indices */
@@ -302,6 +338,7 @@ typedef enum clpool_index_type {
  * and int8 (max and avg only).
  */
 typedef struct clpool_window_desc {
+    /** which operator, required */
     clpool_op op;
     int kernel[CLPOOL_MAX_SPATIAL_DIMS];   /**< window size, required, >= 1 */
     int stride[CLPOOL_MAX_SPATIAL_DIMS];   /**< 0: the kernel size */
@@ -343,6 +380,7 @@ CLPOOL_API float clpool_uniform(uint64_t seed, uint64_t plane, uint64_t position
 
 /** @name Plans */
 /**@{*/
+/** An operator checked and compiled for one input shape (opaque); see clpool_plan_window(). */
 typedef struct clpool_plan clpool_plan;
 
 /**
@@ -371,7 +409,9 @@ CLPOOL_API clpool_status clpool_plan_set_seed(clpool_plan *plan, uint64_t seed);
 
 /** A tensor in a buffer: @p offset counts elements of the tensor's dtype. */
 typedef struct clpool_buffer {
+    /** a buffer of the plan's context */
     cl_mem mem;
+    /** where the tensor starts, in elements */
     size_t offset;
 } clpool_buffer;
 
@@ -379,12 +419,19 @@ typedef struct clpool_buffer {
  *  unused slots are ignored. Window pooling uses input, output and (when asked
  *  for) indices. */
 typedef struct clpool_io {
+    /** the input tensor */
     clpool_buffer input;
+    /** the output tensor */
     clpool_buffer output;
+    /** the indices, when the plan writes them */
     clpool_buffer indices;
+    /** reserved for gradient plans */
     clpool_buffer grad_output;
+    /** reserved for gradient plans */
     clpool_buffer grad_input;
+    /** reserved for region pooling plans */
     clpool_buffer rois;
+    /** scratch memory, when clpool_plan_workspace_size() is not 0 */
     clpool_buffer workspace;
 } clpool_io;
 

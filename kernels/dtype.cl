@@ -3,8 +3,8 @@
  * by the pooling kernels; the library splices it in before building).
  *
  * Every type is computed in `real_t`: float, or double for float64. float16
- * and bfloat16 are storage only (vload_half and a 16-bit shift: no
- * cl_khr_fp16 needed), rounded to nearest even once on store. uint8 and int8
+ * and bfloat16 are storage only (ushort bits converted with integer
+ * operations: no cl_khr_fp16 needed), rounded to nearest even once on store. uint8 and int8
  * load as exact floats and store with saturation.
  *
  * Macros:
@@ -45,11 +45,45 @@ typedef real_t data_t;
 #define STORE1(v, p) ((p)[0] = (v))
 #define STOREN(n, v, p) CAT(vstore, n)((v), 0, (p))
 #elif DTYPE == DT_F16
-typedef half data_t;
-#define LOAD1(p) vload_half(0, (p))
-#define LOADN(n, p) CAT(vload_half, n)(0, (p))
-#define STORE1(v, p) vstore_half_rte((v), 0, (p))
-#define STOREN(n, v, p) CAT(CAT(vstore_half, n), _rte)((v), 0, (p))
+typedef ushort data_t;
+/* Half bits <-> float with integer operations, exact and round-to-nearest-
+ * even, over plain ushort vector loads and stores: PoCL 3.1 compiles
+ * vload_half8 into an aligned vector load that faults on the unaligned
+ * addresses pooling reads (vstore_half likewise), so the builtins are not
+ * used. */
+#define HALF_FNS(n)                                                                               \
+    inline CAT(float, n) CAT(half_to_float, n)(CAT(ushort, n) h)                                  \
+    {                                                                                             \
+        const CAT(uint, n) u = CAT(convert_uint, n)(h);                                           \
+        const CAT(uint, n) sign = (u & 0x8000u) << 16, em = u & 0x7FFFu;                          \
+        CAT(uint, n) f = (em << 13) + 0x38000000u; /* normal: rebias 15 -> 127 */                 \
+        f = select(f, (em << 13) | 0x7F800000u, em >= 0x7C00u); /* inf, NaN */                    \
+        f = select(f, CAT(as_uint, n)(CAT(convert_float, n)(em) * 0x1p-24f), em < 0x400u);        \
+        return CAT(as_float, n)(f | sign);                                                        \
+    }                                                                                             \
+    inline CAT(ushort, n) CAT(float_to_half, n)(CAT(float, n) v)                                  \
+    {                                                                                             \
+        const CAT(uint, n) u = CAT(as_uint, n)(v);                                                \
+        const CAT(uint, n) sign = (u >> 16) & 0x8000u, a = u & 0x7FFFFFFFu;                       \
+        /* normal: rebias and round the 13 dropped bits to nearest even */                       \
+        CAT(uint, n) h = (a - 0x38000000u + 0xFFFu + ((a >> 13) & 1u)) >> 13;                     \
+        /* subnormal: adding 0.5f lines the half's bits up at the bottom */                      \
+        const CAT(uint, n) sub =                                                                  \
+            CAT(as_uint, n)(CAT(as_float, n)(a) + (CAT(float, n))(0.5f)) - 0x3F000000u;           \
+        h = select(h, sub, a < 0x38800000u);                                                      \
+        h = select(h, (CAT(uint, n))(0x7C00u), a >= 0x47800000u); /* overflow: inf */             \
+        h = select(h, (CAT(uint, n))(0x7E00u), a > 0x7F800000u);  /* NaN */                       \
+        return CAT(convert_ushort, n)(h | sign);                                                  \
+    }
+HALF_FNS()
+HALF_FNS(2)
+HALF_FNS(4)
+HALF_FNS(8)
+HALF_FNS(16)
+#define LOAD1(p) half_to_float((p)[0])
+#define LOADN(n, p) CAT(half_to_float, n)(CAT(vload, n)(0, (p)))
+#define STORE1(v, p) ((p)[0] = float_to_half(v))
+#define STOREN(n, v, p) CAT(vstore, n)(CAT(float_to_half, n)(v), 0, (p))
 #elif DTYPE == DT_BF16
 typedef ushort data_t;
 /* Round to nearest even on the top 16 bits; NaN stays a (quiet) NaN. */

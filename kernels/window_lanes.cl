@@ -118,7 +118,11 @@ typedef int IV;
 #define PRIV_LOAD(a) ((a)[0])
 #define PRIV_STORE(v, a) ((a)[0] = (v))
 #define LANE_TRUE 1
+#if DTYPE == DT_F64
+#define RMASK(m) ((long)(m)) /* select(double, double, long) */
+#else
 #define RMASK(m) (m)
+#endif
 #define IMASK(m) (m)
 #else
 typedef CAT(REAL, VW) RV;

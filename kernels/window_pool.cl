@@ -16,6 +16,7 @@
  *
  * Macros (defaults let the file compile alone):
  *   POOL_OP        1 max, 2 avg
+ *   DTYPE          see dtype.cl (not float64: values are computed in float)
  *   KD KH KW       window size      SD SH SW  stride
  *   PD PH PW       padding          DD DH DW  dilation
  *   COUNT_PAD      avg: 1 counts padded cells in the divisor
@@ -94,6 +95,8 @@
 #define COLUMNS 0
 #endif
 
+#include "dtype.cl"
+
 #pragma OPENCL FP_CONTRACT OFF
 
 /* Window loops have compile-time bounds; unrolling them lets the private
@@ -105,61 +108,73 @@
 #define POOL_AVG 2
 
 /* VT: RUN floats; VI: the matching int vector (relational results, select
- * masks). LOADV(p) loads p[0], p[SW], ..., p[(RUN-1)*SW]; VREAD is how many
- * elements from p it touches. */
+ * masks). LOADV_WITH(L1, LN, p) loads p[0], p[SW], ..., p[(RUN-1)*SW] with
+ * the scalar and vector loads L1 and LN; VREAD is how many elements from p
+ * it touches. */
 #if RUN == 1
 typedef float VT;
 typedef int VI;
-#define LOADV(p) ((p)[0])
-#define STOREV(v, p) ((p)[0] = (v))
-#define STOREI(v, p) ((p)[0] = (v))
+#define LOADV_WITH(L1, LN, p) L1(p)
+#define STOREV(v, p) STORE1((v), (p))
+#define STOREI(v, p) ((p)[0] = (v)) /* private int or float arrays */
 #define LANES 0
 #define TO_VT(x) ((float)(x))
+#define TO_VI(x) ((int)(x))
 #define VREAD 1
 #elif RUN == 8
 typedef float8 VT;
 typedef int8 VI;
-#define STOREV(v, p) vstore8((v), 0, (p))
+#define STOREV(v, p) STOREN(8, (v), (p))
 #define STOREI(v, p) vstore8((v), 0, (p))
 #define LANES ((int8)(0, 1, 2, 3, 4, 5, 6, 7))
 #define TO_VT(x) convert_float8(x)
+#define TO_VI(x) convert_int8(x)
 #define TO_MASK(x) convert_uint8(x)
 #if SW == 1
-#define LOADV(p) vload8(0, (p))
+#define LOADV_WITH(L1, LN, p) LN(8, (p))
 #define VREAD 8
 #elif SW == 2
-#define LOADV(p) (vload16(0, (p)).even)
+#define LOADV_WITH(L1, LN, p) (LN(16, (p)).even)
 #define VREAD 16
 #else
-#define LOADV(p)                                                                              \
-    ((float8)((p)[0], (p)[SW], (p)[2 * SW], (p)[3 * SW], (p)[4 * SW], (p)[5 * SW],            \
-              (p)[6 * SW], (p)[7 * SW]))
+#define LOADV_WITH(L1, LN, p)                                                                 \
+    ((float8)(L1(p), L1((p) + SW), L1((p) + 2 * SW), L1((p) + 3 * SW), L1((p) + 4 * SW),      \
+              L1((p) + 5 * SW), L1((p) + 6 * SW), L1((p) + 7 * SW)))
 #define VREAD (7 * SW + 1)
 #endif
 #elif RUN == 16
 typedef float16 VT;
 typedef int16 VI;
-#define STOREV(v, p) vstore16((v), 0, (p))
+#define STOREV(v, p) STOREN(16, (v), (p))
 #define STOREI(v, p) vstore16((v), 0, (p))
 #define LANES ((int16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
 #define TO_VT(x) convert_float16(x)
+#define TO_VI(x) convert_int16(x)
 #define TO_MASK(x) convert_uint16(x)
 #if SW == 1
-#define LOADV(p) vload16(0, (p))
+#define LOADV_WITH(L1, LN, p) LN(16, (p))
 #define VREAD 16
 #elif SW == 2
-#define LOADV(p) ((float16)(vload16(0, (p)).even, vload16(0, (p) + 16).even))
+#define LOADV_WITH(L1, LN, p) ((float16)(LN(16, (p)).even, LN(16, (p) + 16).even))
 #define VREAD 32
 #else
-#define LOADV(p)                                                                              \
-    ((float16)((p)[0], (p)[SW], (p)[2 * SW], (p)[3 * SW], (p)[4 * SW], (p)[5 * SW],           \
-               (p)[6 * SW], (p)[7 * SW], (p)[8 * SW], (p)[9 * SW], (p)[10 * SW], (p)[11 * SW], \
-               (p)[12 * SW], (p)[13 * SW], (p)[14 * SW], (p)[15 * SW]))
+#define LOADV_WITH(L1, LN, p)                                                                 \
+    ((float16)(L1(p), L1((p) + SW), L1((p) + 2 * SW), L1((p) + 3 * SW), L1((p) + 4 * SW),     \
+               L1((p) + 5 * SW), L1((p) + 6 * SW), L1((p) + 7 * SW), L1((p) + 8 * SW),        \
+               L1((p) + 9 * SW), L1((p) + 10 * SW), L1((p) + 11 * SW), L1((p) + 12 * SW),     \
+               L1((p) + 13 * SW), L1((p) + 14 * SW), L1((p) + 15 * SW)))
 #define VREAD (15 * SW + 1)
 #endif
 #else
 #error "RUN must be 1, 8 or 16"
 #endif
+
+/* LOADV reads the tensor's dtype from global memory; LOADV_FLOAT reads the
+ * private float staging buffer. */
+#define LOADV(p) LOADV_WITH(LOAD1, LOADN, p)
+#define FLOAT_LOAD1(p) ((p)[0])
+#define FLOAT_LOADN(n, p) CAT(vload, n)(0, (p))
+#define LOADV_FLOAT(p) LOADV_WITH(FLOAT_LOAD1, FLOAT_LOADN, p)
 
 /* Elements past a chunk's first window start that a chunk reads per row. */
 #define FAST_SPAN ((KW - 1) * DW + VREAD)
@@ -252,7 +267,7 @@ CHUNK_FN VT shift_in_pad(VT u, int s)
 
 /* Window column kx of a chunk at the left edge (window start xs = -PW):
  * lanes left of the row are padding; the rest is one shifted vector load. */
-CHUNK_FN VT load_left(__global const float *row, int kx)
+CHUNK_FN VT load_left(__global const data_t *row, int kx)
 {
     const int off = kx * DW - PW;
     if (off >= 0)
@@ -279,10 +294,10 @@ CHUNK_FN VT load_left(__global const float *row, int kx)
 #define MASK_RIGHT(v, kx) select((v), (VT)(PAD_VALUE), xsl + (kx) * DW >= W)
 #define LOAD_RIGHT(kx) MASK_RIGHT(LOAD_INTERIOR(kx), (kx))
 #define LOAD_LEFT_RIGHT(kx) MASK_RIGHT(LOAD_LEFT(kx), (kx))
-#define LOAD_STAGED(kx) LOADV(buf + (kx) * DW)
+#define LOAD_STAGED(kx) LOADV_FLOAT(buf + (kx) * DW)
 
 /* One input row's reduction for the RUN lanes of a chunk of the given kind. */
-CHUNK_FN void reduce_row(__global const float *row, int W, int xs, int kind, VT *outv, VI *outi)
+CHUNK_FN void reduce_row(__global const data_t *row, int W, int xs, int kind, VT *outv, VI *outi)
 {
     const VI xsl = xs + LANES * SW; /* each lane's window start */
     VT v;
@@ -299,7 +314,7 @@ CHUNK_FN void reduce_row(__global const float *row, int W, int xs, int kind, VT 
         float buf[FAST_SPAN];
         for (int j = 0; j < FAST_SPAN; j++) {
             const int ix = xs + j;
-            buf[j] = ix >= 0 && ix < W ? row[ix] : PAD_VALUE;
+            buf[j] = ix >= 0 && ix < W ? LOAD1(row + ix) : PAD_VALUE;
         }
         ROW_TREE(LOAD_STAGED, v, vi);
     }
@@ -311,11 +326,11 @@ CHUNK_FN void reduce_row(__global const float *row, int W, int xs, int kind, VT 
  * indices, turns each lane's window-local index into a flat plane index
  * (every element -inf: the first in-range one, as torch). */
 #if POOL_OP == POOL_MAX
-CHUNK_FN void finish_chunk(__global float *dst, __global INDEX_T *idx, int D, int H, int W,
+CHUNK_FN void finish_chunk(__global data_t *dst, __global INDEX_T *idx, int D, int H, int W,
                            int OW, int zs, int ys, int ox0, int kind, VT m, VI best,
                            long first_row)
 #else
-CHUNK_FN void finish_chunk(__global float *dst, __global INDEX_T *idx, int D, int H, int W,
+CHUNK_FN void finish_chunk(__global data_t *dst, __global INDEX_T *idx, int D, int H, int W,
                            int OW, int zs, int ys, int ox0, int kind, VT sum)
 #endif
 {
@@ -330,15 +345,21 @@ CHUNK_FN void finish_chunk(__global float *dst, __global INDEX_T *idx, int D, in
     const VT div = kind == INTERIOR ? (VT)((float)(dzy * KW))
                                     : TO_VT(dzy * POOLED_CELLS_V(xsl, KW, W, PW));
 #endif
+#if IS_INTEGER
+    /* C integer division of the integer sum (exact in float: the plan
+     * bounds the window). */
+    const VT m = TO_VT(TO_VI(sum) / TO_VI(div));
+#else
     const VT m = sum / div;
+#endif
 #endif
     if (lanes == RUN) {
         STOREV(m, dst + ox0);
     } else {
         float tmp[RUN];
-        STOREV(m, tmp);
+        STOREI(m, tmp); /* a float array: the plain vector store */
         for (int i = 0; i < lanes; i++)
-            dst[ox0 + i] = tmp[i];
+            STORE1(tmp[i], dst + ox0 + i);
     }
 #if POOL_OP == POOL_MAX && HAS_INDICES
     int k[RUN];
@@ -363,7 +384,7 @@ CHUNK_FN void finish_chunk(__global float *dst, __global INDEX_T *idx, int D, in
 
 /* Outputs [ox0, ox0 + RUN) of output row (oz, oy); padded window rows are
  * skipped. Lanes outside [0, OW) are computed but not stored. */
-CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __global INDEX_T *idx,
+CHUNK_FN void pool_chunk(__global const data_t *src, __global data_t *dst, __global INDEX_T *idx,
                          int D, int H, int W, int OW, int oz, int oy, int ox0, int kind)
 {
     const int zs = oz * SD - PD, ys = oy * SH - PH, xs = ox0 * SW - PW;
@@ -382,7 +403,7 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
             const int iy = ys + ky * DH;
             if (iy < 0 || iy >= H)
                 continue;
-            __global const float *row = src + ((long)iz * H + iy) * W;
+            __global const data_t *row = src + ((long)iz * H + iy) * W;
             VT v;
             VI vi;
             reduce_row(row, W, xs, kind, &v, &vi);
@@ -408,7 +429,7 @@ CHUNK_FN void pool_chunk(__global const float *src, __global float *dst, __globa
  * row; moving down one output row drops the top SH rows and reduces SH new
  * ones. Rows are merged (or summed) top to bottom, as pool_chunk does, so the
  * results are the same bit for bit. */
-CHUNK_FN void pool_column(__global const float *src, __global float *dst, __global INDEX_T *idx,
+CHUNK_FN void pool_column(__global const data_t *src, __global data_t *dst, __global INDEX_T *idx,
                           int H, int W, int OW, int oy0, int oy1, int ox0, int kind)
 {
     const int xs = ox0 * SW - PW;
@@ -439,7 +460,7 @@ CHUNK_FN void pool_column(__global const float *src, __global float *dst, __glob
             if (iy >= 0 && iy < H)
                 reduce_row(src + (long)iy * W, W, xs, kind, &hr[j], &hi[j]);
         }
-        __global float *dst_row = dst + (long)oy * OW;
+        __global data_t *dst_row = dst + (long)oy * OW;
 #if HAS_INDICES
         __global INDEX_T *idx_row = idx + (long)oy * OW;
 #else
@@ -479,7 +500,7 @@ CHUNK_FN int chunk_kind(int ox0, int OW, int xr, ulong last_row_start, ulong in_
  * work-item count, the input tensor's element count); `shape` = (input plane
  * D, H, W, output plane OD, OH, OW, chunks per output row, and xr: outputs
  * before xr have windows that end inside the row). */
-__kernel void window_pool(__global const float *restrict in, __global float *restrict out,
+__kernel void window_pool(__global const data_t *restrict in, __global data_t *restrict out,
                           __global INDEX_T *restrict indices, ulong8 run, int8 shape)
 {
     const ulong in_off = run.s0, out_off = run.s1, idx_off = run.s2, plane_begin = run.s3;
@@ -502,8 +523,8 @@ __kernel void window_pool(__global const float *restrict in, __global float *res
     const ulong plane_elems = (ulong)H * W;
     const int oy0 = (int)block * rows, oy1 = min(OH, oy0 + rows);
     const int kind = chunk_kind(c * RUN, OW, xr, plane * plane_elems + plane_elems - W, in_elems);
-    __global const float *src = in + in_off + plane * plane_elems;
-    __global float *dst = out + out_off + plane * (ulong)OH * OW;
+    __global const data_t *src = in + in_off + plane * plane_elems;
+    __global data_t *dst = out + out_off + plane * (ulong)OH * OW;
 #if HAS_INDICES
     __global INDEX_T *idx = indices + idx_off + plane * (ulong)OH * OW;
 #else
@@ -539,9 +560,9 @@ __kernel void window_pool(__global const float *restrict in, __global float *res
     const ulong plane = plane_begin + row / (uint)OH;
 #endif
     const ulong plane_elems = (ulong)D * H * W;
-    __global const float *src = in + in_off + plane * plane_elems;
+    __global const data_t *src = in + in_off + plane * plane_elems;
     const ulong out_row = ((plane * OD + oz) * OH + oy) * OW;
-    __global float *dst = out + out_off + out_row;
+    __global data_t *dst = out + out_off + out_row;
 #if HAS_INDICES
     __global INDEX_T *idx = indices + idx_off + out_row;
 #else

@@ -4,11 +4,10 @@
  * file, then rename) and carries its key and a checksum, so a truncated,
  * corrupt or foreign entry is detected, rebuilt and replaced.
  *
- * Entry file <dir>/<key>.clbin:
- *   "CLPOOLPC" | u32 format | u32 0 | key digest[32] | u64 payload size |
- *   payload SHA-256[32] | payload (the CL_PROGRAM_BINARIES of the device)
+ * Entry file <dir>/<key>.clbin, in the format of cache_entry.h.
  */
 #include "internal.h"
+#include "cache_entry.h"
 #include "sha256.h"
 
 #include <errno.h>
@@ -17,11 +16,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#define ENTRY_MAGIC "CLPOOLPC"
-#define ENTRY_FORMAT 1u
-#define ENTRY_HEADER (8 + 4 + 4 + 32 + 8 + 32)
-#define ENTRY_MAX_PAYLOAD ((uint64_t)1 << 30)
 
 /* Everything a compiled binary depends on. */
 static void cache_key(const clpool_context *ctx, const char *source, const char *options,
@@ -44,31 +38,6 @@ static void cache_key(const clpool_context *ctx, const char *source, const char 
     clp_sha256_final(&s, digest);
 }
 
-static void put_u32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_u64(uint8_t *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get_u64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-}
-
 static char *entry_path(const clpool_context *ctx, const char *hex)
 {
     size_t n = strlen(ctx->cache_dir) + 64 + 16;
@@ -79,7 +48,9 @@ static char *entry_path(const clpool_context *ctx, const char *hex)
 }
 
 /* Reads and verifies an entry: the payload (malloc'ed) on success, NULL when
- * there is none (*rejected = false) or it is unusable (*rejected = true). */
+ * there is none (*rejected = false) or it is unusable (*rejected = true).
+ * The header is checked against the file size before the payload is
+ * allocated, so a hostile size field cannot make it allocate. */
 static uint8_t *read_entry(const clpool_context *ctx, const char *path, const uint8_t key[32],
                            size_t *size, bool *rejected)
 {
@@ -87,39 +58,27 @@ static uint8_t *read_entry(const clpool_context *ctx, const char *path, const ui
     FILE *f = fopen(path, "rb");
     if (!f)
         return NULL;
-    uint8_t header[ENTRY_HEADER];
+    uint8_t header[CLP_CACHE_ENTRY_HEADER];
     uint8_t *payload = NULL;
+    size_t n = 0;
     const char *why = NULL;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || fread(header, 1, ENTRY_HEADER, f) != ENTRY_HEADER) {
+    if (fstat(fileno(f), &st) != 0 ||
+        fread(header, 1, CLP_CACHE_ENTRY_HEADER, f) != CLP_CACHE_ENTRY_HEADER) {
         why = "shorter than its header";
         goto done;
     }
-    uint64_t n = get_u64(header + 48);
-    if (memcmp(header, ENTRY_MAGIC, 8) != 0 || get_u32(header + 8) != ENTRY_FORMAT) {
-        why = "not a clpool cache entry of this format";
+    why = clp_cache_entry_check_header(header, (uint64_t)st.st_size, key, &n);
+    if (why)
         goto done;
-    }
-    if (memcmp(header + 16, key, 32) != 0) {
-        why = "written for another key";
-        goto done;
-    }
-    if (n == 0 || n > ENTRY_MAX_PAYLOAD || (uint64_t)st.st_size != ENTRY_HEADER + n) {
-        why = "truncated or of the wrong size";
-        goto done;
-    }
-    payload = malloc((size_t)n);
-    if (!payload || fread(payload, 1, (size_t)n, f) != n) {
+    payload = malloc(n);
+    if (!payload || fread(payload, 1, n, f) != n) {
         why = "unreadable";
         goto done;
     }
-    uint8_t sum[32];
-    clp_sha256(payload, (size_t)n, sum);
-    if (memcmp(sum, header + 56, 32) != 0) {
-        why = "corrupt (checksum mismatch)";
-        goto done;
-    }
-    *size = (size_t)n;
+    why = clp_cache_entry_check_payload(header, payload, n);
+    if (!why)
+        *size = n;
 done:
     fclose(f);
     if (why) {
@@ -147,14 +106,10 @@ static bool write_entry(const clpool_context *ctx, const char *path, const uint8
         free(tmp);
         return false;
     }
-    uint8_t header[ENTRY_HEADER] = {0};
-    memcpy(header, ENTRY_MAGIC, 8);
-    put_u32(header + 8, ENTRY_FORMAT);
-    memcpy(header + 16, key, 32);
-    put_u64(header + 48, size);
-    clp_sha256(payload, size, header + 56);
+    uint8_t header[CLP_CACHE_ENTRY_HEADER];
+    clp_cache_entry_header(key, payload, size, header);
     FILE *f = fdopen(fd, "wb");
-    bool ok = f && fwrite(header, 1, ENTRY_HEADER, f) == ENTRY_HEADER &&
+    bool ok = f && fwrite(header, 1, CLP_CACHE_ENTRY_HEADER, f) == CLP_CACHE_ENTRY_HEADER &&
               fwrite(payload, 1, size, f) == size && fflush(f) == 0 && fsync(fd) == 0;
     if (f)
         ok = fclose(f) == 0 && ok;

@@ -335,7 +335,7 @@ START_TEST(test_plan_null_and_enums)
         const char *what, *name, *value;
         int field, value_int;
     } bad[] = {
-        {"op 0", "op", "0", 0, 0},          {"op 3", "op", "3", 0, 3},
+        {"op 0", "op", "0", 0, 0},          {"op 8", "op", "8", 0, 8},
         {"op -1", "op", "-1", 0, -1},       {"indices 3", "indices", "3", 1, 3},
         {"dtype 99", "dtype", "99", 2, 99}, {"layout 2", "layout", "2", 3, 2},
     };

@@ -114,12 +114,15 @@ static int parse_seed(const struct cli_option_spec *spec, const char *text, uint
 
 static int parse_choice(const struct cli_option_spec *spec, const char *text, int *value)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2 && spec->choices[i]; i++) {
         if (strcmp(text, spec->choices[i]) == 0) {
             *value = i;
             return CLI_EXIT_OK;
         }
     }
+    if (!spec->choices[1])
+        return cli_fail(CLI_EXIT_USAGE, "option --%s takes %s, not '%s'", spec->name,
+                        spec->choices[0], text);
     return cli_fail(CLI_EXIT_USAGE, "option --%s takes %s or %s, not '%s'", spec->name,
                     spec->choices[0], spec->choices[1], text);
 }
@@ -216,6 +219,11 @@ static int check_complete(const struct cli_args *args)
         strcmp(args->opt.indices, args->paths[1]) == 0)
         return cli_fail(CLI_EXIT_USAGE, "--indices and OUTPUT name the same file '%s'",
                         args->paths[1]);
+    /* Only a sampled (training) draw selects an element whose index exists. */
+    if (args->op == CLI_OP_STOCHASTIC && args->opt.indices && args->opt.train != 1)
+        return cli_fail(CLI_EXIT_USAGE,
+                        "OP 'stochastic' writes --indices only with --train 1 (at test time the "
+                        "output is a weighted average, not one selected element)");
     uint32_t one = args->opt.given & op->one_of;
     if (op->one_of && (one == 0 || (one & (one - 1)) != 0))
         return cli_fail(CLI_EXIT_USAGE,

@@ -67,6 +67,7 @@ enum cli_option_id {
     CLI_OPT_INDICES,
     CLI_OPT_INDICES_IN,
     CLI_OPT_LAYOUT,
+    CLI_OPT_DTYPE, /* an extension of the contract: docs/cli-extensions.md */
     CLI_OPT_DEVICE,
     CLI_OPT_COUNT
 };
@@ -85,6 +86,9 @@ struct cli_reals {
 };
 
 enum cli_layout { CLI_LAYOUT_NCHW, CLI_LAYOUT_NHWC };
+/* --dtype: the dtype the .npy header names (not given), or bfloat16 bits in
+ * a uint16 .npy (its one value). */
+enum cli_dtype { CLI_DTYPE_BFLOAT16 };
 enum cli_spp_mode { CLI_SPP_MAX, CLI_SPP_AVG };
 
 /* Option values; those not given hold the contract's defaults. */
@@ -95,6 +99,7 @@ struct cli_options {
     int ceil_mode, count_include_pad, divisor, train, sampling_ratio, aligned;
     int spp_mode; /* enum cli_spp_mode */
     int layout;   /* enum cli_layout */
+    int dtype;    /* enum cli_dtype, meaningful only when --dtype was given */
     double p, alpha, beta, spatial_scale;
     uint64_t seed;
     const char *samples, *rois, *indices, *indices_in, *device; /* point into argv */

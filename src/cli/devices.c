@@ -1,25 +1,16 @@
 /*
  * "clpool devices [--json]": one line per device from clpool_list_devices(),
- * "*" marking the default, or a JSON list of objects with the same facts.
+ * "*" marking the default, or a JSON list of objects with the same facts plus
+ * the OpenCL version, the library version and the cache folder.
  */
 #include "devices.h"
 
+#include "about.h"
 #include "report.h"
 
 #include <clpool.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static const char *type_name(cl_device_type type)
-{
-    if (type & CL_DEVICE_TYPE_GPU)
-        return "gpu";
-    if (type & CL_DEVICE_TYPE_CPU)
-        return "cpu";
-    if (type & CL_DEVICE_TYPE_ACCELERATOR)
-        return "accel";
-    return "other";
-}
 
 /* A JSON string: quotes, backslashes and control characters escaped; other
  * bytes (UTF-8 from the driver) pass through. */
@@ -43,20 +34,32 @@ static void print_json_field(FILE *out, const char *key, const char *value)
     print_json_string(out, value);
 }
 
-static void print_json(FILE *out, const clpool_device_info *infos, size_t count)
+/* Every object also carries the library version and the cache folder (null
+ * when the disk cache is off or the default device cannot be opened), so one
+ * object is a complete bug-report line. */
+static void print_json(FILE *out, const clpool_device_info *infos, size_t count,
+                       const struct cli_about *about)
 {
     fprintf(out, "[\n");
     for (size_t i = 0; i < count; i++) {
         const clpool_device_info *d = &infos[i];
         fprintf(out, "  {\"platform_index\": %d, \"device_index\": %d, \"default\": %s",
                 d->platform_index, d->device_index, d->is_default ? "true" : "false");
-        print_json_field(out, "type", type_name(d->type));
+        print_json_field(out, "type", cli_device_type_name(d->type));
         print_json_field(out, "name", d->device_name);
         print_json_field(out, "vendor", d->device_vendor);
         print_json_field(out, "device_version", d->device_version);
         print_json_field(out, "driver_version", d->driver_version);
         print_json_field(out, "platform_name", d->platform_name);
         print_json_field(out, "platform_version", d->platform_version);
+        char opencl[32];
+        cli_opencl_version(d->device_version, opencl, sizeof opencl);
+        print_json_field(out, "opencl_version", opencl);
+        print_json_field(out, "library_version", clpool_version());
+        if (about->cache_dir)
+            print_json_field(out, "cache_dir", about->cache_dir);
+        else
+            fprintf(out, ", \"cache_dir\": null");
         fprintf(out,
                 ", \"compute_units\": %u, \"max_work_group_size\": %zu, \"global_mem_size\": %llu, "
                 "\"local_mem_size\": %llu, \"max_mem_alloc_size\": %llu, \"has_fp16\": %s, "
@@ -75,7 +78,7 @@ static void print_lines(FILE *out, const clpool_device_info *infos, size_t count
     for (size_t i = 0; i < count; i++) {
         const clpool_device_info *d = &infos[i];
         fprintf(out, "%c %d:%d %-4s %s (%s, %s, driver %s)\n", d->is_default ? '*' : ' ',
-                d->platform_index, d->device_index, type_name(d->type), d->device_name,
+                d->platform_index, d->device_index, cli_device_type_name(d->type), d->device_name,
                 d->platform_name, d->device_version, d->driver_version);
     }
 }
@@ -101,9 +104,12 @@ int cli_devices(int json)
     /* A device that appeared between the two calls is left out. */
     if (listed > count)
         listed = count;
-    if (json)
-        print_json(stdout, infos, listed);
-    else
+    if (json) {
+        struct cli_about about;
+        cli_about_collect(&about);
+        print_json(stdout, infos, listed, &about);
+        cli_about_release(&about);
+    } else
         print_lines(stdout, infos, listed);
     if (fflush(stdout) != 0 || ferror(stdout))
         rc = cli_fail(CLI_EXIT_INPUT, "cannot write the device list to standard output");

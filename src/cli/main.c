@@ -2,6 +2,7 @@
  * The clpool program: parses the command line and dispatches to a command.
  * The only place that decides the process's exit status (spec/cli.md).
  */
+#include "about.h"
 #include "args.h"
 #include "devices.h"
 #include "outfile.h"
@@ -31,9 +32,13 @@ int main(int argc, char **argv)
     case CLI_CMD_HELP:
         cli_print_usage(stdout, &args);
         return finish_stdout();
-    case CLI_CMD_VERSION:
-        printf("clpool %s\n", clpool_version());
+    case CLI_CMD_VERSION: {
+        struct cli_about about;
+        cli_about_collect(&about);
+        cli_print_version(stdout, &about);
+        cli_about_release(&about);
         return finish_stdout();
+    }
     case CLI_CMD_DEVICES:
         return cli_devices(args.json);
     case CLI_CMD_RUN:

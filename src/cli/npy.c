@@ -115,18 +115,13 @@ static npy_status read_header(int fd, uintmax_t file_size, npy_array *array, cha
     return NPY_OK;
 }
 
-npy_status npy_read(const char *path, npy_array *array, char *err, size_t err_size)
+npy_status npy_read_fd(int fd, npy_array *array, char *err, size_t err_size)
 {
     memset(array, 0, sizeof *array);
     npy_array a;
     memset(&a, 0, sizeof a);
     npy_status status = NPY_ERROR_INPUT;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
-    if (fd < 0) {
-        npy_fail(err, err_size, "cannot open it: %s", strerror(errno));
-        goto done;
-    }
     if (fstat(fd, &st) != 0) {
         npy_fail(err, err_size, "cannot inspect it: %s", strerror(errno));
         goto done;
@@ -155,8 +150,17 @@ done:
     if (status == NPY_ERROR_MEMORY)
         npy_fail(err, err_size, "out of host memory while reading it");
     free(a.data);
-    if (fd >= 0)
-        close(fd);
+    return status;
+}
+
+npy_status npy_read(const char *path, npy_array *array, char *err, size_t err_size)
+{
+    memset(array, 0, sizeof *array);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return npy_fail(err, err_size, "cannot open it: %s", strerror(errno));
+    npy_status status = npy_read_fd(fd, array, err, err_size);
+    close(fd);
     return status;
 }
 

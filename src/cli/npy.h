@@ -83,6 +83,13 @@ npy_status npy_check_size(npy_array *array, char *err, size_t err_size);
  */
 npy_status npy_read(const char *path, npy_array *array, char *err, size_t err_size);
 
+/*
+ * The same from the open file descriptor @p fd, positioned at the start of
+ * the file, which must be a regular file (its size is what fstat reports);
+ * @p fd stays open. The fuzz target of tests/fuzz/ feeds its bytes this way.
+ */
+npy_status npy_read_fd(int fd, npy_array *array, char *err, size_t err_size);
+
 /* Frees the data and zeroes the array. NULL is a no-op. */
 void npy_release(npy_array *array);
 

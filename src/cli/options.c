@@ -10,6 +10,9 @@
 
 #define FIELD(f) offsetof(struct cli_options, f)
 
+/* cli_options.given has one bit per option. */
+_Static_assert(CLI_OPT_COUNT <= 32, "cli_options.given has room for 32 options");
+
 const struct cli_option_spec cli_option_specs[CLI_OPT_COUNT] = {
     [CLI_OPT_KERNEL] =
         {"kernel", CLI_OPT_KERNEL, CLI_KIND_DIMS, FIELD(kernel), "K[,K..]", "window size", {0}},
@@ -158,6 +161,13 @@ const struct cli_option_spec cli_option_specs[CLI_OPT_COUNT] = {
                         "nchw|nhwc",
                         "channels first or last (default nchw)",
                         {"nchw", "nhwc"}},
+    [CLI_OPT_DTYPE] = {"dtype",
+                       CLI_OPT_DTYPE,
+                       CLI_KIND_CHOICE,
+                       FIELD(dtype),
+                       "bfloat16",
+                       "files are uint16 .npy of bfloat16 bits (an extension)",
+                       {"bfloat16", NULL}},
     [CLI_OPT_DEVICE] = {"device",
                         CLI_OPT_DEVICE,
                         CLI_KIND_TEXT,
@@ -175,49 +185,66 @@ const struct cli_option_spec cli_option_specs[CLI_OPT_COUNT] = {
 
 const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
     [CLI_OP_MAX] = {"max", "window max pooling", GEOMETRY | CLI_BIT(CLI_OPT_INDICES),
-                    CLI_BIT(CLI_OPT_KERNEL), 0},
+                    CLI_BIT(CLI_OPT_KERNEL), 0,
+                    "The first maximum in row-major window order wins; NaN wins. Every dtype."},
     [CLI_OP_AVG] = {"avg", "window average pooling",
                     GEOMETRY | CLI_BIT(CLI_OPT_COUNT_INCLUDE_PAD) | CLI_BIT(CLI_OPT_DIVISOR),
-                    CLI_BIT(CLI_OPT_KERNEL), 0},
+                    CLI_BIT(CLI_OPT_KERNEL), 0,
+                    "No --dilation. Every dtype; uint8 and int8 divide the integer sum with "
+                    "truncation."},
     [CLI_OP_LP] = {"lp", "power-average pooling (PyTorch LPPool)", GEOMETRY | CLI_BIT(CLI_OPT_P),
-                   CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_P), 0},
+                   CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_P), 0,
+                   "((K/D) * sum x^p)^(1/p) with K the window size and D its cells inside the "
+                   "input (a signed sum, as PyTorch). --p finite and non-zero; no --padding, no "
+                   "--dilation. Float dtypes only."},
     [CLI_OP_GEM] = {"gem", "generalised mean (mean x^p)^(1/p)", GEOMETRY | CLI_BIT(CLI_OPT_P),
-                    CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_P), 0},
+                    CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_P), 0,
+                    "(mean of max(x, 1e-6)^p over the cells inside the input)^(1/p). --p finite "
+                    "and non-zero; padded cells are excluded; no --dilation. Float dtypes only."},
     [CLI_OP_MIXED] = {"mixed", "alpha*max + (1-alpha)*avg over each window",
                       GEOMETRY | CLI_BIT(CLI_OPT_ALPHA) | CLI_BIT(CLI_OPT_COUNT_INCLUDE_PAD),
-                      CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_ALPHA), 0},
+                      CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_ALPHA), 0,
+                      "avg as OP 'avg' (--count-include-pad). --alpha in [0, 1]; no --dilation. "
+                      "Float dtypes only."},
     [CLI_OP_SOFTMAX] = {"softmax", "sum softmax(beta*x)_i * x_i over each window",
                         GEOMETRY | CLI_BIT(CLI_OPT_BETA),
-                        CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_BETA), 0},
+                        CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_BETA), 0,
+                        "Over the cells inside the input (padded cells are excluded). --beta "
+                        "finite; 0 gives the average. Float dtypes only."},
     [CLI_OP_STOCHASTIC] = {"stochastic", "stochastic pooling (Zeiler & Fergus)",
-                           GEOMETRY | CLI_BIT(CLI_OPT_TRAIN) | CLI_BIT(CLI_OPT_SEED),
-                           CLI_BIT(CLI_OPT_KERNEL), 0},
-    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0},
-    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0},
+                           GEOMETRY | CLI_BIT(CLI_OPT_TRAIN) | CLI_BIT(CLI_OPT_SEED) |
+                               CLI_BIT(CLI_OPT_INDICES),
+                           CLI_BIT(CLI_OPT_KERNEL), 0,
+                           "Weights a = max(x, 0). --train 0: sum a^2 / sum a. --train 1: one "
+                           "cell drawn with probability a / sum a by the counter-based generator "
+                           "of --seed (the same draw on every device); --indices only with "
+                           "--train 1. Float dtypes only."},
+    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0, NULL},
+    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0, NULL},
     [CLI_OP_ADAPTIVE_MAX] = {"adaptive-max", "PyTorch adaptive max pooling",
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_INDICES),
-                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_ADAPTIVE_AVG] = {"adaptive-avg", "PyTorch adaptive average pooling",
-                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_FRACTIONAL_MAX] = {"fractional-max", "fractional max pooling",
                                CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
                                    CLI_BIT(CLI_OPT_OUTPUT_RATIO) | CLI_BIT(CLI_OPT_SEED) |
                                    CLI_BIT(CLI_OPT_SAMPLES) | CLI_BIT(CLI_OPT_INDICES),
                                CLI_BIT(CLI_OPT_KERNEL),
-                               CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_OUTPUT_RATIO)},
+                               CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_OUTPUT_RATIO), NULL},
     [CLI_OP_SPP] = {"spp", "spatial pyramid pooling",
-                    CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE), CLI_BIT(CLI_OPT_LEVELS),
-                    0},
+                    CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE), CLI_BIT(CLI_OPT_LEVELS), 0,
+                    NULL},
     [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI,
-                        CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+                        CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_ROI_ALIGN] = {"roi-align", "region align pooling over --rois",
                           ROI | CLI_BIT(CLI_OPT_SAMPLING_RATIO) | CLI_BIT(CLI_OPT_ALIGNED),
-                          CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0},
+                          CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_MAX_UNPOOL] = {"max-unpool", "inverse of max given --indices-in",
                            CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_STRIDE) |
                                CLI_BIT(CLI_OPT_PADDING) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
                                CLI_BIT(CLI_OPT_INDICES_IN),
-                           CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_INDICES_IN), 0},
+                           CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_INDICES_IN), 0, NULL},
 };
 
 const char *cli_op_name(enum cli_op op)

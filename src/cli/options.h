@@ -14,7 +14,8 @@
 
 #define CLI_BIT(id) ((uint32_t)1 << (id))
 /* Options every OP takes. */
-#define CLI_COMMON_OPTIONS (CLI_BIT(CLI_OPT_LAYOUT) | CLI_BIT(CLI_OPT_DEVICE))
+#define CLI_COMMON_OPTIONS                                                                         \
+    (CLI_BIT(CLI_OPT_LAYOUT) | CLI_BIT(CLI_OPT_DTYPE) | CLI_BIT(CLI_OPT_DEVICE))
 
 enum cli_option_kind {
     CLI_KIND_DIMS,   /* comma list of ints, one per spatial dimension */
@@ -25,7 +26,7 @@ enum cli_option_kind {
     CLI_KIND_REALS, /* comma list of reals, one per spatial dimension */
     CLI_KIND_SEED,  /* unsigned 64-bit */
     CLI_KIND_TEXT,  /* a path or a device spec, kept as given */
-    CLI_KIND_CHOICE /* one of two words, stored as its index */
+    CLI_KIND_CHOICE /* one of up to two words (choices[1] may be NULL), stored as its index */
 };
 
 struct cli_option_spec {
@@ -44,6 +45,7 @@ struct cli_op_spec {
     uint32_t allowed;  /* options besides CLI_COMMON_OPTIONS */
     uint32_t required; /* each of these */
     uint32_t one_of;   /* exactly one of these, when not 0 */
+    const char *notes; /* rules printed by 'clpool OP --help', or NULL */
 };
 
 extern const struct cli_option_spec cli_option_specs[CLI_OPT_COUNT];

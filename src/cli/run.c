@@ -12,6 +12,7 @@
 #include "report.h"
 
 #include <clpool.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,14 +42,19 @@ struct run_state {
 
 /* Errors are kept for the one failure line (the library must not print them
  * itself); warnings and chatter are printed only when $CLPOOL_LOG asks, as
- * the library's own sink would. */
+ * the library's own sink would. When it asks, an error that a later one
+ * replaces (such as a kernel build log before "failed to build") is printed
+ * too instead of being lost. */
 static void record_log(void *user, clpool_log_level level, const char *message)
 {
     struct log_record *log = user;
-    if (level == CLPOOL_LOG_ERROR)
+    if (level == CLPOOL_LOG_ERROR) {
+        if (log->error[0] && log->verbosity >= CLPOOL_LOG_WARNING)
+            fprintf(stderr, "clpool: %s\n", log->error);
         snprintf(log->error, sizeof log->error, "%s", message);
-    else if ((int)level <= log->verbosity)
+    } else if ((int)level <= log->verbosity) {
         fprintf(stderr, "clpool: %s\n", message);
+    }
 }
 
 static int verbosity_from_env(void)
@@ -94,8 +100,27 @@ static int load_input(struct run_state *s)
                     err);
 }
 
+/* The input's dtype as the user means it: --dtype bfloat16 reads uint16 bits. */
+static const char *input_dtype_name(const struct run_state *s)
+{
+    if (cli_given(&s->args->opt, CLI_OPT_DTYPE) && s->input.dtype == NPY_UINT16)
+        return "bfloat16";
+    return npy_dtype_name(s->input.dtype);
+}
+
 static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
 {
+    const char *path = s->args->paths[0];
+    if (cli_given(&s->args->opt, CLI_OPT_DTYPE)) {
+        /* CLI_DTYPE_BFLOAT16, the only value of --dtype. */
+        if (s->input.dtype != NPY_UINT16)
+            return cli_fail(CLI_EXIT_INPUT,
+                            "'%s': --dtype bfloat16 reads uint16 .npy files holding bfloat16 "
+                            "bits, but this file holds %s (drop --dtype to pool it as %s)",
+                            path, npy_dtype_name(s->input.dtype), npy_dtype_name(s->input.dtype));
+        *dtype = CLPOOL_BFLOAT16;
+        return CLI_EXIT_OK;
+    }
     switch (s->input.dtype) {
     case NPY_FLOAT32:
         *dtype = CLPOOL_FLOAT32;
@@ -116,11 +141,14 @@ static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
         return cli_fail(CLI_EXIT_INPUT,
                         "'%s': dtype int64 is not a pooling dtype (float32, float64, float16, "
                         "uint8 and int8 are; int64 files hold indices)",
-                        s->args->paths[0]);
+                        path);
     case NPY_UINT16:
-        break;
+        return cli_fail(CLI_EXIT_INPUT,
+                        "'%s': dtype uint16 is not a pooling dtype (float32, float64, float16, "
+                        "uint8 and int8 are); if it holds bfloat16 bits, add --dtype bfloat16",
+                        path);
     }
-    return cli_fail(CLI_EXIT_INPUT, "'%s': dtype %s is not supported yet", s->args->paths[0],
+    return cli_fail(CLI_EXIT_INPUT, "'%s': dtype %s is not supported", path,
                     npy_dtype_name(s->input.dtype));
 }
 
@@ -192,12 +220,53 @@ static int spread(const char *name, const struct cli_ints *list, int dims, int p
     return CLI_EXIT_OK;
 }
 
+static clpool_op library_op(enum cli_op op)
+{
+    switch (op) {
+    case CLI_OP_MAX:
+        return CLPOOL_OP_MAX;
+    case CLI_OP_AVG:
+        return CLPOOL_OP_AVG;
+    case CLI_OP_LP:
+        return CLPOOL_OP_LP;
+    case CLI_OP_GEM:
+        return CLPOOL_OP_GEM;
+    case CLI_OP_MIXED:
+        return CLPOOL_OP_MIXED;
+    case CLI_OP_SOFTMAX:
+        return CLPOOL_OP_SOFTMAX;
+    case CLI_OP_STOCHASTIC:
+        return CLPOOL_OP_STOCHASTIC;
+    default:
+        return (clpool_op)0; /* not a window OP; cli_run() refused it */
+    }
+}
+
+/*
+ * The ranges clpool.h gives for --p, --alpha and --beta, checked here so
+ * that the message names the option as typed (the library checks them too,
+ * in its own words). The parser let through only the options the OP takes.
+ */
+static int check_reals(const struct cli_options *o)
+{
+    if (cli_given(o, CLI_OPT_P) && (!isfinite(o->p) || o->p == 0))
+        return cli_fail(CLI_EXIT_INPUT, "--p %g: the exponent must be finite and non-zero%s", o->p,
+                        o->p == INFINITY ? " (for the maximum use OP 'max')" : "");
+    if (cli_given(o, CLI_OPT_ALPHA) && !(o->alpha >= 0 && o->alpha <= 1))
+        return cli_fail(CLI_EXIT_INPUT, "--alpha %g: the weight of max must be between 0 and 1",
+                        o->alpha);
+    if (cli_given(o, CLI_OPT_BETA) && !isfinite(o->beta))
+        return cli_fail(CLI_EXIT_INPUT, "--beta %g: the softmax temperature must be finite",
+                        o->beta);
+    return CLI_EXIT_OK;
+}
+
 static int describe_window(struct run_state *s)
 {
     const struct cli_options *o = &s->args->opt;
     clpool_window_desc *w = &s->window;
     int dims = s->input_desc.spatial_dims;
-    w->op = s->args->op == CLI_OP_MAX ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
+    w->op = library_op(s->args->op);
     int rc = spread("kernel", &o->kernel, dims, 1, w->kernel);
     if (rc == CLI_EXIT_OK)
         rc = spread("stride", &o->stride, dims, 1, w->stride);
@@ -209,11 +278,19 @@ static int describe_window(struct run_state *s)
         return rc;
     if (cli_given(o, CLI_OPT_DIVISOR) && o->divisor == 0)
         return cli_fail(CLI_EXIT_INPUT, "--divisor 0: the divisor must not be zero");
+    rc = check_reals(o);
+    if (rc != CLI_EXIT_OK)
+        return rc;
     w->ceil_mode = o->ceil_mode;
-    if (w->op == CLPOOL_OP_AVG) {
+    if (w->op == CLPOOL_OP_AVG || w->op == CLPOOL_OP_MIXED)
         w->exclude_padding = !o->count_include_pad;
+    if (w->op == CLPOOL_OP_AVG)
         w->divisor_override = o->divisor;
-    }
+    w->p = o->p;
+    w->alpha = o->alpha;
+    w->beta = o->beta;
+    w->train = o->train;
+    w->seed = o->seed;
     w->indices = o->indices ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
     return CLI_EXIT_OK;
 }
@@ -237,7 +314,7 @@ static int plan_on_device(struct run_state *s)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
     if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
         return cli_fail(CLI_EXIT_INPUT, "OP '%s' on dtype %s in layout %s is not supported yet",
-                        cli_op_name(s->args->op), npy_dtype_name(s->input.dtype),
+                        cli_op_name(s->args->op), input_dtype_name(s),
                         s->args->opt.layout == CLI_LAYOUT_NHWC ? "nhwc" : "nchw");
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "planning the pooling failed");
@@ -374,7 +451,7 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return op == CLI_OP_MAX || op == CLI_OP_AVG;
+    return library_op(op) != (clpool_op)0;
 }
 
 int cli_run(const struct cli_args *args)

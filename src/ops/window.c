@@ -27,6 +27,11 @@
  * kernels form in int range. */
 #define PARAM_MAX (1 << 20)
 
+/* The largest window row and row span window_pool.cl takes (see
+ * row_kernel_fits). */
+#define ROW_KERNEL_KW_MAX 32
+#define ROW_KERNEL_SPAN_MAX 256
+
 /* Integer averages sum in float: exact while 255 * cells < 2^24. */
 #define INTEGER_AVG_CELLS_MAX 65536
 
@@ -158,17 +163,24 @@ static clpool_status check_window(const clpool_context *ctx, const char *opname,
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
                             "%s: dilation[%d] = %d, but it must be between 1 and %d", opname, dn, d,
                             PARAM_MAX);
-        bool dilates = w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_SOFTMAX ||
-                       w->op == CLPOOL_OP_STOCHASTIC;
+        bool dilates =
+            w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_SOFTMAX || w->op == CLPOOL_OP_STOCHASTIC;
         if (!dilates && d != 1)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_DILATION,
-                            "%s: dilation[%d] = %d, but %s has no dilation (it must be 1)",
-                            opname, dn, d, opname);
+                            "%s: dilation[%d] = %d, but %s has no dilation (it must be 1)", opname,
+                            dn, d, opname);
         if (w->op == CLPOOL_OP_LP && p != 0)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_PADDING,
                             "%s: padding[%d] = %d, but lp pooling has no padding (it must be 0)",
                             opname, dn, p);
-        long long bound = ((long long)(k - 1) * d + 1) / 2;
+        long long extent = (long long)(k - 1) * d + 1;
+        if (extent > INT_MAX / 4)
+            return clp_fail(ctx,
+                            d > 1 ? CLPOOL_ERROR_INVALID_DILATION : CLPOOL_ERROR_INVALID_KERNEL,
+                            "%s: the window of dimension %d spans (kernel-1)*dilation+1 = %lld "
+                            "elements (kernel %d, dilation %d), more than %d",
+                            opname, dn, extent, k, d, INT_MAX / 4);
+        long long bound = extent / 2;
         if (p < 0 || p > bound)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_PADDING,
                             "%s: padding[%d] = %d, but it must be between 0 and half the dilated "
@@ -221,11 +233,11 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: alpha = %g, but it must be between 0 and 1", opname, w->alpha);
     if (w->op == CLPOOL_OP_SOFTMAX && !isfinite(w->beta))
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: beta = %g, but it must be finite", opname, w->beta);
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "%s: beta = %g, but it must be finite",
+                        opname, w->beta);
     if (w->op == CLPOOL_OP_STOCHASTIC && w->train != 0 && w->train != 1)
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: train = %d, but it must be 0 or 1", opname, w->train);
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "%s: train = %d, but it must be 0 or 1",
+                        opname, w->train);
     if (is_integer(in->dtype) && w->op != CLPOOL_OP_MAX && w->op != CLPOOL_OP_AVG)
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         "%s: dtype %s is only pooled by max and avg (use a floating-point dtype)",
@@ -290,8 +302,7 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
 static cl_int set_lanes_shape_args(const clpool_plan *plan)
 {
     const window_op *g = plan->op;
-    cl_int8 shape = {
-        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
+    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
     cl_int err = clSetKernelArg(plan->kernel, 4, sizeof shape, &shape);
     double inv_p = g->power != 0 ? 1.0 / g->power : 0;
     if (g->dtype == CLPOOL_FLOAT64) {
@@ -331,7 +342,8 @@ static clpool_status set_lanes_seed(clpool_plan *plan, uint64_t seed)
 static const clp_family lanes_family = {"window pooling", set_lanes_shape_args, set_lanes_args,
                                         set_lanes_seed};
 
-static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args, NULL};
+static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args,
+                                         NULL};
 /* global_pool has no shape arguments: the plane size travels with the run values. */
 static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL};
 
@@ -392,39 +404,60 @@ static int choose_column_rows(const clpool_context *ctx, const window_op *g, int
     return (int)(((size_t)g->out[1] + blocks - 1) / blocks);
 }
 
-/* Lanes per work-item of window_lanes: the CPU's vector width (halved for
- * float64) when the row (NCHW) or the channels (NHWC) fill most of it, 1 on
- * GPUs. $CLPOOL_TUNE_VW (1, 2, 4, 8, 16) overrides it for tests. */
+/* Lanes per work-item of window_lanes: the CPU's vector width when the row
+ * (NCHW) or the channels (NHWC) fill most of it, 1 on GPUs. $CLPOOL_TUNE_VW
+ * (1, 2, 4, 8, 16) overrides it for tests. */
 static int choose_lanes(const clpool_context *ctx, const window_op *g, clpool_layout layout)
 {
+    /* float64 takes at most 4 lanes: PoCL 3.1 computes pow on double8 and
+     * double16 wrongly (lp and gem results off by up to 4x, measured), and
+     * 4 doubles fill an AVX2 register anyway. */
+    int max_width = g->dtype == CLPOOL_FLOAT64 ? 4 : 16;
     const char *env = getenv("CLPOOL_TUNE_VW");
     if (env && (strcmp(env, "1") == 0 || strcmp(env, "2") == 0 || strcmp(env, "4") == 0 ||
                 strcmp(env, "8") == 0 || strcmp(env, "16") == 0))
-        return atoi(env);
+        return atoi(env) < max_width ? atoi(env) : max_width;
     if (env)
         clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_VW = '%s' is ignored (1, 2, 4, 8 or 16)",
                 env);
     if (ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR))
         return 1;
     int width = cpu_vector_width(ctx);
-    if (g->dtype == CLPOOL_FLOAT64)
-        width /= 2;
+    if (width > max_width)
+        width = max_width;
     size_t n = layout == CLPOOL_NHWC ? g->channels : (size_t)g->out[2];
     while (width > 1 && n * 4 < (size_t)width * 3)
         width /= 2;
     return width;
 }
 
-/* Whether the NCHW max/avg kernel (window_pool.cl, or global_pool.cl for
- * whole planes) takes the plan; $CLPOOL_TUNE_LANES=1 sends everything to
- * window_lanes.cl (tests compare the two). */
-static bool row_kernel_fits(const clpool_window_desc *w, const clpool_tensor_desc *in)
+/* Whether window_pool.cl takes the plan: NCHW max/avg, not float64, not too
+ * large a window. $CLPOOL_TUNE_LANES=1 sends everything to window_lanes.cl
+ * (tests compare the kernels). */
+static bool row_kernel_fits(const clpool_window_desc *w, const clpool_tensor_desc *in,
+                            const window_op *g)
 {
     const char *env = getenv("CLPOOL_TUNE_LANES");
     if (env && strcmp(env, "1") == 0)
         return false;
-    return in->layout == CLPOOL_NCHW && (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) &&
-           in->dtype != CLPOOL_FLOAT64;
+    /* window_pool unrolls each window row and may stage a row span of
+     * (KW-1)*DW + 32 floats in private memory: large windows would build
+     * for minutes, so they take the lanes kernel, whose loops stay loops. */
+    bool small = g->k[2] <= ROW_KERNEL_KW_MAX && g->k[1] <= ROW_KERNEL_KW_MAX &&
+                 (long long)(g->k[2] - 1) * g->d[2] <= ROW_KERNEL_SPAN_MAX;
+    return small && in->layout == CLPOOL_NCHW &&
+           (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) && in->dtype != CLPOOL_FLOAT64;
+}
+
+/* Whether global_pool.cl takes the plan: float32 NCHW max/avg whose window
+ * is the whole plane. */
+static bool global_kernel_fits(const clpool_window_desc *w, const clpool_tensor_desc *in,
+                               const window_op *g)
+{
+    const char *env = getenv("CLPOOL_TUNE_LANES");
+    return !(env && strcmp(env, "1") == 0) && in->layout == CLPOOL_NCHW &&
+           in->dtype == CLPOOL_FLOAT32 && (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) &&
+           is_whole_plane(g);
 }
 
 static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpool_window_desc *w,
@@ -433,8 +466,8 @@ static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpoo
 {
     int vw = choose_lanes(ctx, g, in->layout);
     bool nhwc = in->layout == CLPOOL_NHWC;
-    size_t groups = nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw
-                         : (size_t)ceil_div(g->out[2], vw);
+    size_t groups =
+        nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw : (size_t)ceil_div(g->out[2], vw);
     if (groups > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
                         op_name(w->op), g->channels);
@@ -466,8 +499,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     const char *opname = op_name(w->op);
     if (!opname)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_plan_window: op = %d is not a window pooling operator",
-                        (int)w->op);
+                        "clpool_plan_window: op = %d is not a window pooling operator", (int)w->op);
     window_op geo;
     clpool_status status = check_input(ctx, opname, in);
     if (status == CLPOOL_SUCCESS)
@@ -485,8 +517,8 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     geo.seed = w->seed;
 
     clpool_plan *p = NULL;
-    bool rows = row_kernel_fits(w, in);
-    bool global = rows && in->dtype == CLPOOL_FLOAT32 && is_whole_plane(&geo);
+    bool global = global_kernel_fits(w, in, &geo);
+    bool rows = !global && row_kernel_fits(w, in, &geo);
     status = clp_plan_new(ctx, global ? &global_family : rows ? &window_family : &lanes_family, &p);
     if (status != CLPOOL_SUCCESS)
         return status;
@@ -514,7 +546,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     int has_indices = w->indices != CLPOOL_INDICES_NONE;
     int divisor = w->op == CLPOOL_OP_AVG ? w->divisor_override : 0;
     char options[512];
-    if (!rows) {
+    if (!global && !rows) {
         status = plan_lanes(ctx, p, w, in, g, options, sizeof options);
     } else if (global) {
         bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
@@ -537,9 +569,8 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
                  "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d "
                  "-DHAS_INDICES=%d -DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d -DCOLUMNS=%d",
                  (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
-                 g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
-                 divisor, has_indices, index_t, run, row_items, in->spatial_dims == 3,
-                 g->column_rows > 0);
+                 g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor,
+                 has_indices, index_t, run, row_items, in->spatial_dims == 3, g->column_rows > 0);
         size_t rows_n = (size_t)g->out[0] * (size_t)g->out[1];
         size_t items = row_items ? rows_n : rows_n * (size_t)g->chunks;
         if (g->column_rows > 0)

@@ -101,8 +101,9 @@ static void write_npy_raw(const char *path, int major, const char *dict, const v
     free(buf);
 }
 
-/* A float32 C-order array of @p rank dims. */
-static void write_f32(const char *path, const size_t *shape, int rank, const float *data)
+/* A C-order array of @p rank dims, elements of @p size bytes, dtype @p descr. */
+static void write_typed(const char *path, const char *descr, size_t size, const size_t *shape,
+                        int rank, const void *data)
 {
     char dict[512], text[256] = "(";
     size_t count = 1;
@@ -111,8 +112,15 @@ static void write_f32(const char *path, const size_t *shape, int rank, const flo
         count *= shape[i];
     }
     strcat(text, rank == 1 ? ",)" : ")");
-    snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': %s, }", text);
-    write_npy_raw(path, 1, dict, data, count * sizeof(float));
+    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr,
+             text);
+    write_npy_raw(path, 1, dict, data, count * size);
+}
+
+/* A float32 C-order array of @p rank dims. */
+static void write_f32(const char *path, const size_t *shape, int rank, const float *data)
+{
+    write_typed(path, "<f4", sizeof(float), shape, rank, data);
 }
 
 /*
@@ -400,11 +408,31 @@ static void ref_avg2d(const struct pool2d *g, const float *x, float *out)
 
 /* ---- tcase: version, help, devices -------------------------------------- */
 
+/* The first line is "clpool VERSION"; the next ones name the default device and
+ * the cache folder for bug reports. */
 START_TEST(test_version)
 {
+    static const char first[] = "clpool " CLPOOL_EXPECTED_VERSION "\n";
     struct result r = RUN("--version");
     expect_success(r);
-    ck_assert_str_eq(r.out, "clpool " CLPOOL_EXPECTED_VERSION "\n");
+    ck_assert_msg(strncmp(r.out, first, strlen(first)) == 0, "%s", r.out);
+    static const char *const keys[] = {
+        "\nplatform: ", "\ndevice:   ", "\ndriver:   ", "\nopencl:   OpenCL "};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_msg(strstr(r.out, keys[i]), "no '%s' line: %s", keys[i] + 1, r.out);
+    char cache[4200];
+    snprintf(cache, sizeof cache, "\ncache:    %s\n", getenv("CLPOOL_CACHE_DIR"));
+    ck_assert_msg(strstr(r.out, cache), "no '%s' line: %s", cache + 1, r.out);
+    result_free(&r);
+
+    /* Without a usable device it still prints the version and succeeds. */
+    ck_assert_int_eq(setenv("CLPOOL_DEVICE", "no-such-device-anywhere", 1), 0);
+    r = RUN("--version");
+    ck_assert_int_eq(unsetenv("CLPOOL_DEVICE"), 0);
+    expect_success(r);
+    ck_assert_msg(strncmp(r.out, first, strlen(first)) == 0 &&
+                      strncmp(r.out + strlen(first), "device:   none (", 16) == 0,
+                  "%s", r.out);
     result_free(&r);
 }
 END_TEST
@@ -430,6 +458,15 @@ START_TEST(test_help)
     EXPECT_HELP("--p P", "run", "lp", "--help");
     EXPECT_HELP("GRAD_OUTPUT.npy", "grad", "--help");
     EXPECT_HELP("--json", "devices", "--help");
+    /* The window family: per-OP options, their rules, the dtype extension. */
+    EXPECT_HELP("--alpha A", "mixed", "--help");
+    EXPECT_HELP("--indices only with --train 1", "stochastic", "--help");
+    EXPECT_HELP("--seed S", "run", "stochastic", "--help");
+    EXPECT_HELP("softmax temperature (required)", "softmax", "--help");
+    EXPECT_HELP("no --padding", "lp", "--help");
+    EXPECT_HELP("--dtype bfloat16", "--help");
+    EXPECT_HELP("holding bfloat16 bit patterns", "run", "--help");
+    EXPECT_HELP("--layout nhwc", "gem", "--help");
 }
 END_TEST
 
@@ -458,6 +495,18 @@ START_TEST(test_devices)
     for (const char *p = r.out; (p = strstr(p, "\"platform_index\"")) != NULL; p++)
         objects++;
     ck_assert_int_eq(objects, lines); /* one object per device */
+    /* Each object also carries what a bug report needs. */
+    char cache[4200];
+    snprintf(cache, sizeof cache, "\"cache_dir\": \"%s\"", getenv("CLPOOL_CACHE_DIR"));
+    const char *const facts[] = {"\"library_version\": \"" CLPOOL_EXPECTED_VERSION "\"",
+                                 "\"opencl_version\": \"", "\"driver_version\": \"", cache};
+    for (size_t i = 0; i < sizeof facts / sizeof facts[0]; i++) {
+        int found = 0;
+        for (const char *p = r.out; (p = strstr(p, facts[i])) != NULL; p++)
+            found++;
+        ck_assert_msg(found == lines, "%d of %d objects have %s: %s", found, lines, facts[i],
+                      r.out);
+    }
     result_free(&r);
 }
 END_TEST
@@ -689,15 +738,15 @@ START_TEST(test_unsupported_ops)
 {
     const float x[16] = {0};
     write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
-    EXPECT_FAILURE(3, "OP 'lp' is not supported yet", "run", "lp", "--kernel", "2", "--p", "2",
-                   "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "OP 'spp' is not supported yet", "run", "spp", "--levels", "1,2", "in.npy",
+                   "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "run", "global-avg", "in.npy", "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "run", "fractional-max", "--kernel", "2",
                    "--output-ratio", "0.5", "--indices", "idx.npy", "in.npy", "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "grad", "max", "--kernel", "2", "in.npy", "idx.npy",
                    "out.npy");
     /* The parser is ready for them: a missing required option is still usage. */
-    EXPECT_FAILURE(2, "needs --p", "run", "gem", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "needs --output-size", "run", "adaptive-max", "in.npy", "out.npy");
     EXPECT_FAILURE(2, "exactly one", "run", "fractional-max", "--kernel", "2", "in.npy", "out.npy");
 }
 END_TEST
@@ -855,6 +904,80 @@ START_TEST(test_dtype_and_rank)
 }
 END_TEST
 
+/* ---- tcase: the malformed .npy corpus of tests/cli/bad_npy/ (exit 3) ----- */
+
+/* Copies @p src to @p dst in the work folder. */
+static void copy_file(const char *src, const char *dst)
+{
+    size_t len = 0;
+    char *bytes = read_bytes(src, &len);
+    ck_assert_msg(bytes != NULL, "cannot read %s", src);
+    write_bytes(dst, bytes, len);
+    free(bytes);
+}
+
+/* `clpool run max --kernel 2 BAD.npy out.npy` on one file of the corpus:
+ * exit 3, one line "clpool: ...", nothing new in the folder, and an
+ * existing out.npy kept byte for byte. */
+static void expect_bad_npy(const char *name)
+{
+    char *before = list_folder();
+    struct result r = RUN("run", "max", "--kernel", "2", name, "out.npy");
+    size_t len = strlen(r.err);
+    ck_assert_msg(r.status == 3, "%s: exit %d, want 3; stderr: %s", name, r.status, r.err);
+    ck_assert_msg(strncmp(r.err, "clpool: ", 8) == 0 && len > 9 && r.err[len - 1] == '\n' &&
+                      strchr(r.err, '\n') == r.err + len - 1,
+                  "%s: stderr is not one line starting 'clpool: ': '%s'", name, r.err);
+    ck_assert_msg(r.out[0] == '\0', "%s: stdout not empty: %s", name, r.out);
+    result_free(&r);
+    char *after = list_folder();
+    ck_assert_msg(strcmp(before, after) == 0, "%s: files changed:\n%s\nbecame\n%s", name, before,
+                  after);
+    free(after);
+
+    static const char sentinel[] = "an earlier result that a failed run must keep";
+    write_bytes("out.npy", sentinel, sizeof sentinel);
+    r = RUN("run", "max", "--kernel", "2", name, "out.npy");
+    ck_assert_msg(r.status == 3, "%s (output exists): exit %d, want 3; stderr: %s", name, r.status,
+                  r.err);
+    result_free(&r);
+    char *kept = read_bytes("out.npy", &len);
+    ck_assert_msg(kept && len == sizeof sentinel && memcmp(kept, sentinel, len) == 0,
+                  "%s: the existing output was changed", name);
+    free(kept);
+    unlink("out.npy");
+    after = list_folder();
+    ck_assert_msg(strcmp(before, after) == 0, "%s: files changed:\n%s\nbecame\n%s", name, before,
+                  after);
+    free(after);
+    free(before);
+}
+
+START_TEST(test_bad_npy_corpus)
+{
+    const char *dir = getenv("CLPOOL_BAD_NPY_DIR");
+    ck_assert_msg(dir && *dir, "CLPOOL_BAD_NPY_DIR is not set (meson's test() sets it)");
+    DIR *d = opendir(dir);
+    ck_assert_msg(d != NULL, "cannot open %s: %s", dir, strerror(errno));
+    int files = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".npy") != 0)
+            continue;
+        char src[8192];
+        snprintf(src, sizeof src, "%s/%s", dir, e->d_name);
+        copy_file(src, e->d_name);
+        expect_bad_npy(e->d_name);
+        unlink(e->d_name);
+        files++;
+    }
+    closedir(d);
+    /* make_bad_npy.py writes 48; an emptied folder must not pass. */
+    ck_assert_msg(files >= 40, "only %d .npy files in %s", files, dir);
+}
+END_TEST
+
 /* ---- tcase: invalid parameters (exit 3) ---------------------------------- */
 
 START_TEST(test_invalid_parameters)
@@ -905,21 +1028,643 @@ START_TEST(test_output_errors)
 }
 END_TEST
 
-/* nhwc is refused until the library has it, then it must be right. */
+/* spec §2 worked example, channels last. */
 START_TEST(test_layout_nhwc)
 {
     const float x[16] = {1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 7, 6, 9, 1, 3, 3};
     write_f32("in.npy", (size_t[]){1, 4, 4, 1}, 4, x);
     struct result r = RUN("run", "max", "--kernel", "2", "--layout", "nhwc", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 2, 2, 1)", 4, 4);
+    ck_assert(out[0] == 5 && out[1] == 8 && out[2] == 9 && out[3] == 7);
+    free(out);
+}
+END_TEST
+
+/* ---- tcase: the window family (lp, gem, mixed, softmax, stochastic) ----- */
+
+/* Runs @p args (ending in "in.npy", "out.npy"), expects success and returns
+ * the float32 output of @p shape and @p count elements. */
+static float *pool_f32(const char *const *args, const char *shape, size_t count)
+{
+    struct result r = run_argv(args);
+    expect_success(r);
+    result_free(&r);
+    return read_npy("out.npy", "<f4", shape, count, sizeof(float));
+}
+
+#define POOL_F32(shape, count, ...) pool_f32((const char *const[]){__VA_ARGS__, NULL}, shape, count)
+
+/* Each element within @p rel of @p want (relative, absolute below 1); NaN
+ * must meet NaN. */
+static void expect_close(const char *what, const float *got, const double *want, size_t count,
+                         double rel)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (isnan(want[i])) {
+            ck_assert_msg(isnan(got[i]), "%s [%zu]: %.9g, want NaN", what, i, got[i]);
+            continue;
+        }
+        double tol = rel * (fabs(want[i]) > 1 ? fabs(want[i]) : 1);
+        ck_assert_msg(fabs(got[i] - want[i]) <= tol, "%s [%zu]: %.9g, want %.9g", what, i, got[i],
+                      want[i]);
+    }
+}
+
+/* spec §5: the torch formula, signed sum, K/D scaling of ceil-mode windows. */
+START_TEST(test_lp_worked_examples)
+{
+    const float x[6] = {1, -2, 3, -4, 0.5f, 0.25f};
+    write_f32("in.npy", (size_t[]){1, 1, 6}, 3, x);
+    float *out =
+        POOL_F32("(1, 1, 3)", 3, "run", "lp", "--kernel", "2", "--p", "2", "in.npy", "out.npy");
+    expect_close("lp p=2", out, (const double[]){sqrt(5), 5, sqrt(0.3125)}, 3, 2e-6);
+    free(out);
+    out = POOL_F32("(1, 1, 3)", 3, "run", "lp", "--kernel", "2", "--p", "1", "in.npy", "out.npy");
+    expect_close("lp p=1 (signed sum)", out, (const double[]){-1, -1, 0.75}, 3, 2e-6);
+    free(out);
+    out = POOL_F32("(1, 1, 3)", 3, "run", "lp", "--kernel", "2", "--p", "3", "in.npy", "out.npy");
+    expect_close("lp p=3", out, (const double[]){NAN, NAN, cbrt(0.140625)}, 3, 2e-6);
+    free(out);
+
+    const float y[5] = {1, 2, 3, 4, 5};
+    write_f32("in.npy", (size_t[]){1, 1, 5}, 3, y);
+    out = POOL_F32("(1, 1, 3)", 3, "run", "lp", "--kernel", "2", "--p", "2", "--ceil-mode", "1",
+                   "in.npy", "out.npy");
+    expect_close("lp p=2 ceil (K/D scaling)", out, (const double[]){sqrt(5), 5, sqrt(50)}, 3, 2e-6);
+    free(out);
+}
+END_TEST
+
+/* spec §10.6: [1,2,3,4], p=3 gives 25^(1/3); padded cells are excluded. */
+START_TEST(test_gem_worked_examples)
+{
+    const float x[4] = {1, 2, 3, 4};
+    write_f32("in.npy", (size_t[]){1, 1, 4}, 3, x);
+    float *out =
+        POOL_F32("(1, 1, 1)", 1, "run", "gem", "--kernel", "4", "--p", "3", "in.npy", "out.npy");
+    expect_close("gem p=3", out, (const double[]){cbrt(25)}, 1, 2e-6);
+    free(out);
+
+    const float y[2] = {2, 2};
+    write_f32("in.npy", (size_t[]){1, 1, 2}, 3, y);
+    out = POOL_F32("(1, 1, 2)", 2, "run", "gem", "--kernel", "3", "--stride", "1", "--padding", "1",
+                   "--p", "3", "in.npy", "out.npy");
+    expect_close("gem padding excluded", out, (const double[]){2, 2}, 2, 2e-6);
+    free(out);
+
+    /* max(x, 1e-6) before the power: non-positive windows give 1e-6. */
+    const float z[4] = {-3, 0, 1, 1};
+    write_f32("in.npy", (size_t[]){1, 1, 4}, 3, z);
+    out = POOL_F32("(1, 1, 2)", 2, "run", "gem", "--kernel", "2", "--p", "1", "in.npy", "out.npy");
+    ck_assert_msg(fabs(out[0] - 1e-6) <= 1e-12 && out[1] == 1, "gem clamp: %.9g %.9g", out[0],
+                  out[1]);
+    free(out);
+}
+END_TEST
+
+/* spec §10.2: [1,2,3,4], alpha 0.3 gives 2.95; avg follows --count-include-pad. */
+START_TEST(test_mixed_worked_examples)
+{
+    const float x[4] = {1, 2, 3, 4};
+    write_f32("in.npy", (size_t[]){1, 1, 4}, 3, x);
+    float *out = POOL_F32("(1, 1, 1)", 1, "run", "mixed", "--kernel", "4", "--alpha", "0.3",
+                          "in.npy", "out.npy");
+    expect_close("mixed alpha=0.3", out, (const double[]){2.95}, 1, 2e-6);
+    free(out);
+    out = POOL_F32("(1, 1, 1)", 1, "run", "mixed", "--kernel", "4", "--alpha", "1", "in.npy",
+                   "out.npy");
+    expect_close("mixed alpha=1 (max)", out, (const double[]){4}, 1, 0);
+    free(out);
+    out = POOL_F32("(1, 1, 1)", 1, "run", "mixed", "--kernel", "4", "--alpha", "0", "in.npy",
+                   "out.npy");
+    expect_close("mixed alpha=0 (avg)", out, (const double[]){2.5}, 1, 0);
+    free(out);
+
+    /* Windows (pad, 4) and (2, pad): padding counts in the divisor by default. */
+    const float y[2] = {4, 2};
+    write_f32("in.npy", (size_t[]){1, 1, 2}, 3, y);
+    out = POOL_F32("(1, 1, 2)", 2, "run", "mixed", "--kernel", "2", "--padding", "1", "--alpha",
+                   "0.5", "in.npy", "out.npy");
+    expect_close("mixed count-include-pad 1", out, (const double[]){3, 1.5}, 2, 2e-6);
+    free(out);
+    out = POOL_F32("(1, 1, 2)", 2, "run", "mixed", "--kernel", "2", "--padding", "1", "--alpha",
+                   "0.5", "--count-include-pad", "0", "in.npy", "out.npy");
+    expect_close("mixed count-include-pad 0", out, (const double[]){4, 2}, 2, 2e-6);
+    free(out);
+}
+END_TEST
+
+/* spec §10.3: [0,0,0,ln3], beta 1 gives ln3/2; beta 0 the average; padded
+ * cells are excluded, not zeros. */
+START_TEST(test_softmax_worked_examples)
+{
+    const float x[4] = {0, 0, 0, (float)log(3.0)};
+    write_f32("in.npy", (size_t[]){1, 1, 4}, 3, x);
+    float *out = POOL_F32("(1, 1, 1)", 1, "run", "softmax", "--kernel", "4", "--beta", "1",
+                          "in.npy", "out.npy");
+    expect_close("softmax beta=1", out, (const double[]){(double)x[3] / 2}, 1, 2e-6);
+    ck_assert_msg(fabsf(out[0] - 0.5493f) < 1e-4f, "softmax beta=1: %.9g, want 0.5493", out[0]);
+    free(out);
+    out = POOL_F32("(1, 1, 1)", 1, "run", "softmax", "--kernel", "4", "--beta", "0", "in.npy",
+                   "out.npy");
+    expect_close("softmax beta=0 (avg)", out, (const double[]){(double)x[3] / 4}, 1, 2e-6);
+    free(out);
+
+    const float y[2] = {1, 1};
+    write_f32("in.npy", (size_t[]){1, 1, 2}, 3, y);
+    out = POOL_F32("(1, 1, 2)", 2, "run", "softmax", "--kernel", "3", "--stride", "1", "--padding",
+                   "1", "--beta", "1", "in.npy", "out.npy");
+    expect_close("softmax padding excluded", out, (const double[]){1, 1}, 2, 2e-6);
+    free(out);
+}
+END_TEST
+
+/* spec §10.1 test time: sum a^2 / sum a over a = max(x, 0); 0 for a window
+ * without a positive weight. */
+START_TEST(test_stochastic_test_time)
+{
+    const float x[8] = {1, 2, 3, 4, 0, -1, -5, 0};
+    write_f32("in.npy", (size_t[]){1, 1, 8}, 3, x);
+    float *out =
+        POOL_F32("(1, 1, 2)", 2, "run", "stochastic", "--kernel", "4", "in.npy", "out.npy");
+    expect_close("stochastic --train 0 (default)", out, (const double[]){3, 0}, 2, 2e-6);
+    free(out);
+    out = POOL_F32("(1, 1, 2)", 2, "run", "stochastic", "--kernel", "4", "--train", "0", "--seed",
+                   "99", "in.npy", "out.npy");
+    expect_close("stochastic --train 0", out, (const double[]){3, 0}, 2, 2e-6);
+    free(out);
+}
+END_TEST
+
+/* The generator documented in clpool.h, written again here so that the test
+ * checks the documented formula, not the library's copy of it. */
+static uint64_t splitmix(uint64_t z)
+{
+    z += 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+static float uniform_draw(uint64_t seed, uint64_t plane, uint64_t position)
+{
+    return (float)(splitmix(seed ^ splitmix(plane ^ splitmix(position))) >> 40) * 0x1p-24f;
+}
+
+/* Caffe's rule on 2x2 windows, stride 2, of (planes, 4, 4): the first cell
+ * in row-major order whose running sum of max(x, 0) reaches u * sum. */
+static void ref_stochastic_train(const float *x, int planes, uint64_t seed, float *out,
+                                 int64_t *idx)
+{
+    for (int plane = 0; plane < planes; plane++)
+        for (int pos = 0; pos < 4; pos++) {
+            int oy = pos / 2, ox = pos % 2;
+            int cells[4];
+            float total = 0;
+            for (int i = 0; i < 4; i++) {
+                cells[i] = (2 * oy + i / 2) * 4 + 2 * ox + i % 2;
+                total += fmaxf(x[plane * 16 + cells[i]], 0);
+            }
+            float thres = uniform_draw(seed, (uint64_t)plane, (uint64_t)pos) * total;
+            int pick = cells[0];
+            float run = 0;
+            for (int i = 0; i < 4; i++) {
+                run += fmaxf(x[plane * 16 + cells[i]], 0);
+                if (run >= thres) {
+                    pick = cells[i];
+                    break;
+                }
+            }
+            out[plane * 4 + pos] = x[plane * 16 + pick];
+            idx[plane * 4 + pos] = pick;
+        }
+}
+
+/* --train 1 replays exactly from --seed (any uint64), with --indices. */
+START_TEST(test_stochastic_train_replay)
+{
+    enum { PLANES = 6 };
+    float x[PLANES * 16];
+    for (int i = 0; i < PLANES * 16; i++)
+        x[i] = (float)((i * 7) % 11) - 3.0f; /* zeros, negatives, all-negative windows */
+    write_f32("in.npy", (size_t[]){2, 3, 4, 4}, 4, x);
+    static const char *const seeds[] = {"0", "1", "12345", "18446744073709551615"};
+    int64_t first_idx[PLANES * 4];
+    int differs = 0;
+    for (int s = 0; s < 4; s++) {
+        uint64_t seed = strtoull(seeds[s], NULL, 10);
+        struct result r = RUN("run", "stochastic", "--kernel", "2", "--train", "1", "--seed",
+                              seeds[s], "--indices", "idx.npy", "in.npy", "out.npy");
+        expect_success(r);
+        result_free(&r);
+        float *out = read_npy("out.npy", "<f4", "(2, 3, 2, 2)", PLANES * 4, 4);
+        int64_t *idx = read_npy("idx.npy", "<i8", "(2, 3, 2, 2)", PLANES * 4, 8);
+        float want[PLANES * 4];
+        int64_t want_idx[PLANES * 4];
+        ref_stochastic_train(x, PLANES, seed, want, want_idx);
+        for (int i = 0; i < PLANES * 4; i++) {
+            ck_assert_msg(out[i] == want[i] && idx[i] == want_idx[i],
+                          "seed %s at flat %d: got %g @%lld, want %g @%lld", seeds[s], i, out[i],
+                          (long long)idx[i], want[i], (long long)want_idx[i]);
+            if (s == 0)
+                first_idx[i] = want_idx[i];
+            else
+                differs |= first_idx[i] != want_idx[i];
+        }
+        free(out);
+        free(idx);
+    }
+    /* The seeds must matter, or this test could not see a lost --seed. */
+    ck_assert(differs);
+}
+END_TEST
+
+/* ---- tcase: dtypes ------------------------------------------------------- */
+
+static float half_to_float(uint16_t h)
+{
+    int exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+    float sign = (h & 0x8000) ? -1.0f : 1.0f;
+    if (exponent == 0)
+        return sign * ldexpf((float)mantissa, -24);
+    if (exponent == 31)
+        return mantissa ? NAN : sign * INFINITY;
+    return sign * ldexpf((float)(mantissa | 0x400), exponent - 25);
+}
+
+START_TEST(test_float16_max_avg)
+{
+    /* 1.0, -inf, 0.5, 65504 (the largest half). */
+    const uint16_t x[4] = {0x3C00, 0xFC00, 0x3800, 0x7BFF};
+    write_typed("in.npy", "<f2", 2, (size_t[]){1, 1, 4}, 3, x);
+    struct result r =
+        RUN("run", "max", "--kernel", "2", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    uint16_t *out = read_npy("out.npy", "<f2", "(1, 1, 2)", 2, 2);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 1, 2)", 2, 8);
+    ck_assert_msg(out[0] == 0x3C00 && out[1] == 0x7BFF, "float16 max: %04x %04x", out[0], out[1]);
+    ck_assert(idx[0] == 0 && idx[1] == 3);
+    free(out);
+    free(idx);
+
+    const uint16_t y[4] = {0x3C00, 0x4000, 0x4200, 0x4400}; /* 1, 2, 3, 4 */
+    write_typed("in.npy", "<f2", 2, (size_t[]){1, 1, 4}, 3, y);
+    r = RUN("run", "avg", "--kernel", "4", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f2", "(1, 1, 1)", 1, 2);
+    ck_assert_msg(out[0] == 0x4100, "float16 avg: %04x, want 4100 (2.5)", out[0]);
+    free(out);
+    r = RUN("run", "mixed", "--kernel", "4", "--alpha", "0.3", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f2", "(1, 1, 1)", 1, 2);
+    ck_assert_msg(fabsf(half_to_float(out[0]) - 2.95f) <= 0x1p-9f, "float16 mixed: %g",
+                  half_to_float(out[0]));
+    free(out);
+}
+END_TEST
+
+/* Integer avg divides the integer sum with C division (truncation). */
+START_TEST(test_integer_dtypes)
+{
+    const uint8_t u[8] = {255, 255, 10, 0, 255, 254, 3, 4};
+    write_typed("in.npy", "|u1", 1, (size_t[]){1, 1, 2, 4}, 4, u);
+    struct result r = RUN("run", "avg", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    uint8_t *out8 = read_npy("out.npy", "|u1", "(1, 1, 1, 2)", 2, 1);
+    ck_assert_msg(out8[0] == 254 && out8[1] == 4, "uint8 avg: %d %d, want 254 4", out8[0], out8[1]);
+    free(out8);
+    r = RUN("run", "max", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out8 = read_npy("out.npy", "|u1", "(1, 1, 1, 2)", 2, 1);
+    ck_assert_msg(out8[0] == 255 && out8[1] == 10, "uint8 max: %d %d", out8[0], out8[1]);
+    free(out8);
+
+    const int8_t s[8] = {-1, -2, 127, 127, 0, 0, 127, 126};
+    write_typed("in.npy", "|i1", 1, (size_t[]){1, 1, 2, 4}, 4, s);
+    r = RUN("run", "avg", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    int8_t *outs = read_npy("out.npy", "|i1", "(1, 1, 1, 2)", 2, 1);
+    ck_assert_msg(outs[0] == 0 && outs[1] == 126, "int8 avg: %d %d, want 0 126", outs[0], outs[1]);
+    free(outs);
+    r = RUN("run", "max", "--kernel", "2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    outs = read_npy("out.npy", "|i1", "(1, 1, 1, 2)", 2, 1);
+    ck_assert_msg(outs[0] == 0 && outs[1] == 127, "int8 max: %d %d", outs[0], outs[1]);
+    free(outs);
+
+    /* The family beyond max and avg takes float dtypes only. */
+    unlink("out.npy");
+    EXPECT_FAILURE(3, "int8", "run", "lp", "--kernel", "2", "--p", "2", "in.npy", "out.npy");
+}
+END_TEST
+
+/* float64 is pooled in float64, or refused by a device without it. */
+START_TEST(test_float64_family)
+{
+    const double x[4] = {1, 2, 3, 4};
+    write_typed("in.npy", "<f8", 8, (size_t[]){1, 1, 4}, 3, x);
+    struct result r = RUN("run", "mixed", "--kernel", "4", "--alpha", "0.3", "in.npy", "out.npy");
     if (r.status == 0) {
-        float *out = read_npy("out.npy", "<f4", "(1, 2, 2, 1)", 4, 4);
-        ck_assert(out[0] == 5 && out[1] == 8 && out[2] == 9 && out[3] == 7);
+        double *out = read_npy("out.npy", "<f8", "(1, 1, 1)", 1, 8);
+        ck_assert_msg(fabs(out[0] - 2.95) <= 1e-12, "float64 mixed: %.17g", out[0]);
         free(out);
     } else {
-        expect_one_line(&r, 3, "not supported");
+        expect_one_line(&r, 3, "float64");
         ck_assert(!exists("out.npy"));
     }
     result_free(&r);
+}
+END_TEST
+
+/* --dtype bfloat16: uint16 .npy files of bfloat16 bits in and out. */
+START_TEST(test_bfloat16_round_trip)
+{
+    /* 1, -1.5, 3.140625, the smallest normal, the largest finite, -inf,
+     * 0.15625, -123.5: kernel 1 must give every pattern back. */
+    const uint16_t x[8] = {0x3F80, 0xBFC0, 0x4049, 0x0080, 0x7F7F, 0xFF80, 0x3E20, 0xC2F7};
+    write_typed("in.npy", "<u2", 2, (size_t[]){1, 2, 4}, 3, x);
+    static const char *const ops[] = {"max", "avg"};
+    for (int i = 0; i < 2; i++) {
+        struct result r =
+            RUN("run", ops[i], "--kernel", "1", "--dtype", "bfloat16", "in.npy", "out.npy");
+        expect_success(r);
+        result_free(&r);
+        uint16_t *out = read_npy("out.npy", "<u2", "(1, 2, 4)", 8, 2);
+        for (int j = 0; j < 8; j++)
+            ck_assert_msg(out[j] == x[j], "bfloat16 %s kernel 1 [%d]: %04x, want %04x", ops[i], j,
+                          out[j], x[j]);
+        free(out);
+    }
+    struct result r = RUN("run", "max", "--kernel", "2", "--dtype", "bfloat16", "--indices",
+                          "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    uint16_t *out = read_npy("out.npy", "<u2", "(1, 2, 2)", 4, 2);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 2, 2)", 4, 8);
+    const uint16_t want[4] = {0x3F80, 0x4049, 0x7F7F, 0x3E20};
+    const int64_t want_idx[4] = {0, 2, 0, 2};
+    for (int j = 0; j < 4; j++)
+        ck_assert_msg(out[j] == want[j] && idx[j] == want_idx[j], "bfloat16 max [%d]: %04x @%lld",
+                      j, out[j], (long long)idx[j]);
+    free(out);
+    free(idx);
+
+    const uint16_t y[4] = {0x3F80, 0x4000, 0x4040, 0x4080}; /* 1, 2, 3, 4 */
+    write_typed("in.npy", "<u2", 2, (size_t[]){1, 1, 4}, 3, y);
+    r = RUN("run", "gem", "--kernel", "4", "--p", "1", "--dtype", "bfloat16", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<u2", "(1, 1, 1)", 1, 2);
+    ck_assert_msg(out[0] == 0x4020, "bfloat16 gem p=1: %04x, want 4020 (2.5)", out[0]);
+    free(out);
+
+    /* uint16 without --dtype, and --dtype on another dtype, are refused. */
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(3, "--dtype bfloat16", "run", "max", "--kernel", "2", "in.npy", "out.npy");
+    write_f32("in.npy", (size_t[]){1, 1, 4}, 3, (const float[]){1, 2, 3, 4});
+    EXPECT_FAILURE(3, "holds float32", "run", "max", "--kernel", "2", "--dtype", "bfloat16",
+                   "in.npy", "out.npy");
+}
+END_TEST
+
+/* ---- tcase: nhwc equals nchw transposed ---------------------------------- */
+
+static int out_size_d(int in, int k, int s, int p, int d, int ceil_mode)
+{
+    int span = d * (k - 1) + 1;
+    int o = (in + 2 * p - span + (ceil_mode ? s - 1 : 0)) / s + 1;
+    if (ceil_mode && (o - 1) * s >= in + p)
+        o--;
+    return o;
+}
+
+struct layout_case {
+    const char *op;
+    int dims;
+    int in[3], k[3], s[3], p[3], d[3], ceil_mode;
+    const char *extra[6]; /* the OP's own options, NULL-terminated */
+    int indices;
+    double rel; /* 0: bit-exact */
+};
+
+static void dims_text(const int *v, int dims, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (int i = 0; i < dims; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), "%s%d", i ? "," : "", v[i]);
+}
+
+/* "(2, 3, 4)": N, C and the spatial sizes in nchw or nhwc order. */
+static void shape_text(int n, int c, const int *sp, int dims, int nhwc, char *buf, size_t size)
+{
+    snprintf(buf, size, "(%d", n);
+    if (!nhwc)
+        snprintf(buf + strlen(buf), size - strlen(buf), ", %d", c);
+    for (int i = 0; i < dims; i++)
+        snprintf(buf + strlen(buf), size - strlen(buf), ", %d", sp[i]);
+    if (nhwc)
+        snprintf(buf + strlen(buf), size - strlen(buf), ", %d", c);
+    strcat(buf, ")");
+}
+
+/* Runs the case on in_nchw.npy or in_nhwc.npy; returns the output data. */
+static float *run_layout(const struct layout_case *t, int nhwc, const char *shape, size_t count,
+                         int64_t **idx)
+{
+    char k[32], s[32], p[32], d[32];
+    dims_text(t->k, t->dims, k, sizeof k);
+    dims_text(t->s, t->dims, s, sizeof s);
+    dims_text(t->p, t->dims, p, sizeof p);
+    dims_text(t->d, t->dims, d, sizeof d);
+    const char *args[40];
+    int n = 0;
+    const char *fixed[] = {"run",        t->op, "--kernel",    k,
+                           "--stride",   s,     "--padding",   p,
+                           "--dilation", d,     "--ceil-mode", t->ceil_mode ? "1" : "0"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        args[n++] = fixed[i];
+    for (int i = 0; t->extra[i]; i++)
+        args[n++] = t->extra[i];
+    if (t->indices) {
+        args[n++] = "--indices";
+        args[n++] = "idx.npy";
+    }
+    args[n++] = "--layout";
+    args[n++] = nhwc ? "nhwc" : "nchw";
+    args[n++] = nhwc ? "in_nhwc.npy" : "in_nchw.npy";
+    args[n++] = "out.npy";
+    args[n] = NULL;
+    struct result r = run_argv(args);
+    ck_assert_msg(r.status == 0, "%s %s: exit %d, stderr: %s", t->op, nhwc ? "nhwc" : "nchw",
+                  r.status, r.err);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", shape, count, 4);
+    *idx = t->indices ? read_npy("idx.npy", "<i8", shape, count, 8) : NULL;
+    unlink("out.npy");
+    unlink("idx.npy");
+    return out;
+}
+
+/* Element (n, c, flat spatial q) of an (N, C, P) array, stored in either layout. */
+static size_t at(int nhwc, int c_count, int p_count, int n, int c, int q)
+{
+    return nhwc ? ((size_t)n * p_count + q) * c_count + c : ((size_t)n * c_count + c) * p_count + q;
+}
+
+static void check_layouts_agree(const struct layout_case *t)
+{
+    enum { N = 2, C = 3 };
+    int out[3], in_count = 1, out_count = 1;
+    for (int i = 0; i < t->dims; i++) {
+        out[i] = out_size_d(t->in[i], t->k[i], t->s[i], t->p[i], t->d[i], t->ceil_mode);
+        in_count *= t->in[i];
+        out_count *= out[i];
+    }
+    size_t total = (size_t)N * C * in_count;
+    float *nchw = malloc(total * sizeof(float)), *nhwc = malloc(total * sizeof(float));
+    ck_assert(nchw && nhwc);
+    for (size_t i = 0; i < total; i++)
+        nchw[i] = (float)((int)((i * 37) % 17) - 8) * 0.5f; /* ties, negatives */
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int q = 0; q < in_count; q++)
+                nhwc[at(1, C, in_count, n, c, q)] = nchw[at(0, C, in_count, n, c, q)];
+    size_t in_shape[5] = {N, C}, in_shape_nhwc[5] = {N};
+    for (int i = 0; i < t->dims; i++) {
+        in_shape[2 + i] = (size_t)t->in[i];
+        in_shape_nhwc[1 + i] = (size_t)t->in[i];
+    }
+    in_shape_nhwc[1 + t->dims] = C;
+    write_f32("in_nchw.npy", in_shape, 2 + t->dims, nchw);
+    write_f32("in_nhwc.npy", in_shape_nhwc, 2 + t->dims, nhwc);
+
+    char shape_c[64], shape_h[64];
+    shape_text(N, C, out, t->dims, 0, shape_c, sizeof shape_c);
+    shape_text(N, C, out, t->dims, 1, shape_h, sizeof shape_h);
+    size_t count = (size_t)N * C * out_count;
+    int64_t *idx_c = NULL, *idx_h = NULL;
+    float *out_c = run_layout(t, 0, shape_c, count, &idx_c);
+    float *out_h = run_layout(t, 1, shape_h, count, &idx_h);
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++)
+            for (int q = 0; q < out_count; q++) {
+                size_t ic = at(0, C, out_count, n, c, q), ih = at(1, C, out_count, n, c, q);
+                double a = out_c[ic], b = out_h[ih];
+                double tol = t->rel * (fabs(a) > 1 ? fabs(a) : 1);
+                ck_assert_msg((isnan(a) && isnan(b)) || fabs(a - b) <= tol,
+                              "%s %d-D at (n=%d, c=%d, q=%d): nchw %.9g, nhwc %.9g", t->op, t->dims,
+                              n, c, q, a, b);
+                if (t->indices)
+                    ck_assert_msg(idx_c[ic] == idx_h[ih],
+                                  "%s %d-D index at (n=%d, c=%d, q=%d): nchw %lld, nhwc %lld",
+                                  t->op, t->dims, n, c, q, (long long)idx_c[ic],
+                                  (long long)idx_h[ih]);
+            }
+    free(out_c);
+    free(out_h);
+    free(idx_c);
+    free(idx_h);
+    free(nchw);
+    free(nhwc);
+}
+
+START_TEST(test_nhwc_matches_nchw)
+{
+    /* 2-D: H=5, W=6, window 3x2, stride 2x1, padding 1x0, ceil mode. */
+#define GEO2 2, {5, 6}, {3, 2}, {2, 1}, {1, 0}, {1, 1}, 1
+    static const struct layout_case cases[] = {
+        {"max", GEO2, {NULL}, 1, 0},
+        {"avg", GEO2, {"--count-include-pad", "0", NULL}, 0, 1e-6},
+        {"avg", GEO2, {NULL}, 0, 1e-6},
+        {"lp", 2, {5, 6}, {2, 2}, {1, 2}, {0, 0}, {1, 1}, 1, {"--p", "2", NULL}, 0, 2e-6},
+        {"gem", GEO2, {"--p", "3", NULL}, 0, 2e-6},
+        {"mixed", GEO2, {"--alpha", "0.25", "--count-include-pad", "0", NULL}, 0, 2e-6},
+        {"softmax", 2, {5, 6}, {3, 2}, {2, 1}, {1, 0}, {1, 2}, 0, {"--beta", "0.5", NULL}, 0, 2e-6},
+        {"stochastic", GEO2, {"--train", "0", NULL}, 0, 2e-6},
+        {"stochastic", GEO2, {"--train", "1", "--seed", "7", NULL}, 1, 0},
+        /* 1-D (N, L, C) and 3-D (N, D, H, W, C): the rank decides. */
+        {"max", 1, {7}, {3}, {2}, {1}, {1}, 0, {NULL}, 1, 0},
+        {"gem", 1, {7}, {3}, {2}, {0}, {1}, 1, {"--p", "2", NULL}, 0, 2e-6},
+        {"max", 3, {3, 4, 5}, {2, 2, 3}, {1, 2, 2}, {0, 1, 1}, {1, 1, 1}, 0, {NULL}, 1, 0},
+        {"avg", 3, {3, 4, 5}, {2, 2, 3}, {1, 2, 2}, {0, 1, 1}, {1, 1, 1}, 1, {NULL}, 0, 1e-6},
+    };
+#undef GEO2
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_layouts_agree(&cases[i]);
+}
+END_TEST
+
+/* ---- tcase: family usage and parameter errors ---------------------------- */
+
+START_TEST(test_family_errors)
+{
+    const float x[16] = {0};
+    write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    /* A required option missing, an option of another OP: usage (2). */
+    EXPECT_FAILURE(2, "needs --p", "run", "lp", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "needs --alpha", "run", "mixed", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "needs --beta", "run", "softmax", "--kernel", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "does not apply", "run", "max", "--kernel", "2", "--train", "1", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "does not apply", "run", "gem", "--kernel", "2", "--p", "3", "--alpha", "1",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "does not apply", "run", "mixed", "--kernel", "2", "--alpha", "0.5",
+                   "--indices", "idx.npy", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "--train 1", "run", "stochastic", "--kernel", "2", "--indices", "idx.npy",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "--train 1", "run", "stochastic", "--kernel", "2", "--train", "0",
+                   "--indices", "idx.npy", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "0 or 1", "run", "stochastic", "--kernel", "2", "--train", "2", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "out of range", "run", "stochastic", "--kernel", "2", "--seed",
+                   "18446744073709551616", "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "--beta", "run", "softmax", "--kernel", "2", "--beta", "", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(2, "nchw or nhwc", "run", "gem", "--kernel", "2", "--p", "3", "--layout", "NHWC",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "takes bfloat16", "run", "max", "--kernel", "2", "--dtype", "float32",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(2, "twice", "run", "max", "--kernel", "2", "--dtype", "bfloat16", "--dtype",
+                   "bfloat16", "in.npy", "out.npy");
+
+    /* Values that define no valid pooling: bad input (3), naming the rule. */
+    EXPECT_FAILURE(3, "--alpha 2: the weight of max must be between 0 and 1", "run", "mixed",
+                   "--kernel", "2", "--alpha", "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "--alpha -0.1", "run", "mixed", "--kernel", "2", "--alpha", "-0.1", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "--alpha nan", "run", "mixed", "--kernel", "2", "--alpha", "nan", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "--p 0: the exponent must be finite and non-zero", "run", "lp", "--kernel",
+                   "2", "--p", "0", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "--p 0", "run", "gem", "--kernel", "2", "--p", "0", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "OP 'max'", "run", "lp", "--kernel", "2", "--p", "inf", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "--p nan", "run", "gem", "--kernel", "2", "--p", "nan", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "--beta inf: the softmax temperature must be finite", "run", "softmax",
+                   "--kernel", "2", "--beta", "inf", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "--beta", "run", "softmax", "--kernel", "2", "--beta", "-inf", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "padding", "run", "lp", "--kernel", "2", "--p", "2", "--padding", "1",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "dilation", "run", "gem", "--kernel", "2", "--p", "2", "--dilation", "2",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "dilation", "run", "mixed", "--kernel", "2", "--alpha", "0.5", "--dilation",
+                   "2", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "output size", "run", "softmax", "--kernel", "5", "--beta", "1", "in.npy",
+                   "out.npy");
+    /* A rank-2 file is no tensor in either layout. */
+    write_f32("in.npy", (size_t[]){4, 4}, 2, x);
+    EXPECT_FAILURE(3, "(N, H, W, C)", "run", "max", "--kernel", "2", "--layout", "nhwc", "in.npy",
+                   "out.npy");
 }
 END_TEST
 
@@ -951,10 +1696,18 @@ static Suite *cli_suite(void)
           test_output_replaced);
     TCASE(s, "avg", test_avg_worked_examples, test_avg2d_reference);
     TCASE(s, "usage_errors", test_usage_errors, test_malformed_numbers);
-    TCASE(s, "unsupported", test_unsupported_ops, test_layout_nhwc);
+    TCASE(s, "unsupported", test_unsupported_ops);
     TCASE(s, "npy_errors", test_npy_file_errors, test_npy_header_errors, test_dtype_and_rank);
+    TCASE(s, "bad_npy_corpus", test_bad_npy_corpus);
     TCASE(s, "parameters", test_invalid_parameters);
     TCASE(s, "outputs", test_output_errors);
+    TCASE(s, "family", test_lp_worked_examples, test_gem_worked_examples,
+          test_mixed_worked_examples, test_softmax_worked_examples, test_stochastic_test_time,
+          test_stochastic_train_replay);
+    TCASE(s, "dtypes", test_float16_max_avg, test_integer_dtypes, test_float64_family,
+          test_bfloat16_round_trip);
+    TCASE(s, "layouts", test_layout_nhwc, test_nhwc_matches_nchw);
+    TCASE(s, "family_errors", test_family_errors);
     return s;
 }
 
