@@ -32,5 +32,8 @@ export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=1:print_summa
 export LSAN_OPTIONS="suppressions=$PWD/ci/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_summary=1"
 export CLPOOL_TEST_SCALE="${CLPOOL_TEST_SCALE:-25}"
+# Instrumented code is slower (and ci/test.sh runs valgrind beside): Check's
+# per-tcase timeouts and meson's per-test ones are tripled.
+export CK_TIMEOUT_MULTIPLIER=3
 meson test -C build-sanitize --no-suite oclgrind --print-errorlogs --num-processes 2 \
   --timeout-multiplier 3

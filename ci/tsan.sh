@@ -23,5 +23,6 @@ if [ -d build/tests/program-cache ]; then
 fi
 export TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1"
 export CK_FORK=no
+export CK_TIMEOUT_MULTIPLIER=3
 meson test -C build-tsan --print-errorlogs --num-processes 2 --timeout-multiplier 3 \
   threads threads-basic
