@@ -28,6 +28,7 @@
  *   INDEX_T       int or long
  *   NHWC          1 for channels-last tensors
  *   VW            lanes per work-item: 1, 2, 4, 8 or 16
+ *   ROW_ITEMS     1: a work-item takes a whole output row
  */
 #include "dtype.cl"
 
@@ -91,6 +92,9 @@
 #ifndef VW
 #define VW 4
 #endif
+#ifndef ROW_ITEMS
+#define ROW_ITEMS 0
+#endif
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -117,6 +121,7 @@ typedef int IV;
 #define STOREW(v, p) STORE1((v), (p))
 #define PRIV_LOAD(a) ((a)[0])
 #define PRIV_STORE(v, a) ((a)[0] = (v))
+#define LANE_IDS 0
 #define LANE_TRUE 1
 #if DTYPE == DT_F64
 #define RMASK(m) ((long)(m)) /* select(double, double, long) */
@@ -132,6 +137,15 @@ typedef CAT(int, VW) IV;
 #define PRIV_LOAD(a) CAT(vload, VW)(0, (a))
 #define PRIV_STORE(v, a) CAT(vstore, VW)((v), 0, (a))
 #define LANE_TRUE (-1)
+#if VW == 2
+#define LANE_IDS ((IV)(0, 1))
+#elif VW == 4
+#define LANE_IDS ((IV)(0, 1, 2, 3))
+#elif VW == 8
+#define LANE_IDS ((IV)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define LANE_IDS ((IV)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
 #if DTYPE == DT_F64
 #define RMASK(m) CAT(convert_long, VW)(m)
 #define IMASK(m) CAT(convert_int, VW)(m)
@@ -180,12 +194,21 @@ inline int pooled_cells(int start, int k, int in, int pad, int count_pad)
     } while (0)
 #define CELL_IN_ROW(kx) (xs + (kx) * DW >= 0 && xs + (kx) * DW < W)
 #else
+/* Edge chunks still load a plain vector when its span lies inside the
+ * tensor, and mask the lanes whose cell is outside the row; only chunks at
+ * the tensor's ends gather lane by lane. */
 #define LOAD_CELL(kx, v, valid)                                                                   \
     do {                                                                                          \
-        __global const data_t *p_ = src + rowoff + xs + (kx) * DW;                                \
-        if (interior && SW == 1) {                                                                \
+        const long at_ = rowoff + xs + (kx) * DW;                                                 \
+        __global const data_t *p_ = src + at_;                                                    \
+        if (SW == 1 && (interior || (src_off + at_ >= 0 && src_off + at_ + VW <= in_elems))) {    \
             (v) = LOADW(p_);                                                                      \
-            (valid) = (IV)(LANE_TRUE);                                                            \
+            if (interior) {                                                                       \
+                (valid) = (IV)(LANE_TRUE);                                                        \
+            } else {                                                                              \
+                const IV x_ = xl + (kx) * DW;                                                     \
+                (valid) = live_mask & (x_ >= 0) & (x_ < (IV)(W));                                 \
+            }                                                                                     \
         } else {                                                                                  \
             real_t t_[VW];                                                                        \
             int m_[VW];                                                                           \
@@ -245,13 +268,26 @@ inline int pooled_cells(int start, int k, int in, int pad, int count_pad)
     FIRST_STEP(valid, k);
 #elif POOL_OP == OP_AVG
 #define PASS1(v, valid, k) sum += MASKED(v, valid);
-#elif POOL_OP == OP_LP
-#define PASS1(v, valid, k) sum += MASKED(pow((v), (RV)(P)), valid);
-#elif POOL_OP == OP_GEM
-#define PASS1(v, valid, k)                                                                        \
-    sum += MASKED(pow(select((v), (RV)(GEM_EPS), RMASK(IMASK(isless((v), (RV)(GEM_EPS))))),     \
-                      (RV)(P)),                                                                   \
-                  valid);
+#elif POOL_OP == OP_LP || POOL_OP == OP_GEM
+/* x^p: small integer exponents multiply (pow costs tens of instructions a
+ * lane and would make the operator compute-bound); the exponent is a
+ * run-time value, so each case has its own copy of the window loop. */
+#define POW_1(x) (x)
+#define POW_2(x) ((x) * (x))
+#define POW_3(x) ((x) * (x) * (x))
+#define POW_4(x) (((x) * (x)) * ((x) * (x)))
+#define POW_ANY(x) pow((x), (RV)(P))
+#if POOL_OP == OP_LP
+#define POWER_BASE(v) (v)
+#else
+/* max(x, eps) that keeps NaN */
+#define POWER_BASE(v) select((v), (RV)(GEM_EPS), RMASK(IMASK(isless((v), (RV)(GEM_EPS)))))
+#endif
+#define PASS_POW1(v, valid, k) sum += MASKED(POW_1(POWER_BASE(v)), valid);
+#define PASS_POW2(v, valid, k) sum += MASKED(POW_2(POWER_BASE(v)), valid);
+#define PASS_POW3(v, valid, k) sum += MASKED(POW_3(POWER_BASE(v)), valid);
+#define PASS_POW4(v, valid, k) sum += MASKED(POW_4(POWER_BASE(v)), valid);
+#define PASS1(v, valid, k) sum += MASKED(POW_ANY(POWER_BASE(v)), valid);
 #elif POOL_OP == OP_MIXED
 #define PASS1(v, valid, k)                                                                        \
     MAX_STEP(v, valid, k);                                                                        \
@@ -307,59 +343,43 @@ inline long cell_index(int k, int zs, int ys, int x0, int H, int W)
     return ((long)(zs + kz * DD) * H + (ys + ky * DH)) * W + x0 + kx * DW;
 }
 
-/* Arguments: input, output and optional indices buffers; `run` = (input,
- * output and indices offsets in elements, the launch's first unit (a plane
- * for NCHW, a sample for NHWC), its work-item count, channels C, the seed,
- * unused); `shape` = (input D, H, W, output OD, OH, OW, lane groups per
- * output row (NCHW) or per position (NHWC), unused); `params` = (p, 1/p,
- * alpha, beta). */
-__kernel void window_lanes(__global const data_t *restrict in, __global data_t *restrict out,
-                           __global INDEX_T *restrict indices, ulong8 run, int8 shape,
-                           CAT(REAL, 4) params)
-{
-    const ulong items = run.s4, C = run.s5, seed = run.s6;
-    const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
-    const int OW = shape.s5, groups = shape.s6;
-    const real_t P = params.s0, INV_P = params.s1, ALPHA = params.s2, BETA = params.s3;
-    const uint gid = (uint)get_global_id(0);
-    if (gid >= items)
-        return;
-    const uint group = gid % (uint)groups;
-    uint rest = gid / (uint)groups;
-#if NHWC
-    const int ox = (int)(rest % (uint)OW);
-    rest /= (uint)OW;
-#endif
-    const int oy = (int)(rest % (uint)OH);
-    rest /= (uint)OH;
-    const int oz = (int)(rest % (uint)OD);
-    const ulong unit = run.s3 + rest / (uint)OD;
-    const ulong in_plane = (ulong)D * H * W, out_plane = (ulong)OD * OH * OW;
-    const int zs = oz * SD - PD, ys = oy * SH - PH;
-#if NHWC
-    /* Lanes: channels c0 .. c0 + live - 1 of sample `unit`. */
-    const ulong c0 = (ulong)group * VW;
-    const int live = (int)min((ulong)VW, C - c0);
-    const bool full_group = live == VW;
-    const int xs = ox * SW - PW;
-    __global const data_t *src = in + run.s0 + unit * in_plane * C + c0;
-    const ulong out_pos = ((ulong)oz * OH + oy) * OW + ox;
-    const ulong out_at = (unit * out_plane + out_pos) * C + c0;
+#ifdef __clang__
+#define OUTPUT_FN __attribute__((always_inline)) inline
 #else
-    /* Lanes: outputs ox0 .. ox0 + live - 1 of row (oz, oy) of plane `unit`. */
-    const int ox0 = (int)group * VW;
-    const int live = min(VW, OW - ox0);
-    const int xs = ox0 * SW - PW;
-    const bool interior = live == VW && xs >= 0 && xs + (VW - 1) * SW + (KW - 1) * DW < W;
-    __global const data_t *src = in + run.s0 + unit * in_plane;
-    const ulong out_pos = ((ulong)oz * OH + oy) * OW + ox0;
-    const ulong out_at = unit * out_plane + out_pos;
+#define OUTPUT_FN inline
 #endif
+
+/* Computes the `live` lanes of one work unit and stores them at dst (and
+ * idx): NHWC, lanes are channels c0 .. c0+live-1 of the output position
+ * whose window starts at (zs, ys, xs), src points at channel c0 of the
+ * sample and the plane of lane l is plane + l; NCHW, lanes are outputs
+ * out_pos .. out_pos+live-1 of one row, lane l's window starts at xs + l*SW,
+ * src points at the plane, which starts src_off elements into the tensor.
+ * `fast`: NHWC every lane is live; NCHW every lane's window is inside the
+ * row. */
+OUTPUT_FN void pool_lanes(__global const data_t *src, __global data_t *dst,
+                          __global INDEX_T *idx, int D, int H, int W, int zs, int ys, int xs,
+                          int live, bool fast, long C, long src_off, long in_elems, ulong plane,
+                          ulong out_pos, ulong seed, CAT(REAL, 4) params)
+{
+    const real_t P = params.s0, INV_P = params.s1, ALPHA = params.s2, BETA = params.s3;
     (void)P;
     (void)INV_P;
     (void)ALPHA;
     (void)BETA;
     (void)seed;
+    (void)plane;
+    (void)out_pos;
+    (void)src_off;
+    (void)in_elems;
+#if NHWC
+    const bool full_group = fast;
+#else
+    const bool interior = fast;
+    const IV xl = (IV)(xs) + LANE_IDS * SW;
+    const IV live_mask = LANE_IDS < (IV)(live);
+    (void)C;
+#endif
 
 #if USES_MAX || POOL_OP == OP_SOFTMAX || (POOL_OP == OP_STOCHASTIC && TRAIN)
     RV m = (RV)(-INFINITY);
@@ -384,17 +404,30 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
     RV firstv = (RV)(0), cum = (RV)(0);
 #endif
 
+#if POOL_OP == OP_LP || POOL_OP == OP_GEM
+    if (P == (real_t)1) {
+        FOR_EACH_CELL(PASS_POW1)
+    } else if (P == (real_t)2) {
+        FOR_EACH_CELL(PASS_POW2)
+    } else if (P == (real_t)3) {
+        FOR_EACH_CELL(PASS_POW3)
+    } else if (P == (real_t)4) {
+        FOR_EACH_CELL(PASS_POW4)
+    } else {
+        FOR_EACH_CELL(PASS1)
+    }
+#else
     FOR_EACH_CELL(PASS1)
+#endif
 
 #if POOL_OP == OP_STOCHASTIC && TRAIN
     /* thres = u * sum per lane, u drawn for (plane, output position). */
     real_t u[VW];
     for (int l = 0; l < VW; l++) {
 #if NHWC
-        const ulong plane = unit * C + c0 + (ulong)l;
-        u[l] = uniform01(seed, plane, out_pos);
+        u[l] = uniform01(seed, plane + (ulong)l, out_pos);
 #else
-        u[l] = uniform01(seed, unit, out_pos + (ulong)l);
+        u[l] = uniform01(seed, plane, out_pos + (ulong)l);
 #endif
     }
     const RV thres = PRIV_LOAD(u) * sum;
@@ -443,9 +476,13 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
 #endif
 #elif POOL_OP == OP_LP
     /* torch: (avg_pool(x^p) * K)^(1/p), the avg over the real cells. */
-    const RV r = pow((sum / ncells) * (RV)((real_t)(KD * KH * KW)), (RV)(INV_P));
+    const RV t = (sum / ncells) * (RV)((real_t)(KD * KH * KW));
 #elif POOL_OP == OP_GEM
-    const RV r = pow(sum / ncells, (RV)(INV_P));
+    const RV t = sum / ncells;
+#endif
+#if POOL_OP == OP_LP || POOL_OP == OP_GEM
+    /* t^(1/p); sqrt is exact where pow may be off by ulps */
+    const RV r = P == (real_t)1 ? t : P == (real_t)2 ? sqrt(t) : pow(t, (RV)(INV_P));
 #elif POOL_OP == OP_MIXED
     const RV r = (RV)(ALPHA)*m + (RV)((real_t)1 - ALPHA) * (sum / ncells);
 #elif POOL_OP == OP_SOFTMAX
@@ -456,7 +493,6 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
     const RV r = sum2 / ((RV)(FLT_MIN) + sum);
 #endif
 
-    __global data_t *dst = out + run.s1 + out_at;
     if (live == VW) {
         STOREW(r, dst);
     } else {
@@ -470,7 +506,6 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
      * -inf; stochastic: no running sum reached the threshold). */
     int k[VW];
     PRIV_STORE(select(first, best, best >= 0), k);
-    __global INDEX_T *idx = indices + run.s2 + out_at;
     for (int l = 0; l < live; l++) {
 #if NHWC
         const int x0 = xs;
@@ -480,6 +515,81 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
         idx[l] = (INDEX_T)cell_index(k[l], zs, ys, x0, H, W);
     }
 #else
-    (void)indices;
+    (void)idx;
+#endif
+}
+
+/* Arguments: input, output and optional indices buffers; `run` = (input,
+ * output and indices offsets in elements, the launch's first unit (a plane
+ * for NCHW, a sample for NHWC), its work-item count, channels C, the seed,
+ * the input's element count); `shape` = (input D, H, W, output OD, OH, OW,
+ * lane groups per output row (NCHW) or per position (NHWC), unused);
+ * `params` = (p, 1/p, alpha, beta).
+ *
+ * Work-items: with ROW_ITEMS (CPUs) one per output row, looping over the
+ * row's positions and lane groups (few index divisions per output); else
+ * one per lane group. */
+__kernel void window_lanes(__global const data_t *restrict in, __global data_t *restrict out,
+                           __global INDEX_T *restrict indices, ulong8 run, int8 shape,
+                           CAT(REAL, 4) params)
+{
+    const ulong items = run.s4, C = run.s5, seed = run.s6, in_elems = run.s7;
+    const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
+    const int OW = shape.s5, groups = shape.s6;
+    const uint gid = (uint)get_global_id(0);
+    if (gid >= items)
+        return;
+#if ROW_ITEMS
+    const int g_begin = 0, g_end = groups;
+    uint rest = gid;
+#else
+    const int g_begin = (int)(gid % (uint)groups), g_end = g_begin + 1;
+    uint rest = gid / (uint)groups;
+#endif
+#if NHWC && !ROW_ITEMS
+    const int ox_begin = (int)(rest % (uint)OW), ox_end = ox_begin + 1;
+    rest /= (uint)OW;
+#elif NHWC
+    const int ox_begin = 0, ox_end = OW;
+#endif
+    const int oy = (int)(rest % (uint)OH);
+    rest /= (uint)OH;
+    const int oz = (int)(rest % (uint)OD);
+    const ulong unit = run.s3 + rest / (uint)OD;
+    const ulong in_plane = (ulong)D * H * W, out_plane = (ulong)OD * OH * OW;
+    const int zs = oz * SD - PD, ys = oy * SH - PH;
+    const ulong row_pos = ((ulong)oz * OH + oy) * OW;
+#if HAS_INDICES
+    __global INDEX_T *idx_base = indices + run.s2;
+#else
+    __global INDEX_T *idx_base = indices;
+#endif
+#if NHWC
+    /* Lanes: channels c0 .. c0 + live - 1 of sample `unit`. */
+    for (int ox = ox_begin; ox < ox_end; ox++) {
+        const int xs = ox * SW - PW;
+        const ulong out_pos = row_pos + (ulong)ox;
+        for (int g = g_begin; g < g_end; g++) {
+            const ulong c0 = (ulong)g * VW;
+            const int live = (int)min((ulong)VW, C - c0);
+            const ulong out_at = (unit * out_plane + out_pos) * C + c0;
+            pool_lanes(in + run.s0 + unit * in_plane * C + c0, out + run.s1 + out_at,
+                       idx_base + (HAS_INDICES ? out_at : 0), D, H, W, zs, ys, xs, live,
+                       live == VW, (long)C, 0, 0, unit * C + c0, out_pos, seed, params);
+        }
+    }
+#else
+    /* Lanes: outputs ox0 .. ox0 + live - 1 of row (oz, oy) of plane `unit`. */
+    for (int g = g_begin; g < g_end; g++) {
+        const int ox0 = g * VW;
+        const int live = min(VW, OW - ox0);
+        const int xs = ox0 * SW - PW;
+        const bool interior = live == VW && xs >= 0 && xs + (VW - 1) * SW + (KW - 1) * DW < W;
+        const ulong out_at = unit * out_plane + row_pos + (ulong)ox0;
+        pool_lanes(in + run.s0 + unit * in_plane, out + run.s1 + out_at,
+                   idx_base + (HAS_INDICES ? out_at : 0), D, H, W, zs, ys, xs, live, interior, 1,
+                   (long)(unit * in_plane), (long)in_elems, unit, row_pos + (ulong)ox0, seed,
+                   params);
+    }
 #endif
 }

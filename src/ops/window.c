@@ -321,7 +321,7 @@ static cl_int set_lanes_args(const clpool_plan *plan, const clp_launch *l, const
     cl_kernel k = plan->kernel;
     cl_mem idx = io->indices.mem;
     cl_ulong8 run = {{io->input.offset, io->output.offset, io->indices.offset, l->plane_begin,
-                      l->items, g->channels, g->seed, 0}};
+                      l->items, g->channels, g->seed, g->in_elems}};
     cl_int err = clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
     err |= clSetKernelArg(k, 1, sizeof(cl_mem), &io->output.mem);
     err |= clSetKernelArg(k, 2, sizeof(cl_mem), plan->binding_count > 2 ? &idx : NULL);
@@ -472,18 +472,24 @@ static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpoo
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
                         op_name(w->op), g->channels);
     g->groups = (int)groups;
+    /* On CPUs a work-item takes a whole output row: far fewer index
+     * divisions per output; GPUs want a work-item per lane group. */
+    int row_items = !(ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR));
+    const char *env_rows = getenv("CLPOOL_TUNE_ROWS");
+    if (env_rows && (strcmp(env_rows, "0") == 0 || strcmp(env_rows, "1") == 0))
+        row_items = atoi(env_rows);
     snprintf(options, options_size,
              "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
              "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
-             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d",
+             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DROW_ITEMS=%d",
              (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
              g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
              w->op == CLPOOL_OP_AVG ? w->divisor_override : 0,
              w->op == CLPOOL_OP_STOCHASTIC && w->train, w->indices != CLPOOL_INDICES_NONE,
-             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw);
-    size_t positions = (size_t)g->out[0] * (size_t)g->out[1];
+             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw, row_items);
+    size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
     size_t units = nhwc ? in->n : in->n * in->c;
-    size_t items = positions * (nhwc ? (size_t)g->out[2] * groups : groups);
+    size_t items = row_items ? rows : rows * (nhwc ? (size_t)g->out[2] * groups : groups);
     return clp_plan_finish(p, "window_lanes.cl", "window_lanes", options, units, items);
 }
 
