@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -149,9 +150,17 @@ typedef struct probe_result {
     char line[512];
 } probe_result;
 
-/* Runs cache_probe with CLPOOL_CACHE_DIR=@p dir and, when @p cache_env is
+/* A cache_probe process under way: its pid and the read end of its stdout. */
+typedef struct probe_run {
+    pid_t pid;
+    int out;
+    char dir[4200];
+    const char *cache_env;
+} probe_run;
+
+/* Starts cache_probe with CLPOOL_CACHE_DIR=@p dir and, when @p cache_env is
  * not NULL, CLPOOL_CACHE=@p cache_env; every other variable inherited. */
-static probe_result run_probe(const char *dir, const char *cache_env)
+static probe_run probe_start(const char *dir, const char *cache_env)
 {
     const char *probe = getenv("CLPOOL_CACHE_PROBE");
     ck_assert_msg(probe && *probe, "CLPOOL_CACHE_PROBE is not set (meson sets it)");
@@ -181,21 +190,32 @@ static probe_result run_probe(const char *dir, const char *cache_env)
     posix_spawn_file_actions_addclose(&fa, fds[0]);
     posix_spawn_file_actions_addclose(&fa, fds[1]);
     char *argv[] = {(char *)probe, NULL};
-    pid_t pid;
-    int err = posix_spawn(&pid, probe, &fa, NULL, argv, env);
+    probe_run run;
+    memset(&run, 0, sizeof run);
+    int err = posix_spawn(&run.pid, probe, &fa, NULL, argv, env);
     posix_spawn_file_actions_destroy(&fa);
     close(fds[1]);
+    free(env);
     ck_assert_msg(err == 0, "posix_spawn %s: %s", probe, strerror(err));
+    run.out = fds[0];
+    snprintf(run.dir, sizeof run.dir, "%s", dir);
+    run.cache_env = cache_env;
+    return run;
+}
 
+/* Waits for the probe and parses its line; fails the test unless it exited
+ * 0 with a complete line. */
+static probe_result probe_finish(probe_run *run)
+{
     probe_result r;
     memset(&r, 0, sizeof r);
     size_t len = 0;
     ssize_t got;
-    while ((got = read(fds[0], r.line + len, sizeof r.line - 1 - len)) > 0)
+    while ((got = read(run->out, r.line + len, sizeof r.line - 1 - len)) > 0)
         len += (size_t)got;
-    close(fds[0]);
+    close(run->out);
     int status = 0;
-    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_int_eq(waitpid(run->pid, &status, 0), run->pid);
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     char verdict[16] = "";
     int fields =
@@ -204,11 +224,16 @@ static probe_result run_probe(const char *dir, const char *cache_env)
                "memory_hits=%ld result=%15s",
                &r.builds, &r.disk_hits, &r.disk_rejects, &r.disk_writes, &r.memory_hits, verdict);
     ck_assert_msg(fields == 6 && r.exit_code == 0,
-                  "cache_probe (dir %s, CLPOOL_CACHE=%s) exited %d and printed \"%s\"", dir,
-                  cache_env ? cache_env : "(unset)", r.exit_code, r.line);
+                  "cache_probe (dir %s, CLPOOL_CACHE=%s) exited %d and printed \"%s\"", run->dir,
+                  run->cache_env ? run->cache_env : "(unset)", r.exit_code, r.line);
     r.ok = strcmp(verdict, "ok") == 0;
-    free(env);
     return r;
+}
+
+static probe_result run_probe(const char *dir, const char *cache_env)
+{
+    probe_run run = probe_start(dir, cache_env);
+    return probe_finish(&run);
 }
 
 /* Every regular file under @p dir (recursively). */
@@ -383,6 +408,359 @@ START_TEST(test_disk_same_process)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* Damaged, foreign and unwritable entries, in process                      */
+
+/* Warnings and errors a context logged, one per line. */
+typedef struct log_lines {
+    int count;
+    char text[8192];
+} log_lines;
+
+static void capture_log(void *user, clpool_log_level level, const char *message)
+{
+    log_lines *l = user;
+    if (level > CLPOOL_LOG_WARNING)
+        return;
+    l->count++;
+    size_t used = strlen(l->text);
+    snprintf(l->text + used, sizeof l->text - used, "%s\n", message);
+}
+
+typedef struct context_run {
+    clpool_cache_stats stats;
+    log_lines log;
+    int disk_cache_on;
+} context_run;
+
+/* A fresh context on cache folder @p dir plans @p op, runs it and checks the
+ * result against the reference. */
+static context_run plan_in_fresh_context(const char *dir, const clpool_window_desc *op,
+                                         const clpool_tensor_desc *in, uint64_t seed)
+{
+    context_run r;
+    memset(&r, 0, sizeof r);
+    clpool_context_options o;
+    memset(&o, 0, sizeof o);
+    o.cache_dir = dir;
+    o.log = capture_log;
+    o.log_user = &r.log;
+    clpool_context *ctx = NULL;
+    ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
+    r.disk_cache_on = clpool_context_cache_dir(ctx) != NULL;
+    clpool_plan *plan = NULL;
+    clpool_status st = clpool_plan_window(ctx, op, in, &plan);
+    ck_assert_msg(st == CLPOOL_SUCCESS, "plan with cache folder %s: %s; log:\n%s", dir,
+                  clpool_status_string(st), r.log.text);
+    run_and_check(plan, op, in, seed);
+    r.stats = stats_of(ctx);
+    clpool_plan_destroy(plan);
+    clpool_context_destroy(ctx);
+    return r;
+}
+
+static void expect_stats(const context_run *r, uint64_t builds, uint64_t hits, uint64_t rejects,
+                         uint64_t writes, const char *what)
+{
+    ck_assert_msg(r->stats.builds == builds && r->stats.disk_hits == hits &&
+                      r->stats.disk_rejects == rejects && r->stats.disk_writes == writes,
+                  "%s: builds=%llu disk_hits=%llu disk_rejects=%llu disk_writes=%llu, want "
+                  "%llu %llu %llu %llu; log:\n%s",
+                  what, (unsigned long long)r->stats.builds, (unsigned long long)r->stats.disk_hits,
+                  (unsigned long long)r->stats.disk_rejects,
+                  (unsigned long long)r->stats.disk_writes, (unsigned long long)builds,
+                  (unsigned long long)hits, (unsigned long long)rejects, (unsigned long long)writes,
+                  r->log.text);
+}
+
+/* Entry layout (src/program_cache.c): magic[8] | u32 format | u32 0 |
+ * key digest[32] | u64 payload size | payload SHA-256[32] | payload. */
+#define ENTRY_FORMAT_AT 8
+#define ENTRY_KEY_AT 16
+#define ENTRY_SIZE_AT 48
+#define ENTRY_SUM_AT 56
+#define ENTRY_PAYLOAD_AT 88
+
+/* Writes the SHA-256 of @p size bytes at @p data to @p digest, with the
+ * system's sha256sum (coreutils): the test does not link the library's
+ * internal hash. */
+static void sha256_of(const unsigned char *data, size_t size, unsigned char digest[32])
+{
+    char path[] = "/tmp/clpool-cache-payload-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, data, size), (ssize_t)size);
+    close(fd);
+    char cmd[128], hex[65] = "";
+    snprintf(cmd, sizeof cmd, "sha256sum '%s'", path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(fscanf(p, "%64s", hex), 1);
+    ck_assert_int_eq(pclose(p), 0);
+    unlink(path);
+    ck_assert_uint_eq(strlen(hex), 64);
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &v), 1);
+        digest[i] = (unsigned char)v;
+    }
+}
+
+typedef enum damage {
+    TRUNCATED_HALF,
+    CUT_IN_HEADER,
+    EMPTY,
+    PAYLOAD_BYTE_FLIPPED,
+    BYTE_APPENDED,
+    MAGIC_CHANGED,
+    OTHER_FORMAT,
+    KEY_BYTE_FLIPPED,
+    SIZE_FIELD_CHANGED,
+    CHECKSUM_FLIPPED,
+    FOREIGN_ENTRY,
+    DRIVER_REFUSES,
+    DAMAGE_COUNT
+} damage;
+
+static const struct {
+    const char *name;
+    const char *logged; /* what the warning must say */
+} damages[DAMAGE_COUNT] = {
+    [TRUNCATED_HALF] = {"truncated to half its size", "truncated or of the wrong size"},
+    [CUT_IN_HEADER] = {"cut inside its header", "shorter than its header"},
+    [EMPTY] = {"empty", "shorter than its header"},
+    [PAYLOAD_BYTE_FLIPPED] = {"one payload bit flipped", "corrupt (checksum mismatch)"},
+    [BYTE_APPENDED] = {"one byte appended", "truncated or of the wrong size"},
+    [MAGIC_CHANGED] = {"not starting with the magic", "not a clpool cache entry of this format"},
+    [OTHER_FORMAT] = {"another entry format (another library version's layout)",
+                      "not a clpool cache entry of this format"},
+    [KEY_BYTE_FLIPPED] = {"one bit of the stored key flipped", "written for another key"},
+    [SIZE_FIELD_CHANGED] = {"a payload size that does not match", "truncated or of the wrong size"},
+    [CHECKSUM_FLIPPED] = {"one checksum bit flipped", "corrupt (checksum mismatch)"},
+    /* The key hashes the library version, platform, device, driver
+     * version, source and options: an entry of another library or driver
+     * version looks like this one. */
+    [FOREIGN_ENTRY] = {"another program's whole entry (another library or driver version, "
+                       "device, source or options)",
+                       "written for another key"},
+    [DRIVER_REFUSES] = {"a payload the driver refuses, with a valid checksum",
+                        "refused by the driver"},
+};
+
+/* Applies @p kind to a copy of a good entry; @p foreign is another
+ * program's good entry. */
+static void apply_damage(damage kind, unsigned char **data, size_t *size,
+                         const unsigned char *foreign, size_t foreign_size)
+{
+    unsigned char *d = *data;
+    ck_assert_uint_gt(*size, ENTRY_PAYLOAD_AT + 16);
+    switch (kind) {
+    case TRUNCATED_HALF:
+        *size /= 2;
+        break;
+    case CUT_IN_HEADER:
+        *size = ENTRY_SIZE_AT + 3;
+        break;
+    case EMPTY:
+        *size = 0;
+        break;
+    case PAYLOAD_BYTE_FLIPPED:
+        d[ENTRY_PAYLOAD_AT + (*size - ENTRY_PAYLOAD_AT) / 3] ^= 0x10;
+        break;
+    case BYTE_APPENDED:
+        *data = d = realloc(d, *size + 1);
+        d[(*size)++] = 0;
+        break;
+    case MAGIC_CHANGED:
+        d[0] ^= 0x20; /* "cLPOOLPC" */
+        break;
+    case OTHER_FORMAT:
+        d[ENTRY_FORMAT_AT] += 1;
+        break;
+    case KEY_BYTE_FLIPPED:
+        d[ENTRY_KEY_AT + 31] ^= 0x01;
+        break;
+    case SIZE_FIELD_CHANGED:
+        d[ENTRY_SIZE_AT] -= 1;
+        break;
+    case CHECKSUM_FLIPPED:
+        d[ENTRY_SUM_AT + 7] ^= 0x80;
+        break;
+    case FOREIGN_ENTRY:
+        *data = d = realloc(d, foreign_size);
+        memcpy(d, foreign, foreign_size);
+        *size = foreign_size;
+        break;
+    case DRIVER_REFUSES:
+        memset(d + ENTRY_PAYLOAD_AT, 0xa5, *size - ENTRY_PAYLOAD_AT);
+        sha256_of(d + ENTRY_PAYLOAD_AT, *size - ENTRY_PAYLOAD_AT, d + ENTRY_SUM_AT);
+        break;
+    case DAMAGE_COUNT:
+        break;
+    }
+}
+
+static clpool_window_desc probe_like_op(void)
+{
+    clpool_window_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = CLPOOL_OP_MAX;
+    op.kernel[0] = op.kernel[1] = 3;
+    op.stride[0] = op.stride[1] = 2;
+    op.padding[0] = op.padding[1] = 1;
+    op.indices = CLPOOL_INDICES_INT64;
+    return op;
+}
+
+/* Every damage: detected, one warning naming the entry and the fault, the
+ * program rebuilt from source with the right result, the entry rewritten
+ * whole (the next context loads it). */
+START_TEST(test_disk_damaged_entries)
+{
+    char dir[] = "/tmp/clpool-cache-test-XXXXXX", other[] = "/tmp/clpool-cache-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    ck_assert_ptr_nonnull(mkdtemp(other));
+    clpool_window_desc op = probe_like_op();
+    clpool_tensor_desc in = tensor2d(2, 3, 13, 17);
+    context_run r = plan_in_fresh_context(dir, &op, &in, 21);
+    expect_stats(&r, 1, 0, 0, 1, "first context");
+    ck_assert_int_eq(r.log.count, 0);
+    ck_assert_uint_eq(list_files(dir), 1);
+    char entry[4200];
+    snprintf(entry, sizeof entry, "%s", found_paths[0]);
+
+    /* Another program's entry: avg, in another folder. */
+    clpool_window_desc avg;
+    memset(&avg, 0, sizeof avg);
+    avg.op = CLPOOL_OP_AVG;
+    avg.kernel[0] = avg.kernel[1] = 2;
+    r = plan_in_fresh_context(other, &avg, &in, 22);
+    expect_stats(&r, 1, 0, 0, 1, "the other program");
+    ck_assert_uint_eq(list_files(other), 1);
+    ck_assert_str_ne(strrchr(found_paths[0], '/'), strrchr(entry, '/'));
+    unsigned char *foreign;
+    size_t foreign_size;
+    read_file(found_paths[0], &foreign, &foreign_size);
+
+    for (int kind = 0; kind < DAMAGE_COUNT; kind++) {
+        unsigned char *data;
+        size_t size;
+        read_file(entry, &data, &size);
+        apply_damage((damage)kind, &data, &size, foreign, foreign_size);
+        write_file(entry, data, size);
+        free(data);
+        char what[256];
+        snprintf(what, sizeof what, "entry %s", damages[kind].name);
+        r = plan_in_fresh_context(dir, &op, &in, 30 + (uint64_t)kind);
+        printf("%-100s %s", what, r.log.text);
+        expect_stats(&r, 1, 0, 1, 1, what);
+        ck_assert_msg(r.log.count == 1 && strstr(r.log.text, damages[kind].logged) &&
+                          strstr(r.log.text, entry),
+                      "%s: want one warning naming %s and saying \"%s\", got %d:\n%s", what, entry,
+                      damages[kind].logged, r.log.count, r.log.text);
+        ck_assert_uint_eq(list_files(dir), 1); /* replaced, no temporary file left */
+        ck_assert_str_eq(found_paths[0], entry);
+        r = plan_in_fresh_context(dir, &op, &in, 60 + (uint64_t)kind);
+        snprintf(what, sizeof what, "after the rebuild of the entry %s", damages[kind].name);
+        expect_stats(&r, 0, 1, 0, 0, what);
+        ck_assert_int_eq(r.log.count, 0);
+    }
+    free(foreign);
+    remove_tree(dir);
+    remove_tree(other);
+}
+END_TEST
+
+/* A cache folder that cannot be created or written: the disk cache is
+ * skipped with one warning, programs are built, results are right. */
+START_TEST(test_disk_unwritable)
+{
+    clpool_window_desc op = probe_like_op();
+    clpool_tensor_desc in = tensor2d(1, 2, 9, 10);
+
+    /* Cannot be created: its parent is a regular file. */
+    char base[] = "/tmp/clpool-cache-test-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(base));
+    char file[4300], below_file[4400];
+    snprintf(file, sizeof file, "%s/file", base);
+    write_file(file, (const unsigned char *)"x", 1);
+    snprintf(below_file, sizeof below_file, "%s/cache", file);
+    context_run r = plan_in_fresh_context(below_file, &op, &in, 41);
+    printf("folder below a file: %s", r.log.text);
+    ck_assert(!r.disk_cache_on);
+    expect_stats(&r, 1, 0, 0, 0, "folder below a file");
+    ck_assert_msg(r.log.count == 1 && strstr(r.log.text, "cannot be created") &&
+                      strstr(r.log.text, below_file),
+                  "folder below a file: log:\n%s", r.log.text);
+
+    /* Exists, but no file can be made in it. Root ignores permission bits,
+     * so root uses /proc, a folder that refuses new files to everyone. */
+    char locked[] = "/tmp/clpool-cache-test-XXXXXX";
+    const char *ro = "/proc";
+    if (geteuid() != 0) {
+        ck_assert_ptr_nonnull(mkdtemp(locked));
+        ck_assert_int_eq(chmod(locked, 0555), 0);
+        ro = locked;
+    }
+    for (int round = 0; round < 2; round++) {
+        r = plan_in_fresh_context(ro, &op, &in, 42 + (uint64_t)round);
+        printf("unwritable folder %s: %s", ro, r.log.text);
+        ck_assert(r.disk_cache_on);
+        expect_stats(&r, 1, 0, 0, 0, "unwritable folder");
+        ck_assert_msg(r.log.count == 1 && strstr(r.log.text, "cannot be written"),
+                      "unwritable folder %s: log:\n%s", ro, r.log.text);
+    }
+    if (ro == locked) {
+        ck_assert_uint_eq(list_files(locked), 0);
+        chmod(locked, 0755);
+        remove_tree(locked);
+    }
+    remove_tree(base);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Several processes filling one folder at once                             */
+
+/* Three processes start on an empty folder together (round 0) or a little
+ * apart (later rounds: the later ones look for the entry while the earlier
+ * ones write it): all are right, none sees a partial entry (no rejects), and
+ * the folder ends with one whole entry and no temporary file, which the next
+ * process loads. */
+START_TEST(test_disk_concurrent_writers)
+{
+    enum { WRITERS = 3, ROUNDS = 4 };
+    for (int round = 0; round < ROUNDS; round++) {
+        char dir[] = "/tmp/clpool-cache-test-XXXXXX";
+        ck_assert_ptr_nonnull(mkdtemp(dir));
+        probe_run runs[WRITERS];
+        for (int i = 0; i < WRITERS; i++) {
+            struct timespec apart = {0, round * 120L * 1000 * 1000};
+            if (i > 0)
+                nanosleep(&apart, NULL);
+            runs[i] = probe_start(dir, NULL);
+        }
+        long builds = 0;
+        for (int i = 0; i < WRITERS; i++) {
+            probe_result r = probe_finish(&runs[i]);
+            printf("round %d writer %d     %s", round, i, r.line);
+            ck_assert_msg(r.ok && r.disk_rejects == 0 && r.builds + r.disk_hits == 1 &&
+                              r.disk_writes == r.builds,
+                          "round %d writer %d printed \"%s\"", round, i, r.line);
+            builds += r.builds;
+        }
+        ck_assert_int_ge(builds, 1);
+        ck_assert_uint_eq(list_files(dir), 1);
+        const char *name = strrchr(found_paths[0], '/') + 1;
+        ck_assert_msg(strlen(name) == 64 + 6 && strcmp(name + 64, ".clbin") == 0,
+                      "unexpected file %s", found_paths[0]);
+        probe_result r = run_probe(dir, NULL);
+        expect(&r, 0, 1, 0, 0, "after concurrent writers");
+        remove_tree(dir);
+    }
+}
+END_TEST
+
 static Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -394,6 +772,12 @@ static Suite *cache_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_disk_across_processes);
     tcase_add_test(tc, test_disk_same_process);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("disk faults");
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_disk_damaged_entries);
+    tcase_add_test(tc, test_disk_unwritable);
+    tcase_add_test(tc, test_disk_concurrent_writers);
     suite_add_tcase(s, tc);
     return s;
 }
