@@ -452,6 +452,31 @@ CLPOOL_API clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queu
  */
 CLPOOL_API clpool_status clpool_run_host(clpool_plan *plan, cl_command_queue queue,
                                          const void *input, void *output, void *indices);
+
+/**
+ * Host arrays for clpool_run_host_io(), one per clpool_io slot. The plan
+ * decides which it reads (copied to the device first) and which it writes
+ * (copied back); the others are ignored and may be NULL. @p indices is read
+ * by plans that take indices (max unpooling, gradients from the forward's
+ * indices) and written by plans that return them.
+ */
+typedef struct clpool_host_io {
+    const void *input;       /**< the input tensor */
+    void *output;            /**< the output tensor */
+    void *indices;           /**< indices, read or written as the plan says */
+    const void *grad_output; /**< the gradient of the output (gradient plans) */
+    void *grad_input;        /**< the gradient of the input (gradient plans) */
+    const void *rois;        /**< the boxes (region pooling plans) */
+} clpool_host_io;
+
+/**
+ * Blocking convenience for any plan: creates device buffers for the slots the
+ * plan uses (and its workspace), copies what it reads, runs it, copies back
+ * what it writes and releases everything. @p queue as in clpool_run_host().
+ * CLPOOL_ERROR_INVALID_ARGUMENT names a slot the plan needs whose array is NULL.
+ */
+CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue queue,
+                                            const clpool_host_io *io);
 /**@}*/
 
 #ifdef __cplusplus

@@ -88,10 +88,15 @@ typedef struct clp_launch {
     size_t local_size;
 } clp_launch;
 
+/* Whether the plan reads a bound tensor (clpool_run_host_io copies it in) or
+ * writes it (copied out). */
+typedef enum clp_access { CLP_READ = 0, CLP_WRITE = 1 } clp_access;
+
 /* A tensor the plan reads or writes: which clpool_io slot, its dtype and size. */
 typedef struct clp_binding {
     const char *name; /* "input", "output", "indices", ... for messages */
     size_t io_offset; /* offsetof(clpool_io, slot) */
+    clp_access access;
     clpool_dtype dtype;
     size_t elements;
 } clp_binding;
@@ -133,8 +138,8 @@ struct clp_family {
 clpool_status clp_plan_new(clpool_context *ctx, const clp_family *family, clpool_plan **plan);
 
 /* Adds a tensor binding the enqueue must check. */
-void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clpool_dtype dtype,
-                   size_t elements);
+void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clp_access access,
+                   clpool_dtype dtype, size_t elements);
 
 /* Builds (or fetches) the program, creates the kernel and lets the scheduler
  * batch @p planes planes of @p items_per_plane work-items into launches. */

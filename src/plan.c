@@ -20,14 +20,15 @@ clpool_status clp_plan_new(clpool_context *ctx, const clp_family *family, clpool
     return CLPOOL_SUCCESS;
 }
 
-void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clpool_dtype dtype,
-                   size_t elements)
+void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clp_access access,
+                   clpool_dtype dtype, size_t elements)
 {
     if (plan->binding_count >= CLP_MAX_BINDINGS)
         return;
     clp_binding *b = &plan->bindings[plan->binding_count++];
     b->name = name;
     b->io_offset = io_offset;
+    b->access = access;
     b->dtype = dtype;
     b->elements = elements;
 }
@@ -241,36 +242,55 @@ clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const cl
 
 /* ---- the blocking host-memory call -------------------------------------- */
 
-static clpool_status host_buffer(const clpool_plan *plan, const clp_binding *b, void *host,
-                                 bool copy_in, cl_mem *mem)
+static clpool_status host_buffer(const clpool_plan *plan, size_t bytes, void *host, cl_mem *mem)
 {
-    size_t bytes = b->elements * clpool_dtype_size(b->dtype);
     cl_int err = CL_SUCCESS;
-    cl_mem_flags flags = copy_in ? CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR : CL_MEM_READ_WRITE;
-    *mem = clCreateBuffer(plan->ctx->cl_ctx, flags, bytes, copy_in ? host : NULL, &err);
+    cl_mem_flags flags = host ? CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR : CL_MEM_READ_WRITE;
+    *mem = clCreateBuffer(plan->ctx->cl_ctx, flags, bytes, host, &err);
     return err == CL_SUCCESS ? CLPOOL_SUCCESS : clp_cl_fail(plan->ctx, err, "clCreateBuffer");
 }
 
-static void *host_pointer(const clp_binding *b, const void *input, void *output, void *indices)
+/* The host array of clpool_host_io that mirrors the clpool_io slot at @p io_offset. */
+static void *host_pointer(const clpool_host_io *host, size_t io_offset)
 {
-    if (b->io_offset == offsetof(clpool_io, input))
-        return (void *)(uintptr_t)input;
-    if (b->io_offset == offsetof(clpool_io, output))
-        return output;
-    if (b->io_offset == offsetof(clpool_io, indices))
-        return indices;
+    if (io_offset == offsetof(clpool_io, input))
+        return (void *)(uintptr_t)host->input;
+    if (io_offset == offsetof(clpool_io, output))
+        return host->output;
+    if (io_offset == offsetof(clpool_io, indices))
+        return host->indices;
+    if (io_offset == offsetof(clpool_io, grad_output))
+        return (void *)(uintptr_t)host->grad_output;
+    if (io_offset == offsetof(clpool_io, grad_input))
+        return host->grad_input;
+    if (io_offset == offsetof(clpool_io, rois))
+        return (void *)(uintptr_t)host->rois;
     return NULL;
 }
 
 clpool_status clpool_run_host(clpool_plan *plan, cl_command_queue queue, const void *input,
                               void *output, void *indices)
 {
+    clpool_host_io host;
+    memset(&host, 0, sizeof host);
+    host.input = input;
+    host.output = output;
+    host.indices = indices;
+    return clpool_run_host_io(plan, queue, &host);
+}
+
+clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue queue,
+                                 const clpool_host_io *host)
+{
     if (!plan)
         return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_run_host: plan is NULL");
     clpool_context *ctx = plan->ctx;
+    if (!host)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_run_host_io: io is NULL");
     clpool_status status = CLPOOL_SUCCESS;
     cl_command_queue own_queue = NULL;
     cl_mem mems[CLP_MAX_BINDINGS] = {0};
+    cl_mem workspace = NULL;
     clpool_io io;
     memset(&io, 0, sizeof io);
     cl_int err = CL_SUCCESS;
@@ -284,27 +304,31 @@ clpool_status clpool_run_host(clpool_plan *plan, cl_command_queue queue, const v
     }
     for (int i = 0; i < plan->binding_count && status == CLPOOL_SUCCESS; i++) {
         const clp_binding *b = &plan->bindings[i];
-        void *host = host_pointer(b, input, output, indices);
+        void *ptr = host_pointer(host, b->io_offset);
         if (b->elements == 0)
             continue;
-        if (!host) {
+        if (!ptr) {
             status = clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                               "clpool_run_host: the %s array is NULL", b->name);
             break;
         }
-        bool copy_in = b->io_offset == offsetof(clpool_io, input);
-        status = host_buffer(plan, b, host, copy_in, &mems[i]);
+        status = host_buffer(plan, b->elements * clpool_dtype_size(b->dtype),
+                             b->access == CLP_READ ? ptr : NULL, &mems[i]);
         ((clpool_buffer *)(void *)((char *)&io + b->io_offset))->mem = mems[i];
+    }
+    if (status == CLPOOL_SUCCESS && plan->workspace_size > 0) {
+        status = host_buffer(plan, plan->workspace_size, NULL, &workspace);
+        io.workspace.mem = workspace;
     }
     if (status == CLPOOL_SUCCESS)
         status = clpool_enqueue(plan, queue, &io, 0, NULL, NULL);
     for (int i = 0; i < plan->binding_count && status == CLPOOL_SUCCESS; i++) {
         const clp_binding *b = &plan->bindings[i];
-        if (b->elements == 0 || b->io_offset == offsetof(clpool_io, input))
+        if (b->elements == 0 || b->access == CLP_READ)
             continue;
         err = clEnqueueReadBuffer(queue, mems[i], CL_FALSE, 0,
                                   b->elements * clpool_dtype_size(b->dtype),
-                                  host_pointer(b, input, output, indices), 0, NULL, NULL);
+                                  host_pointer(host, b->io_offset), 0, NULL, NULL);
         if (err != CL_SUCCESS)
             status = clp_cl_fail(ctx, err, "clEnqueueReadBuffer");
     }
@@ -314,6 +338,8 @@ clpool_status clpool_run_host(clpool_plan *plan, cl_command_queue queue, const v
     for (int i = 0; i < CLP_MAX_BINDINGS; i++)
         if (mems[i])
             clReleaseMemObject(mems[i]);
+    if (workspace)
+        clReleaseMemObject(workspace);
     if (own_queue)
         clReleaseCommandQueue(own_queue);
     return status;

@@ -772,6 +772,30 @@ START_TEST(test_enqueue_errors)
     ck_assert_int_eq(cap.count, 1);
     ck_assert_int_eq(clpool_run_host(plan, q, x, y, idx), CLPOOL_SUCCESS);
 
+    /* The general host call: same result as clpool_run_host, a NULL io or a
+     * missing slot is refused with one sentence, unused slots are ignored. */
+    {
+        float *y2 = malloc(out_elems * sizeof *y2);
+        int64_t *idx2 = malloc(out_elems * sizeof *idx2);
+        for (size_t i = 0; i < out_elems; i++) {
+            y2[i] = NAN;
+            idx2[i] = -7;
+        }
+        clpool_host_io hio = {.input = x, .output = y2, .indices = idx2, .rois = x};
+        ck_assert_int_eq(clpool_run_host_io(plan, q, &hio), CLPOOL_SUCCESS);
+        ck_assert_mem_eq(y2, y, out_elems * sizeof *y);
+        ck_assert_mem_eq(idx2, idx, out_elems * sizeof *idx);
+        cap.count = 0;
+        ck_assert_int_eq(clpool_run_host_io(plan, q, NULL), CLPOOL_ERROR_INVALID_ARGUMENT);
+        ck_assert_int_eq(cap.count, 1);
+        cap.count = 0;
+        hio.indices = NULL;
+        ck_assert_int_eq(clpool_run_host_io(plan, q, &hio), CLPOOL_ERROR_INVALID_ARGUMENT);
+        expect_one_sentence(&cap, "host io without indices", "indices", NULL);
+        free(y2);
+        free(idx2);
+    }
+
     /* An avg plan ignores the indices slot. */
     clpool_plan *avg = NULL;
     clpool_window_desc aop = window2d(CLPOOL_OP_AVG, 2);

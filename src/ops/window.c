@@ -555,10 +555,10 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     g->in_elems = clpool_tensor_elements(in);
     size_t out_elems = clpool_tensor_elements(&p->output);
     size_t planes = in->n * in->c;
-    clp_plan_bind(p, "input", offsetof(clpool_io, input), in->dtype, g->in_elems);
-    clp_plan_bind(p, "output", offsetof(clpool_io, output), in->dtype, out_elems);
+    clp_plan_bind(p, "input", offsetof(clpool_io, input), CLP_READ, in->dtype, g->in_elems);
+    clp_plan_bind(p, "output", offsetof(clpool_io, output), CLP_WRITE, in->dtype, out_elems);
     if (w->indices != CLPOOL_INDICES_NONE)
-        clp_plan_bind(p, "indices", offsetof(clpool_io, indices),
+        clp_plan_bind(p, "indices", offsetof(clpool_io, indices), CLP_WRITE,
                       w->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64, out_elems);
 
     const char *index_t = w->indices == CLPOOL_INDICES_INT32 ? "int" : "long";
