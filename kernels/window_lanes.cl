@@ -563,11 +563,31 @@ OUTPUT_FN void pool_lanes(__global const data_t *src, __global data_t *dst,
 #define AVG_DIVIDE(sum, d) ((sum) / (RV)((real_t)(d)))
 #endif
 
-/* Output row (zs, ys) of one sample: src points at the sample, dst at the
- * row's first output; lane group g holds channels g*VW .. g*VW + VW - 1. */
+/* Whole lane groups of the fast path. Through vload/vstore PoCL 3.1 split
+ * them, depending on the surrounding code, into 8-byte loads (measured: the
+ * fast max as slow as pool_lanes) and into 16 + 16 + 32-byte stores; a
+ * packed struct (OpenCL C 6.11.1) gives the compiler one vector access of
+ * unknown alignment, which x86 does in one instruction. For the types
+ * stored as themselves (float, double); the others convert through
+ * LOADW/STOREW. */
+#if VW > 1 && (DTYPE == DT_F32 || DTYPE == DT_F64)
+typedef struct __attribute__((packed)) {
+    RV lanes;
+} unaligned_rv;
+#define NHWC_LOAD(p) (((const __global unaligned_rv *)(p))->lanes)
+#define NHWC_STORE(v, p) (((__global unaligned_rv *)(p))->lanes = (v))
+#else
+#define NHWC_LOAD(p) LOADW(p)
+#define NHWC_STORE(v, p) STOREW(v, p)
+#endif
+
+/* Positions ox_begin .. ox_end - 1 of output row (zs, ys) of one sample:
+ * src points at the sample, dst at the row's first output; lane group g
+ * holds channels g*VW .. g*VW + VW - 1. */
 OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __global INDEX_T *idx,
-                        int D, int H, int W, int OW, int zs, int ys, int groups, long C,
-                        ulong plane, ulong row_pos, ulong seed, CAT(REAL, 4) params)
+                        int D, int H, int W, int OW, int ox_begin, int ox_end, int zs, int ys,
+                        int groups, long C, ulong plane, ulong row_pos, ulong seed,
+                        CAT(REAL, 4) params)
 {
     bool fast = false;
     int ox_lo = 0, ox_hi = 0, fast_groups = 0;
@@ -617,7 +637,7 @@ OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __glob
     /* pass 1 (max, after a NaN): pool_lanes redoes the fast positions */
     int passes = 1;
     for (int pass = 0; pass < passes; pass++) {
-        for (int ox = 0; ox < OW; ox++) {
+        for (int ox = ox_begin; ox < ox_end; ox++) {
             const bool fast_ox = fast && ox >= ox_lo && ox < ox_hi;
             if (pass == 1 && !fast_ox)
                 continue;
@@ -635,7 +655,7 @@ OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __glob
 #pragma unroll
                         for (int kx = 0; kx < KW; kx++) {
                             const int k = r * KW + kx;
-                            const RV v = LOADW(rows[r] + xo + c0 + (long)(kx * DW) * C);
+                            const RV v = NHWC_LOAD(rows[r] + xo + c0 + (long)(kx * DW) * C);
                             if (k == 0)
                                 m = v;
                             else
@@ -649,15 +669,15 @@ OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __glob
                             prev = v;
                         }
                     }
-                    STOREW(m, dst + at + c0);
+                    NHWC_STORE(m, dst + at + c0);
 #else
                     RV sum = (RV)(0);
                     for (int r = 0; r < nrows; r++) {
 #pragma unroll
                         for (int kx = 0; kx < KW; kx++)
-                            sum += LOADW(rows[r] + xo + c0 + (long)kx * C);
+                            sum += NHWC_LOAD(rows[r] + xo + c0 + (long)kx * C);
                     }
-                    STOREW(AVG_DIVIDE(sum, div), dst + at + c0);
+                    NHWC_STORE(AVG_DIVIDE(sum, div), dst + at + c0);
 #endif
                 }
             }
@@ -682,12 +702,13 @@ OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __glob
  * output and indices offsets in elements, the launch's first unit (a plane
  * for NCHW, a sample for NHWC), its work-item count, channels C, the seed,
  * the input's element count); `shape` = (input D, H, W, output OD, OH, OW,
- * lane groups per output row (NCHW) or per position (NHWC), unused);
+ * lane groups per output row (NCHW) or per position (NHWC), work-items per
+ * output row (NHWC with ROW_ITEMS; else unused));
  * `params` = (p, 1/p, alpha, beta).
  *
- * Work-items: with ROW_ITEMS (CPUs) one per output row, looping over the
- * row's positions and lane groups (few index divisions per output); else
- * one per lane group. */
+ * Work-items: with ROW_ITEMS (CPUs) one per output row (NHWC: per run of
+ * its positions), looping over the positions and lane groups (few index
+ * divisions per output); else one per lane group. */
 __kernel void window_lanes(__global const data_t *restrict in, __global data_t *restrict out,
                            __global INDEX_T *restrict indices, ulong8 run, int8 shape,
                            CAT(REAL, 4) params)
@@ -695,10 +716,18 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
     const ulong items = run.s4, C = run.s5, seed = run.s6, in_elems = run.s7;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
     const int OW = shape.s5, groups = shape.s6;
+#if NHWC && ROW_ITEMS
+    /* work-items per output row (each a run of its positions) */
+    const int parts = max(shape.s7, 1);
+#endif
     const uint gid = (uint)get_global_id(0);
     if (gid >= items)
         return;
-#if ROW_ITEMS
+#if ROW_ITEMS && NHWC
+    const int g_begin = 0, g_end = groups;
+    const int part = (int)(gid % (uint)parts), per_part = (OW + parts - 1) / parts;
+    uint rest = gid / (uint)parts;
+#elif ROW_ITEMS
     const int g_begin = 0, g_end = groups;
     uint rest = gid;
 #else
@@ -728,8 +757,9 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
         (void)g_begin;
         (void)g_end;
         nhwc_row(in + run.s0 + unit * in_plane * C, out + run.s1 + out_at,
-                 idx_base + (HAS_INDICES ? out_at : 0), D, H, W, OW, zs, ys, groups, (long)C,
-                 unit * C, row_pos, seed, params);
+                 idx_base + (HAS_INDICES ? out_at : 0), D, H, W, OW, part * per_part,
+                 min(OW, (part + 1) * per_part), zs, ys, groups, (long)C, unit * C, row_pos,
+                 seed, params);
     }
 #elif NHWC
     /* Lanes: channels c0 .. c0 + live - 1 of sample `unit`. */
