@@ -179,17 +179,17 @@ __kernel void adaptive_tree(__global const data_t *restrict in, __global data_t 
     uint span = 1;
     while (span < L)
         span <<= 1;
-    for (uint half = span >> 1; half > 0; half >>= 1) {
+    for (uint gap = span >> 1; gap > 0; gap >>= 1) {
         barrier(CLK_LOCAL_MEM_FENCE);
-        if (lid < half && lid + half < L) {
+        if (lid < gap && lid + gap < L) {
 #if POOL_OP == 1
-            const long q2 = idxs[lid + half];
-            if (q2 >= 0 && max_takes(vals[lid + half], q2, vals[lid], idxs[lid])) {
-                vals[lid] = vals[lid + half];
+            const long q2 = idxs[lid + gap];
+            if (q2 >= 0 && max_takes(vals[lid + gap], q2, vals[lid], idxs[lid])) {
+                vals[lid] = vals[lid + gap];
                 idxs[lid] = q2;
             }
 #else
-            sums[lid] = sums[lid] + sums[lid + half];
+            sums[lid] = sums[lid] + sums[lid + gap];
 #endif
         }
     }
