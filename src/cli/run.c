@@ -10,6 +10,7 @@
 #include "npy.h"
 #include "outfile.h"
 #include "report.h"
+#include "run_adaptive.h"
 
 #include <clpool.h>
 #include <math.h>
@@ -30,6 +31,8 @@ struct run_state {
     clpool_tensor_desc input_desc;
     clpool_tensor_desc output_desc;
     clpool_window_desc window;
+    struct cli_adaptive_op adaptive; /* the adaptive OPs (run_adaptive.c) */
+    clpool_index_type index_type;
     struct log_record log;
     clpool_context *context;
     clpool_plan *plan;
@@ -309,7 +312,10 @@ static int plan_on_device(struct run_state *s)
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "opening the OpenCL device failed");
     forget_log(s);
-    status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
+    if (cli_is_adaptive_op(s->args->op))
+        status = cli_adaptive_plan(s->context, &s->adaptive, &s->input_desc, &s->plan);
+    else
+        status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
     if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
@@ -347,9 +353,9 @@ static int compute(struct run_state *s)
     if (rc != CLI_EXIT_OK)
         return rc;
     s->output = malloc(bytes ? bytes : 1);
-    if (s->window.indices != CLPOOL_INDICES_NONE)
+    if (s->index_type != CLPOOL_INDICES_NONE)
         s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
-    if (!s->output || (s->window.indices != CLPOOL_INDICES_NONE && !s->indices))
+    if (!s->output || (s->index_type != CLPOOL_INDICES_NONE && !s->indices))
         return cli_fail(CLI_EXIT_DEVICE, "out of host memory for the %zu-byte output", bytes);
     /* An empty batch has nothing to compute (and no buffer to create). */
     if (s->output_count == 0)
@@ -393,9 +399,16 @@ static int npy_dtype_of(clpool_dtype dtype, npy_dtype *out)
     return 0;
 }
 
-/* The output shape in the input's layout; returns the rank. */
-static int output_shape(const clpool_tensor_desc *d, size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS])
+/* The output shape in the input's layout; returns the rank. spp's
+ * (N, C*sum(n^2), 1) is written as (N, C*sum(n^2)). */
+static int output_shape(const clpool_tensor_desc *d, int flat,
+                        size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS])
 {
+    if (flat) {
+        shape[0] = d->n;
+        shape[1] = d->c;
+        return 2;
+    }
     int nhwc = d->layout == CLPOOL_NHWC;
     shape[0] = d->n;
     shape[nhwc ? 1 + d->spatial_dims : 1] = d->c;
@@ -406,11 +419,11 @@ static int output_shape(const clpool_tensor_desc *d, size_t shape[2 + CLPOOL_MAX
 
 /* Writes one array into a finished (flushed, closed) temporary file. */
 static int write_temp(struct cli_outfile *file, const char *path, npy_dtype dtype,
-                      const clpool_tensor_desc *desc, const void *data)
+                      const clpool_tensor_desc *desc, int flat, const void *data)
 {
     char err[NPY_ERROR_SIZE + 64];
     size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS];
-    int rank = output_shape(desc, shape);
+    int rank = output_shape(desc, flat, shape);
     if (cli_outfile_open(file, path, err, sizeof err) != 0)
         return cli_fail(CLI_EXIT_INPUT, "%s", err);
     if (npy_write(file->fd, dtype, rank, shape, data, err, sizeof err) != NPY_OK)
@@ -433,9 +446,11 @@ static int save_outputs(struct run_state *s)
                       (int)s->output_desc.dtype);
         goto done;
     }
-    rc = write_temp(&output, s->args->paths[1], dtype, &s->output_desc, s->output);
+    int flat = s->args->op == CLI_OP_SPP;
+    rc = write_temp(&output, s->args->paths[1], dtype, &s->output_desc, flat, s->output);
     if (rc == CLI_EXIT_OK && s->indices)
-        rc = write_temp(&indices, s->args->opt.indices, NPY_INT64, &s->output_desc, s->indices);
+        rc = write_temp(&indices, s->args->opt.indices, NPY_INT64, &s->output_desc, flat,
+                        s->indices);
     if (rc != CLI_EXIT_OK)
         goto done;
     if (cli_outfile_publish(&output, err, sizeof err) != 0 ||
@@ -451,7 +466,7 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return library_op(op) != (clpool_op)0;
+    return library_op(op) != (clpool_op)0 || cli_is_adaptive_op(op);
 }
 
 int cli_run(const struct cli_args *args)
@@ -465,8 +480,13 @@ int cli_run(const struct cli_args *args)
     int rc = load_input(&s);
     if (rc == CLI_EXIT_OK)
         rc = describe_input(&s);
-    if (rc == CLI_EXIT_OK)
+    if (rc == CLI_EXIT_OK && cli_is_adaptive_op(args->op)) {
+        rc = cli_adaptive_describe(args, &s.input_desc, &s.adaptive);
+        s.index_type = cli_adaptive_indices(&s.adaptive);
+    } else if (rc == CLI_EXIT_OK) {
         rc = describe_window(&s);
+        s.index_type = s.window.indices;
+    }
     if (rc == CLI_EXIT_OK)
         rc = plan_on_device(&s);
     if (rc == CLI_EXIT_OK)
