@@ -51,6 +51,17 @@ const bench_layer bench_layers[] = {
     {.name = "inception-lp", .origin = "Inception-v3 branch shape, L2 pooling", .op = CLPOOL_OP_LP,
      .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3}, .stride = {1, 1}, .p = 2.0,
      .targets = {.bw_fraction = 0.70}},
+    /* The region family (issue 5): global pooling of large planes, adaptive
+     * pooling and a spatial pyramid. */
+    {.name = "big-gap", .origin = "global average of 224x224 maps", .op = CLPOOL_OP_AVG,
+     .family = BENCH_ADAPTIVE, .dims = 2, .n = 4, .c = 256, .in = {224, 224},
+     .kernel = {224, 224}, .stride = {224, 224}, .targets = BANDWIDTH_ROW},
+    {.name = "adaptive", .origin = "adaptive average 14x14 -> 7x7", .op = CLPOOL_OP_AVG,
+     .family = BENCH_ADAPTIVE, .dims = 2, .n = 16, .c = 512, .in = {14, 14}, .kernel = {2, 2},
+     .stride = {2, 2}, .targets = BANDWIDTH_ROW},
+    {.name = "spp", .origin = "SPP-net pyramid (levels 1, 2, 4) of 13x13 maps",
+     .op = CLPOOL_OP_MAX, .family = BENCH_SPP, .dims = 2, .n = 16, .c = 256, .in = {13, 13},
+     .kernel = {13, 13}, .stride = {13, 13}, .levels = {1, 2, 4}, .level_count = 3},
     {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
      .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
      .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
@@ -96,6 +107,12 @@ size_t bench_layer_input_plane(const bench_layer *layer)
 
 size_t bench_layer_output_plane(const bench_layer *layer)
 {
+    if (layer->family == BENCH_SPP) {
+        size_t positions = 0;
+        for (int l = 0; l < layer->level_count; l++)
+            positions += (size_t)layer->levels[l] * (size_t)layer->levels[l];
+        return positions;
+    }
     size_t out[3];
     bench_layer_output_spatial(layer, out);
     return out[0] * out[1] * out[2];
@@ -167,6 +184,25 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
     size_t used = 0;
     int padded = 0;
     buf[0] = '\0';
+    if (layer->family == BENCH_SPP) {
+        append(buf, len, &used, layer->op == CLPOOL_OP_MAX ? "spp max " : "spp avg ", 0, 0);
+        for (int l = 0; l < layer->level_count; l++)
+            append(buf, len, &used, l ? ",%g" : "%g", layer->levels[l], 0);
+        return;
+    }
+    if (layer->family == BENCH_ADAPTIVE) {
+        size_t out[3];
+        int global = 1;
+        bench_layer_output_spatial(layer, out);
+        for (int i = 0; i < layer->dims; i++)
+            global &= out[i] == 1;
+        snprintf(buf, len, global ? "global %s" : "adaptive %s",
+                 layer->op == CLPOOL_OP_MAX ? "max" : "avg");
+        used = strlen(buf);
+        for (int i = 0; !global && i < layer->dims; i++)
+            append(buf, len, &used, i ? "x%g" : " %g", (double)out[i], 0);
+        return;
+    }
     switch (layer->op) {
     case CLPOOL_OP_MAX:
         append(buf, len, &used, "max ", 0, 0);
