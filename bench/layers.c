@@ -51,6 +51,9 @@ const bench_layer bench_layers[] = {
     {.name = "inception-lp", .origin = "Inception-v3 branch shape, L2 pooling", .op = CLPOOL_OP_LP,
      .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3}, .stride = {1, 1}, .p = 2.0,
      .targets = {.bw_fraction = 0.70}},
+    {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
+     .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
+     .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
     /* The region family (issue 5): global pooling of large planes, adaptive
      * pooling and a spatial pyramid. */
     {.name = "big-gap", .origin = "global average of 224x224 maps", .op = CLPOOL_OP_AVG,
@@ -62,9 +65,6 @@ const bench_layer bench_layers[] = {
     {.name = "spp", .origin = "SPP-net pyramid (levels 1, 2, 4) of 13x13 maps",
      .op = CLPOOL_OP_MAX, .family = BENCH_SPP, .dims = 2, .n = 16, .c = 256, .in = {13, 13},
      .kernel = {13, 13}, .stride = {13, 13}, .levels = {1, 2, 4}, .level_count = 3},
-    {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
-     .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
-     .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
 };
 /* clang-format on */
 const size_t bench_layer_count = sizeof bench_layers / sizeof bench_layers[0];

@@ -5,7 +5,11 @@
  *
  * The bin is cut into units of at most SEG cells that lie in one row of
  * contiguous flat indices (rows of full-width bins join, so a whole NCHW
- * plane is one row). Work-item l takes units l, l + L, l + 2L, ...: a unit is
+ * plane is one row). Work-item l takes units l, l + L, l + 2L, ... (GPUs:
+ * neighbouring work-items read neighbouring units) or, with CONTIG_UNITS,
+ * the l-th of L consecutive runs of units (CPUs, which run a work-group's
+ * work-items one after another: the whole group then streams through the
+ * bin in address order). A unit is
  * summed with VW-wide vector loads (NCHW) into VW lanes that are then added
  * pairwise, unit sums are merged in a binary cascade (a sum of 2^j units is
  * only added to another of 2^j units), and the work-items' results meet in a
@@ -14,7 +18,8 @@
  * exactly.
  *
  * Macros: those of adaptive_common.cl, and VW (1, 2, 4, 8 or 16: vector
- * width of NCHW unit loads), SEG (cells per unit, a multiple of VW).
+ * width of NCHW unit loads), SEG (cells per unit, a multiple of VW),
+ * CONTIG_UNITS (see above).
  */
 #include "adaptive_common.cl"
 
@@ -23,6 +28,9 @@
 #endif
 #ifndef SEG
 #define SEG 256
+#endif
+#ifndef CONTIG_UNITS
+#define CONTIG_UNITS 0
 #endif
 
 #if VW > 1
@@ -113,7 +121,12 @@ __kernel void adaptive_tree(__global const data_t *restrict in, __global data_t 
     acc_t stack[40]; /* stack[j]: a sum of 2^j units, when bit j of done is set */
     uint done = 0;
 #endif
+#if CONTIG_UNITS
+    const long u_end = (long)((ulong)units * (lid + 1) / L);
+    for (long u = (long)((ulong)units * lid / L); u < u_end; u++) {
+#else
     for (long u = lid; u < units; u += L) {
+#endif
         const long r = u / segs, s = u - r * segs;
         long q; /* flat index of the unit's first cell */
         if (joined == 2)

@@ -378,24 +378,30 @@ static adaptive_case random_case(test_rng *r, int fp64, int tree)
     return adaptive(op, in, o[0], o[1], o[2], pick_indices(r, op));
 }
 
+/* Loop 0: adaptive_bins.cl as the device prefers (a plane per work-item on
+ * CPUs); 1: one output per work-item (the GPU variant); 2: adaptive_tree.cl. */
 START_TEST(test_sweep)
 {
-    const char *way = _i == 0 ? "bins" : "tree";
+    const char *way = _i == 2 ? "tree" : "bins";
     force_way(way);
+    if (_i == 1)
+        setenv("CLPOOL_TUNE_ROWS", "0", 1);
     clpool_context *ctx = make_context(0, NULL);
     int fp64 = has_fp64(ctx);
     test_rng r = {0xada97u + (uint64_t)_i};
     int count = scaled(_i == 0 ? 300 : 150), budget = 20;
     size_t bad = 0, failing = 0;
     for (int i = 0; i < count; i++) {
-        adaptive_case c = random_case(&r, fp64, _i == 1);
+        adaptive_case c = random_case(&r, fp64, _i == 2);
         size_t b = run_filled(ctx, &c, &r, (fill_mode)rng_below(&r, FILL_COUNT), way, &budget);
         bad += b;
         failing += b != 0;
     }
     clpool_context_destroy(ctx);
     force_way(NULL);
-    printf("sweep %s: %d configurations\n", way, count);
+    unsetenv("CLPOOL_TUNE_ROWS");
+    printf("sweep %s%s: %d configurations\n", way, _i == 1 ? " (one output per work-item)" : "",
+           count);
     ck_assert_msg(bad == 0, "%s: %zu bad elements in %zu of %d configurations", way, bad, failing,
                   count);
 }
@@ -571,12 +577,15 @@ START_TEST(test_batched_head)
 }
 END_TEST
 
-/* The tree kernel with work-group sizes of 1, odd sizes and powers of two:
- * the same maxima and indices, averages within the tree bound. */
+/* The tree kernel with work-group sizes of 1, odd sizes and powers of two,
+ * with consecutive and (odd loops) interleaved units per work-item: exact
+ * maxima and indices, averages within their tolerance. */
 START_TEST(test_tree_group_sizes)
 {
     static const size_t sizes[] = {1, 3, 7, 16, 64};
     force_way("tree");
+    if (_i % 2) /* interleaved units (the GPU variant) */
+        setenv("CLPOOL_TUNE_ROWS", "0", 1);
     clpool_context *ctx = make_context(sizes[_i], NULL);
     test_rng r = {0x7ee + (uint64_t)_i};
     int budget = 20;
@@ -597,6 +606,7 @@ START_TEST(test_tree_group_sizes)
     }
     clpool_context_destroy(ctx);
     force_way(NULL);
+    unsetenv("CLPOOL_TUNE_ROWS");
     ck_assert_msg(bad == 0, "work-group size %zu: %zu bad elements", sizes[_i], bad);
 }
 END_TEST
@@ -689,12 +699,15 @@ START_TEST(test_spp_named)
 }
 END_TEST
 
+/* Loop 1 takes the one-output-per-work-item variant. */
 START_TEST(test_spp_sweep)
 {
+    if (_i == 1)
+        setenv("CLPOOL_TUNE_ROWS", "0", 1);
     clpool_context *ctx = make_context(0, NULL);
     int fp64 = has_fp64(ctx);
-    test_rng r = {0x5bb5};
-    int count = scaled(150), budget = 20;
+    test_rng r = {0x5bb5 + (uint64_t)_i};
+    int count = scaled(_i == 0 ? 150 : 75), budget = 20;
     size_t bad = 0;
     for (int i = 0; i < count; i++) {
         clpool_op op = rng_below(&r, 2) ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
@@ -709,7 +722,8 @@ START_TEST(test_spp_sweep)
         bad += run_filled(ctx, &c, &r, (fill_mode)rng_below(&r, FILL_COUNT), "spp", &budget);
     }
     clpool_context_destroy(ctx);
-    printf("spp sweep: %d configurations\n", count);
+    unsetenv("CLPOOL_TUNE_ROWS");
+    printf("spp sweep%s: %d configurations\n", _i ? " (one output per work-item)" : "", count);
     ck_assert_msg(bad == 0, "%zu bad elements", bad);
 }
 END_TEST
@@ -916,7 +930,7 @@ static Suite *adaptive_suite(void)
 
     tc = tcase_create("sweep");
     tcase_set_timeout(tc, 2400); /* cold program caches */
-    tcase_add_loop_test(tc, test_sweep, 0, 2);
+    tcase_add_loop_test(tc, test_sweep, 0, 3);
     tcase_add_test(tc, test_window_way);
     suite_add_tcase(s, tc);
 
@@ -932,7 +946,7 @@ static Suite *adaptive_suite(void)
     tc = tcase_create("spp");
     tcase_set_timeout(tc, 1200);
     tcase_add_test(tc, test_spp_named);
-    tcase_add_test(tc, test_spp_sweep);
+    tcase_add_loop_test(tc, test_spp_sweep, 0, 2);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("invalid");

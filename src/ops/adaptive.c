@@ -44,6 +44,21 @@ static bool is_gpu(const clpool_context *ctx)
     return ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
 }
 
+/* Whether the CPU variants of the kernels run: a whole plane per work-item
+ * in adaptive_bins.cl (no index divisions per output), consecutive units per
+ * work-item in adaptive_tree.cl (the group streams in address order). On
+ * CPUs, unless $CLPOOL_TUNE_ROWS (0 or 1, as for the window kernels) says
+ * otherwise; GPUs take one output, or interleaved units, per work-item. */
+static int choose_cpu_variant(const clpool_context *ctx)
+{
+    const char *env = getenv("CLPOOL_TUNE_ROWS");
+    if (env && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
+        return atoi(env);
+    if (env)
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_ROWS = '%s' is ignored (0 or 1)", env);
+    return !is_gpu(ctx);
+}
+
 static const char *index_type_name(clpool_index_type t)
 {
     return t == CLPOOL_INDICES_INT32 ? "int" : "long";
@@ -231,14 +246,16 @@ clpool_status adaptive_plan_bins(clpool_context *ctx, clpool_plan *p, const adap
         return status;
     adaptive_op *g = p->op;
     bool nhwc = in->layout == CLPOOL_NHWC;
-    size_t units = nhwc ? in->n : in->n * in->c;
-    g->items_per_unit = nhwc ? g->positions * in->c : g->positions;
+    int per_plane = choose_cpu_variant(ctx);
+    size_t units = nhwc && !per_plane ? in->n : in->n * in->c;
+    g->items_per_unit = per_plane ? 1 : nhwc ? g->positions * in->c : g->positions;
     bind_tensors(p, g, in, out_elems);
     char options[256];
     snprintf(options, sizeof options,
-             "-DDTYPE=%d -DPOOL_OP=%d -DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DSPP=%d",
+             "-DDTYPE=%d -DPOOL_OP=%d -DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DSPP=%d "
+             "-DPER_PLANE=%d",
              (int)in->dtype, (int)g->op, g->indices != CLPOOL_INDICES_NONE,
-             index_type_name(g->indices), nhwc, g->level_count > 0);
+             index_type_name(g->indices), nhwc, g->level_count > 0, per_plane);
     status = clp_plan_finish(p, "adaptive_bins.cl", "adaptive_bins", options, units,
                              g->items_per_unit);
     if (status == CLPOOL_SUCCESS)
@@ -273,10 +290,11 @@ static clpool_status plan_tree(clpool_context *ctx, clpool_plan *p, const adapti
         vw = 4;
     char options[256];
     snprintf(options, sizeof options,
-             "-DDTYPE=%d -DPOOL_OP=%d -DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DSEG=%d",
+             "-DDTYPE=%d -DPOOL_OP=%d -DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DSEG=%d "
+             "-DCONTIG_UNITS=%d",
              (int)in->dtype, (int)g->op, g->indices != CLPOOL_INDICES_NONE,
              index_type_name(g->indices), in->layout == CLPOOL_NHWC, vw,
-             gpu ? SEG_GPU : SEG_CPU);
+             gpu ? SEG_GPU : SEG_CPU, choose_cpu_variant(ctx));
     /* A group as large as the device likes, but not larger than the units
      * of a bin (a work-item without a unit only waits at the barriers). */
     size_t cells = (size_t)max_bin_cells(g);
