@@ -158,14 +158,14 @@ static int check_spp(const bench_layer *layer, const float *input, const float *
                                 m = v;
                             sum += v;
                         }
-                    double want = layer->op == CLPOOL_OP_MAX
-                                      ? m
-                                      : sum / (double)((y1 - y0) * (x1 - x0));
+                    double want =
+                        layer->op == CLPOOL_OP_MAX ? m : sum / (double)((y1 - y0) * (x1 - x0));
                     size_t e = n * layer->c * S + before * layer->c + c * nb * nb + i;
                     double got = output[e];
-                    int ok = layer->op == CLPOOL_OP_MAX
-                                 ? (isnan(want) && isnan(got)) || got == want
-                                 : fabs(got - want) <= relative_tolerance(layer) * fabs(want) + 1e-6;
+                    int ok =
+                        layer->op == CLPOOL_OP_MAX
+                            ? (isnan(want) && isnan(got)) || got == want
+                            : fabs(got - want) <= relative_tolerance(layer) * fabs(want) + 1e-6;
                     if (!ok && bad++ == 0) {
                         first = e;
                         first_got = got;
@@ -177,7 +177,8 @@ static int check_spp(const bench_layer *layer, const float *input, const float *
     }
     if (bad == 0)
         return 0;
-    snprintf(msg, msg_len, "%s: %zu of %zu outputs wrong; first at element %zu: got %.9g, expected %.9g",
+    snprintf(msg, msg_len,
+             "%s: %zu of %zu outputs wrong; first at element %zu: got %.9g, expected %.9g",
              layer->name, bad, bench_layer_output_elements(layer), first, first_got, first_want);
     return -1;
 }

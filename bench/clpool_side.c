@@ -132,10 +132,10 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
     const char *call = layer->family == BENCH_ADAPTIVE ? "clpool_plan_adaptive"
                        : layer->family == BENCH_SPP    ? "clpool_plan_spp"
                                                        : "clpool_plan_window";
-    clpool_status st = layer->family == BENCH_ADAPTIVE
-                           ? clpool_plan_adaptive(ctx, &adaptive, &in_desc, &s->plan)
-                       : layer->family == BENCH_SPP ? clpool_plan_spp(ctx, &pyramid, &in_desc, &s->plan)
-                                                    : clpool_plan_window(ctx, &op, &in_desc, &s->plan);
+    clpool_status st =
+        layer->family == BENCH_ADAPTIVE ? clpool_plan_adaptive(ctx, &adaptive, &in_desc, &s->plan)
+        : layer->family == BENCH_SPP    ? clpool_plan_spp(ctx, &pyramid, &in_desc, &s->plan)
+                                        : clpool_plan_window(ctx, &op, &in_desc, &s->plan);
     info->plan_s = bench_now() - t0;
     if (st != CLPOOL_SUCCESS) {
         info->unsupported = st == CLPOOL_ERROR_UNSUPPORTED;

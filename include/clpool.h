@@ -519,8 +519,7 @@ typedef struct clpool_adaptive_desc {
  */
 CLPOOL_API clpool_status clpool_plan_adaptive(clpool_context *context,
                                               const clpool_adaptive_desc *op,
-                                              const clpool_tensor_desc *input,
-                                              clpool_plan **plan);
+                                              const clpool_tensor_desc *input, clpool_plan **plan);
 
 /** Most levels a spatial pyramid has. */
 #define CLPOOL_SPP_LEVELS_MAX 8

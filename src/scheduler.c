@@ -119,7 +119,8 @@ clpool_status clp_schedule_groups(const clpool_context *ctx, size_t groups, size
     for (size_t i = 0; i < count; i++) {
         clp_launch *l = &list[i];
         l->plane_begin = i * per_launch;
-        l->plane_count = groups - l->plane_begin < per_launch ? groups - l->plane_begin : per_launch;
+        l->plane_count =
+            groups - l->plane_begin < per_launch ? groups - l->plane_begin : per_launch;
         l->items = l->plane_count * group_size;
         l->local_size = group_size;
         l->global_size = l->items;

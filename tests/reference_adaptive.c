@@ -160,8 +160,8 @@ int adaptive_ref_compute(adaptive_ref *r, const adaptive_case *c, const void *x)
                                      ref_bin_end(iy, ins[1], nb),
                                      ref_bin_start(ix, ins[2], nb),
                                      ref_bin_end(ix, ins[2], nb)};
-                        size_t e = n * in->c * positions + before * in->c +
-                                   ch * (size_t)(nb * nb) + (size_t)(iy * nb + ix);
+                        size_t e = n * in->c * positions + before * in->c + ch * (size_t)(nb * nb) +
+                                   (size_t)(iy * nb + ix);
                         pool_bin(r, c, x, plane, b, e);
                     }
                 before += (size_t)(nb * nb);

@@ -113,7 +113,13 @@ static adaptive_case adaptive(clpool_op op, clpool_tensor_desc in, int o0, int o
 
 /* ---- input values ------------------------------------------------------- */
 
-typedef enum fill_mode { FILL_TIES, FILL_UNIFORM, FILL_SPECIAL, FILL_NEG_INF, FILL_COUNT } fill_mode;
+typedef enum fill_mode {
+    FILL_TIES,
+    FILL_UNIFORM,
+    FILL_SPECIAL,
+    FILL_NEG_INF,
+    FILL_COUNT
+} fill_mode;
 
 static double uniform(test_rng *r)
 {
@@ -129,7 +135,7 @@ static void fill(test_rng *r, clpool_dtype t, void *x, size_t count, fill_mode m
     for (size_t i = 0; i < count; i++) {
         double v;
         if (integer) {
-            v = mode == FILL_TIES ? rng_range(r, 0, 3)
+            v = mode == FILL_TIES   ? rng_range(r, 0, 3)
                 : t == CLPOOL_UINT8 ? rng_range(r, 0, 255)
                                     : rng_range(r, -128, 127);
         } else if (mode == FILL_TIES) {
@@ -324,7 +330,7 @@ END_TEST
 
 static clpool_dtype pick_dtype(test_rng *r, int fp64)
 {
-    static const clpool_dtype all[] = {CLPOOL_FLOAT32, CLPOOL_FLOAT32, CLPOOL_FLOAT16,
+    static const clpool_dtype all[] = {CLPOOL_FLOAT32,  CLPOOL_FLOAT32, CLPOOL_FLOAT16,
                                        CLPOOL_BFLOAT16, CLPOOL_FLOAT64, CLPOOL_UINT8,
                                        CLPOOL_INT8};
     for (;;) {
@@ -369,9 +375,9 @@ static adaptive_case random_case(test_rng *r, int fp64, int tree)
     for (int i = 0; i < dims; i++)
         s[i] = (size_t)rng_range(r, 1, hi);
     clpool_op op = rng_below(r, 2) ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
-    clpool_tensor_desc in = make_tensor(pick_dtype(r, fp64),
-                                        rng_below(r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW, dims, n, c,
-                                        s[0], s[1], s[2]);
+    clpool_tensor_desc in =
+        make_tensor(pick_dtype(r, fp64), rng_below(r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW, dims, n, c,
+                    s[0], s[1], s[2]);
     int o[3] = {0, 0, 0};
     for (int i = 0; i < dims; i++)
         o[i] = tree && rng_below(r, 2) ? rng_range(r, 1, 3) : pick_out(r, (int)s[i]);
@@ -414,22 +420,22 @@ START_TEST(test_window_way)
     clpool_context *ctx = make_context(0, NULL);
     test_rng r = {0x5eed};
     adaptive_case cases[] = {
-        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 8, 14, 14, 0), 7,
-                 7, 0, CLPOOL_INDICES_NONE),
-        adaptive(CLPOOL_OP_MAX, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 8, 14, 14, 0), 7,
-                 7, 0, CLPOOL_INDICES_INT64),
-        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT16, CLPOOL_NHWC, 2, 2, 9, 14, 14, 0), 7,
-                 7, 0, CLPOOL_INDICES_NONE),
-        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_UINT8, CLPOOL_NCHW, 2, 2, 3, 14, 14, 0), 7, 7,
+        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 8, 14, 14, 0), 7, 7,
                  0, CLPOOL_INDICES_NONE),
+        adaptive(CLPOOL_OP_MAX, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 8, 14, 14, 0), 7, 7,
+                 0, CLPOOL_INDICES_INT64),
+        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT16, CLPOOL_NHWC, 2, 2, 9, 14, 14, 0), 7, 7,
+                 0, CLPOOL_INDICES_NONE),
+        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_UINT8, CLPOOL_NCHW, 2, 2, 3, 14, 14, 0), 7, 7, 0,
+                 CLPOOL_INDICES_NONE),
         adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 4, 16, 7, 7, 0), 0, 0,
                  0, CLPOOL_INDICES_NONE),
         adaptive(CLPOOL_OP_MAX, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 4, 16, 7, 7, 0), 1, 1,
                  0, CLPOOL_INDICES_INT32),
-        adaptive(CLPOOL_OP_MAX, make_tensor(CLPOOL_BFLOAT16, CLPOOL_NCHW, 1, 2, 3, 12, 0, 0), 4,
-                 0, 0, CLPOOL_INDICES_INT64),
-        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, CLPOOL_NHWC, 3, 1, 5, 4, 4, 4), 2, 2,
-                 2, CLPOOL_INDICES_NONE),
+        adaptive(CLPOOL_OP_MAX, make_tensor(CLPOOL_BFLOAT16, CLPOOL_NCHW, 1, 2, 3, 12, 0, 0), 4, 0,
+                 0, CLPOOL_INDICES_INT64),
+        adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, CLPOOL_NHWC, 3, 1, 5, 4, 4, 4), 2, 2, 2,
+                 CLPOOL_INDICES_NONE),
     };
     int budget = 20;
     size_t bad = 0;
@@ -456,7 +462,7 @@ START_TEST(test_one_by_one)
     int budget = 20;
     size_t bad = 0;
     static const clpool_dtype dtypes[] = {CLPOOL_FLOAT32, CLPOOL_FLOAT16, CLPOOL_BFLOAT16,
-                                          CLPOOL_FLOAT64, CLPOOL_UINT8, CLPOOL_INT8};
+                                          CLPOOL_FLOAT64, CLPOOL_UINT8,   CLPOOL_INT8};
     for (size_t t = 0; t < 6; t++) {
         if (dtypes[t] == CLPOOL_FLOAT64 && !fp64)
             continue;
@@ -561,10 +567,9 @@ START_TEST(test_batched_head)
     int budget = 20;
     size_t bad = 0;
     for (int layout = 0; layout < 2; layout++) {
-        adaptive_case c =
-            adaptive(CLPOOL_OP_AVG,
-                     make_tensor(CLPOOL_FLOAT32, (clpool_layout)layout, 2, 64, 2048, 7, 7, 0), 0, 0,
-                     0, CLPOOL_INDICES_NONE);
+        adaptive_case c = adaptive(
+            CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, (clpool_layout)layout, 2, 64, 2048, 7, 7, 0),
+            0, 0, 0, CLPOOL_INDICES_NONE);
         size_t n = clpool_tensor_elements(&c.in);
         float *x = malloc(n * sizeof *x);
         ck_assert_ptr_nonnull(x);
@@ -592,16 +597,21 @@ START_TEST(test_tree_group_sizes)
     size_t bad = 0;
     for (int i = 0; i < 12; i++) {
         int dims = 1 + i % 3;
-        size_t s0 = dims == 1 ? 3000 : dims == 2 ? 70 : 17, s1 = dims == 1 ? 0 : 45,
-               s2 = dims == 3 ? 19 : 0;
+        size_t s0 = dims == 1   ? 3000
+                    : dims == 2 ? 70
+                                : 17,
+               s1 = dims == 1 ? 0 : 45, s2 = dims == 3 ? 19 : 0;
         clpool_op op = i % 2 ? CLPOOL_OP_AVG : CLPOOL_OP_MAX;
-        clpool_tensor_desc in = make_tensor(i % 4 == 1 ? CLPOOL_BFLOAT16 : CLPOOL_FLOAT32,
-                                            i % 3 == 2 ? CLPOOL_NHWC : CLPOOL_NCHW, dims, 2, 3,
-                                            s0, s1, s2);
-        adaptive_case c = adaptive(op, in, i % 4 == 0 ? 2 : 0, i % 5 == 0 ? 3 : 0, 0,
-                                   op == CLPOOL_OP_MAX ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE);
-        bad += run_filled(ctx, &c, &r, i % 4 == 0 ? FILL_SPECIAL : i % 4 == 2 ? FILL_TIES
-                                                                                : FILL_UNIFORM,
+        clpool_tensor_desc in =
+            make_tensor(i % 4 == 1 ? CLPOOL_BFLOAT16 : CLPOOL_FLOAT32,
+                        i % 3 == 2 ? CLPOOL_NHWC : CLPOOL_NCHW, dims, 2, 3, s0, s1, s2);
+        adaptive_case c =
+            adaptive(op, in, i % 4 == 0 ? 2 : 0, i % 5 == 0 ? 3 : 0, 0,
+                     op == CLPOOL_OP_MAX ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE);
+        bad += run_filled(ctx, &c, &r,
+                          i % 4 == 0   ? FILL_SPECIAL
+                          : i % 4 == 2 ? FILL_TIES
+                                       : FILL_UNIFORM,
                           "tree", &budget);
     }
     clpool_context_destroy(ctx);
@@ -663,7 +673,8 @@ START_TEST(test_spp_named)
             pyramid(CLPOOL_OP_MAX, in, caffe, 3, CLPOOL_INDICES_NONE),
             pyramid(CLPOOL_OP_MAX, in, paper, 3, CLPOOL_INDICES_INT64),
             pyramid(CLPOOL_OP_AVG, in, caffe, 3, CLPOOL_INDICES_NONE),
-            pyramid(CLPOOL_OP_AVG, in, wide, 4, CLPOOL_INDICES_NONE), /* a level finer than the map */
+            pyramid(CLPOOL_OP_AVG, in, wide, 4,
+                    CLPOOL_INDICES_NONE), /* a level finer than the map */
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             size_t n = clpool_tensor_elements(&in);
@@ -711,10 +722,10 @@ START_TEST(test_spp_sweep)
     size_t bad = 0;
     for (int i = 0; i < count; i++) {
         clpool_op op = rng_below(&r, 2) ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
-        clpool_tensor_desc in = make_tensor(
-            pick_dtype(&r, fp64), rng_below(&r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW, 2,
-            (size_t)rng_range(&r, 0, 3), (size_t)rng_range(&r, 1, 6), (size_t)rng_range(&r, 1, 24),
-            (size_t)rng_range(&r, 1, 24), 0);
+        clpool_tensor_desc in =
+            make_tensor(pick_dtype(&r, fp64), rng_below(&r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW, 2,
+                        (size_t)rng_range(&r, 0, 3), (size_t)rng_range(&r, 1, 6),
+                        (size_t)rng_range(&r, 1, 24), (size_t)rng_range(&r, 1, 24), 0);
         int levels[CLPOOL_SPP_LEVELS_MAX], count_l = rng_range(&r, 1, CLPOOL_SPP_LEVELS_MAX);
         for (int l = 0; l < count_l; l++)
             levels[l] = rng_range(&r, 1, 9);
@@ -825,7 +836,8 @@ START_TEST(test_invalid)
         d.op = spp[i].op;
         d.level_count = spp[i].count;
         memcpy(d.levels, spp[i].levels, sizeof d.levels);
-        clpool_tensor_desc in = make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, spp[i].dims, 1, 2, 8, 8, 8);
+        clpool_tensor_desc in =
+            make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, spp[i].dims, 1, 2, 8, 8, 8);
         cap.count = 0;
         clpool_plan *plan = (clpool_plan *)&cap;
         clpool_status got = clpool_plan_spp(ctx, &d, &in, &plan);
@@ -904,7 +916,8 @@ START_TEST(test_small)
     }
     force_way(NULL);
     for (int layout = 0; layout < 2; layout++) {
-        clpool_tensor_desc in = make_tensor(CLPOOL_FLOAT32, (clpool_layout)layout, 2, 2, 3, 6, 5, 0);
+        clpool_tensor_desc in =
+            make_tensor(CLPOOL_FLOAT32, (clpool_layout)layout, 2, 2, 3, 6, 5, 0);
         adaptive_case c = pyramid(CLPOOL_OP_MAX, in, levels, 3, CLPOOL_INDICES_INT32);
         bad += run_filled(ctx, &c, &r, FILL_SPECIAL, "small spp", &budget);
     }

@@ -227,10 +227,11 @@ const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
     [CLI_OP_ADAPTIVE_MAX] = {"adaptive-max", "PyTorch adaptive max pooling",
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_INDICES),
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
-    [CLI_OP_ADAPTIVE_AVG] = {"adaptive-avg", "PyTorch adaptive average pooling",
-                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0,
-                             "Output i of a dimension covers [floor(i*In/Out), ceil((i+1)*In/Out)); "
-                             "Out may exceed In."},
+    [CLI_OP_ADAPTIVE_AVG] =
+        {"adaptive-avg", "PyTorch adaptive average pooling", CLI_BIT(CLI_OPT_OUTPUT_SIZE),
+         CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0,
+         "Output i of a dimension covers [floor(i*In/Out), ceil((i+1)*In/Out)); "
+         "Out may exceed In."},
     [CLI_OP_FRACTIONAL_MAX] = {"fractional-max", "fractional max pooling",
                                CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
                                    CLI_BIT(CLI_OPT_OUTPUT_RATIO) | CLI_BIT(CLI_OPT_SEED) |

@@ -80,8 +80,8 @@ int cli_adaptive_describe(const struct cli_args *args, const clpool_tensor_desc 
     for (int i = 0; i < dims; i++) {
         d->output_size[i] = list->values[list->count == 1 ? 0 : i];
         if (d->output_size[i] < 1)
-            return cli_fail(CLI_EXIT_INPUT, "--output-size %s: every output size must be at least 1",
-                            text);
+            return cli_fail(CLI_EXIT_INPUT,
+                            "--output-size %s: every output size must be at least 1", text);
     }
     return CLI_EXIT_OK;
 }

@@ -162,8 +162,7 @@ static cl_int set_bins_args(const clpool_plan *plan, const clp_launch *l, const 
 {
     const adaptive_op *g = plan->op;
     cl_ulong8 run = {{io->input.offset, io->output.offset, io->indices.offset,
-                      l->plane_begin * g->items_per_unit, l->items, g->channels, g->positions,
-                      0}};
+                      l->plane_begin * g->items_per_unit, l->items, g->channels, g->positions, 0}};
     return set_buffers(plan, io, &run);
 }
 
@@ -204,15 +203,13 @@ static cl_int set_tree_args(const clpool_plan *plan, const clp_launch *l, const 
     return set_buffers(plan, io, &run);
 }
 
-const clp_family adaptive_bins_family = {.name = "adaptive pooling",
-                                         .set_shape_args = set_bins_shape_args,
-                                         .set_args = set_bins_args};
+const clp_family adaptive_bins_family = {
+    .name = "adaptive pooling", .set_shape_args = set_bins_shape_args, .set_args = set_bins_args};
 const clp_family spp_family = {.name = "spatial pyramid pooling",
                                .set_shape_args = set_bins_shape_args,
                                .set_args = set_bins_args};
-static const clp_family tree_family = {.name = "adaptive pooling",
-                                       .set_shape_args = set_tree_shape_args,
-                                       .set_args = set_tree_args};
+static const clp_family tree_family = {
+    .name = "adaptive pooling", .set_shape_args = set_tree_shape_args, .set_args = set_tree_args};
 
 /* ---- planning ------------------------------------------------------------ */
 
@@ -224,8 +221,7 @@ static void bind_tensors(clpool_plan *p, const adaptive_op *g, const clpool_tens
     clp_plan_bind(p, "output", offsetof(clpool_io, output), CLP_WRITE, in->dtype, out_elems);
     if (g->indices != CLPOOL_INDICES_NONE)
         clp_plan_bind(p, "indices", offsetof(clpool_io, indices), CLP_WRITE,
-                      g->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64,
-                      out_elems);
+                      g->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64, out_elems);
 }
 
 static clpool_status attach(clpool_plan *p, const adaptive_op *geo)
@@ -256,8 +252,8 @@ clpool_status adaptive_plan_bins(clpool_context *ctx, clpool_plan *p, const adap
              "-DPER_PLANE=%d",
              (int)in->dtype, (int)g->op, g->indices != CLPOOL_INDICES_NONE,
              index_type_name(g->indices), nhwc, g->level_count > 0, per_plane);
-    status = clp_plan_finish(p, "adaptive_bins.cl", "adaptive_bins", options, units,
-                             g->items_per_unit);
+    status =
+        clp_plan_finish(p, "adaptive_bins.cl", "adaptive_bins", options, units, g->items_per_unit);
     if (status == CLPOOL_SUCCESS)
         clp_log(ctx, CLPOOL_LOG_DEBUG, "%s planned: adaptive_bins %s, %zu launch(es)",
                 p->family->name, options, p->launch_count);
@@ -293,8 +289,8 @@ static clpool_status plan_tree(clpool_context *ctx, clpool_plan *p, const adapti
              "-DDTYPE=%d -DPOOL_OP=%d -DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DSEG=%d "
              "-DCONTIG_UNITS=%d",
              (int)in->dtype, (int)g->op, g->indices != CLPOOL_INDICES_NONE,
-             index_type_name(g->indices), in->layout == CLPOOL_NHWC, vw,
-             gpu ? SEG_GPU : SEG_CPU, choose_cpu_variant(ctx));
+             index_type_name(g->indices), in->layout == CLPOOL_NHWC, vw, gpu ? SEG_GPU : SEG_CPU,
+             choose_cpu_variant(ctx));
     /* A group as large as the device likes, but not larger than the units
      * of a bin (a work-item without a unit only waits at the barriers). */
     size_t cells = (size_t)max_bin_cells(g);

@@ -48,8 +48,8 @@ clpool_status clpool_plan_spp(clpool_context *ctx, const clpool_spp_desc *op,
     }
     size_t features = 0;
     if (clp_mul_overflow(positions, in->c, &features))
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
-                        "%s: C * sum(n^2) overflows size_t", opname);
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: C * sum(n^2) overflows size_t",
+                        opname);
     geo.op = mode;
     geo.dtype = in->dtype;
     geo.layout = in->layout;

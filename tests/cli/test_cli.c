@@ -1672,8 +1672,7 @@ START_TEST(test_global_ops)
 {
     const float x[8] = {1, 5, -2, 5, 0, 3, 3, 7}; /* (1, 2, 2, 2) */
     write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, x);
-    struct result r =
-        RUN("run", "global-max", "--indices", "idx.npy", "in.npy", "out.npy");
+    struct result r = RUN("run", "global-max", "--indices", "idx.npy", "in.npy", "out.npy");
     expect_success(r);
     result_free(&r);
     float *out = read_npy("out.npy", "<f4", "(1, 2, 1, 1)", 2, 4);
@@ -1767,8 +1766,8 @@ START_TEST(test_spp_op)
     const float want[10] = {4, 8, 1, 2, 3, 4, 8, 7, 6, 5};
     const int64_t want_idx[10] = {3, 0, 0, 1, 2, 3, 0, 1, 2, 3};
     for (int i = 0; i < 10; i++)
-        ck_assert_msg(out[i] == want[i] && idx[i] == want_idx[i], "spp at %d: %g %lld", i,
-                      out[i], (long long)idx[i]);
+        ck_assert_msg(out[i] == want[i] && idx[i] == want_idx[i], "spp at %d: %g %lld", i, out[i],
+                      (long long)idx[i]);
     free(out);
     free(idx);
     r = RUN("run", "spp", "--levels", "2,1", "--spp-mode", "avg", "in.npy", "out.npy");
