@@ -132,6 +132,10 @@ struct clp_family {
     /* Changes the generator seed of a stochastic plan; NULL for families
      * without one (clpool_plan_set_seed then refuses). */
     clpool_status (*set_seed)(clpool_plan *plan, uint64_t seed);
+    /* Checks the contents of host arrays the plan reads, before
+     * clpool_run_host_io() creates or writes anything (region pooling
+     * checks its boxes); NULL when there is nothing to check. */
+    clpool_status (*check_host_io)(const clpool_plan *plan, const clpool_host_io *io);
 };
 
 /* Allocates a plan shell for @p family (bindings and launches empty). */

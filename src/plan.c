@@ -287,7 +287,10 @@ clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue queue,
     clpool_context *ctx = plan->ctx;
     if (!host)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_run_host_io: io is NULL");
-    clpool_status status = CLPOOL_SUCCESS;
+    clpool_status status =
+        plan->family->check_host_io ? plan->family->check_host_io(plan, host) : CLPOOL_SUCCESS;
+    if (status != CLPOOL_SUCCESS)
+        return status;
     cl_command_queue own_queue = NULL;
     cl_mem mems[CLP_MAX_BINDINGS] = {0};
     cl_mem workspace = NULL;
