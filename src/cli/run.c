@@ -1,7 +1,9 @@
 /*
  * "clpool run OP": the input file becomes a clpool_tensor_desc, the options a
- * clpool_window_desc; a context, a plan and clpool_run_host() compute the
- * result, which is written atomically (with the indices, when asked). The
+ * clpool_window_desc (or, for roi-max and roi-align, a clpool_roi_desc with
+ * the --rois boxes, see roi.c); a context, a plan and clpool_run_host_io()
+ * compute the result, which is written atomically (with the indices, when
+ * asked). The
  * library's sentences reach the user through a log callback that keeps the
  * last error, so each failure still prints one line.
  */
@@ -10,6 +12,7 @@
 #include "npy.h"
 #include "outfile.h"
 #include "report.h"
+#include "roi.h"
 
 #include <clpool.h>
 #include <math.h>
@@ -30,6 +33,9 @@ struct run_state {
     clpool_tensor_desc input_desc;
     clpool_tensor_desc output_desc;
     clpool_window_desc window;
+    clpool_roi_desc roi; /* roi-max, roi-align */
+    npy_array rois;      /* their boxes */
+    int want_indices;
     struct log_record log;
     clpool_context *context;
     clpool_plan *plan;
@@ -295,6 +301,14 @@ static int describe_window(struct run_state *s)
     return CLI_EXIT_OK;
 }
 
+static int describe_op(struct run_state *s)
+{
+    s->want_indices = s->args->opt.indices != NULL;
+    if (cli_is_roi_op(s->args->op))
+        return cli_roi_describe(s->args, &s->input_desc, &s->rois, &s->roi);
+    return describe_window(s);
+}
+
 /* ---- the device --------------------------------------------------------- */
 
 static int plan_on_device(struct run_state *s)
@@ -309,7 +323,10 @@ static int plan_on_device(struct run_state *s)
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "opening the OpenCL device failed");
     forget_log(s);
-    status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
+    if (cli_is_roi_op(s->args->op))
+        status = clpool_plan_roi(s->context, &s->roi, &s->input_desc, &s->plan);
+    else
+        status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
     if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
@@ -347,15 +364,21 @@ static int compute(struct run_state *s)
     if (rc != CLI_EXIT_OK)
         return rc;
     s->output = malloc(bytes ? bytes : 1);
-    if (s->window.indices != CLPOOL_INDICES_NONE)
+    if (s->want_indices)
         s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
-    if (!s->output || (s->window.indices != CLPOOL_INDICES_NONE && !s->indices))
+    if (!s->output || (s->want_indices && !s->indices))
         return cli_fail(CLI_EXIT_DEVICE, "out of host memory for the %zu-byte output", bytes);
     /* An empty batch has nothing to compute (and no buffer to create). */
     if (s->output_count == 0)
         return CLI_EXIT_OK;
     forget_log(s);
-    clpool_status status = clpool_run_host(s->plan, NULL, s->input.data, s->output, s->indices);
+    clpool_host_io io;
+    memset(&io, 0, sizeof io);
+    io.input = s->input.data;
+    io.output = s->output;
+    io.indices = s->indices;
+    io.rois = s->rois.data;
+    clpool_status status = clpool_run_host_io(s->plan, NULL, &io);
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "running the pooling failed");
     return CLI_EXIT_OK;
@@ -451,7 +474,7 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return library_op(op) != (clpool_op)0;
+    return library_op(op) != (clpool_op)0 || cli_is_roi_op(op);
 }
 
 int cli_run(const struct cli_args *args)
@@ -466,7 +489,7 @@ int cli_run(const struct cli_args *args)
     if (rc == CLI_EXIT_OK)
         rc = describe_input(&s);
     if (rc == CLI_EXIT_OK)
-        rc = describe_window(&s);
+        rc = describe_op(&s);
     if (rc == CLI_EXIT_OK)
         rc = plan_on_device(&s);
     if (rc == CLI_EXIT_OK)
@@ -477,6 +500,7 @@ int cli_run(const struct cli_args *args)
     free(s.output);
     clpool_plan_destroy(s.plan);
     clpool_context_destroy(s.context);
+    npy_release(&s.rois);
     npy_release(&s.input);
     return rc;
 }
