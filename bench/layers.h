@@ -27,6 +27,17 @@ typedef struct bench_targets {
     double max_us;      /* median time, at most, in microseconds */
 } bench_targets;
 
+/* What a region pooling row adds (issue 5): boxes over the row's feature
+ * map, which is the layer's input; the output is (boxes, C, pooled, pooled). */
+typedef struct bench_roi {
+    clpool_roi_op op;
+    int pooled;           /* bins per box side */
+    int sampling;         /* roi align: samples per bin side */
+    int aligned;          /* roi align: half-pixel offset */
+    size_t boxes;         /* K */
+    double spatial_scale; /* image to feature coordinates */
+} bench_roi;
+
 typedef struct bench_layer {
     const char *name;
     const char *origin; /* the network the layer comes from */
@@ -40,11 +51,12 @@ typedef struct bench_layer {
     int stride[3];
     int padding[3];
     int ceil_mode;
-    int exclude_padding; /* avg: 1 = torch count_include_pad=False */
-    double p;            /* lp: the exponent */
-    double beta;         /* softmax: the inverse temperature */
-    int latency;         /* 1: a latency case, reported in microseconds */
-    const char *pair;    /* the row this one is compared with, or NULL */
+    int exclude_padding;  /* avg: 1 = torch count_include_pad=False */
+    double p;             /* lp: the exponent */
+    double beta;          /* softmax: the inverse temperature */
+    int latency;          /* 1: a latency case, reported in microseconds */
+    const bench_roi *roi; /* region pooling rows (op unused), else NULL */
+    const char *pair;     /* the row this one is compared with, or NULL */
     bench_pair_kind pair_kind;
     bench_targets targets;
 } bench_layer;

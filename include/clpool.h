@@ -560,7 +560,8 @@ typedef struct clpool_roi_desc {
  * The plan reads clpool_io.input and clpool_io.rois ((K, 5) elements of
  * rois_dtype) and writes clpool_io.output and, when asked, clpool_io.indices.
  * One launch covers every box, channel and bin: a work-item computes one
- * output element, so boxes of any mix of sizes keep the device busy.
+ * bin of one box (for a chunk of channels on CPUs), so boxes of any mix of
+ * sizes keep the device busy.
  * N = 0 with boxes is refused: no batch index would be valid.
  *
  * Bad boxes: a box whose batch index b is NaN or truncates (torchvision's

@@ -3,11 +3,14 @@
  * torchvision 0.14's roi_pool (ROI_OP 1) and roi_align (ROI_OP 2), spec section 8
  * and decisions 0.9 and 0.10 (clpool.h documents both operators).
  *
- * A work-item computes one output element (box, channel, bin): a launch of
- * thousands of boxes of any mix of sizes keeps every work-item busy, and
- * neighbouring work-items share a box (and, in NHWC, read neighbouring
- * channels). Each work-item recomputes its box's geometry, a few dozen
- * operations. The box arithmetic is in real_t without FMA contraction, as
+ * A work-item computes one bin of a box for CPB consecutive channels: it
+ * works out the bin's geometry (the cells, or the samples with their
+ * bilinear weights) once and applies it to each channel, so a launch of
+ * thousands of boxes of any mix of sizes keeps every work-item busy with
+ * work of its own box. CPU plans take chunks of 32 channels (the geometry
+ * costs as much as a few channels' loads); GPU plans take CPB 1, where
+ * neighbouring work-items share a box and, in NHWC, read neighbouring
+ * channels. The box arithmetic is in real_t without FMA contraction, as
  * torchvision's in T; the kernel never reads outside the input plane,
  * whatever the boxes hold: a box whose batch index is NaN or outside [0, N)
  * writes NaN (index -1) and reads nothing.
@@ -22,11 +25,12 @@
  *   NHWC          1 for channels-last tensors
  *   HAS_INDICES   roi max: write the flat in-plane argmax of type INDEX_T
  *   INDEX_T       int or long
+ *   CPB           channels per work-item
  *
  * Arguments: input, output, indices (NULL without HAS_INDICES), rois;
  * run = (input, output, indices and rois element offsets, first box of the
- * launch, work-items of the launch, N, -); shape = (C, H, W, -); the spatial
- * scale converted to real_t.
+ * launch, work-items of the launch, N, -); shape = (C, H, W, channel chunks
+ * per bin); the spatial scale converted to real_t.
  */
 #include "dtype.cl"
 
@@ -56,6 +60,9 @@
 #endif
 #ifndef INDEX_T
 #define INDEX_T long
+#endif
+#ifndef CPB
+#define CPB 1
 #endif
 
 #pragma OPENCL FP_CONTRACT OFF
@@ -140,30 +147,43 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
                      global INDEX_T *restrict indices, global const roi_t *restrict rois,
                      ulong8 run, int4 shape, real_t scale)
 {
-    const ulong gid = get_global_id(0);
+    const uint gid = (uint)get_global_id(0);
     if (gid >= run.s5)
         return;
-    const int C = shape.s0, H = shape.s1, W = shape.s2;
+    const uint C = (uint)shape.s0, chunks = (uint)shape.s3;
+    const int H = shape.s1, W = shape.s2;
 #if NHWC
-    const int c = (int)(gid % (ulong)C);
-    ulong t = gid / (ulong)C;
+    const uint chunk = gid % chunks;
+    uint t = gid / chunks;
     const int pw = (int)(t % POOLED_W);
     t /= POOLED_W;
     const int ph = (int)(t % POOLED_H);
     t /= POOLED_H;
 #else
     const int pw = (int)(gid % POOLED_W);
-    ulong t = gid / POOLED_W;
+    uint t = gid / POOLED_W;
     const int ph = (int)(t % POOLED_H);
     t /= POOLED_H;
-    const int c = (int)(t % (ulong)C);
-    t /= (ulong)C;
+    const uint chunk = t % chunks;
+    t /= chunks;
 #endif
     const ulong box = run.s4 + t;
-    const ulong per_box = (ulong)C * POOLED_H * POOLED_W;
-    const ulong out_at = run.s1 + run.s4 * per_box + gid;
+    const uint c0 = chunk * CPB;
+    /* The chunk's channels: c0 + i for i < count (the last chunk may be short). */
+    const uint count = min((uint)CPB, C - c0);
+    const ulong bin = (ulong)ph * POOLED_W + (ulong)pw;
+#if NHWC
+    /* Output (K, PH, PW, C): channel i of the chunk at first_out + i. */
+    const ulong first_out = (box * (POOLED_H * POOLED_W) + bin) * C + c0;
+#define OUT_STEP 1
+#else
+    /* Output (K, C, PH, PW): channel i of the chunk PH*PW further each. */
+    const ulong first_out = (box * C + c0) * (POOLED_H * POOLED_W) + bin;
+#define OUT_STEP (POOLED_H * POOLED_W)
+#endif
+    global data_t *const out = output + run.s1 + first_out;
 #if HAS_INDICES
-    global INDEX_T *const index_at = indices + (run.s2 + run.s4 * per_box + gid);
+    global INDEX_T *const idx = indices + run.s2 + first_out;
 #endif
     global const roi_t *const r = rois + (run.s3 + box * 5);
 
@@ -171,21 +191,24 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
      * valid exactly when -1 < b < N (NaN fails). */
     const roi_t b = r[0];
     if (!(b > (roi_t)-1 && b < (roi_t)run.s6)) {
-        STORE1((real_t)NAN, output + out_at);
+        for (uint i = 0; i < count; i++) {
+            STORE1((real_t)NAN, out + i * OUT_STEP);
 #if HAS_INDICES
-        *index_at = (INDEX_T)-1;
+            idx[i * OUT_STEP] = (INDEX_T)-1;
 #endif
+        }
         return;
     }
-    const ulong batch = (ulong)(long)b;
     const ulong plane_size = (ulong)H * (ulong)W;
+    /* Element (channel i of the chunk, flat cell s) of the box's sample;
+     * lanes past a short chunk read the last channel and are not stored. */
 #if NHWC
-    global const data_t *const plane = input + (run.s0 + batch * plane_size * (ulong)C + (ulong)c);
-#define AT(y, x) plane[((ulong)(y) * (ulong)W + (ulong)(x)) * (ulong)C]
+    global const data_t *const base =
+        input + (run.s0 + (ulong)(long)b * plane_size * C + c0);
+#define AT(i, s) LOAD1(base + (ulong)(s) * C + min((uint)(i), count - 1))
 #else
-    global const data_t *const plane =
-        input + (run.s0 + (batch * (ulong)C + (ulong)c) * plane_size);
-#define AT(y, x) plane[(ulong)(y) * (ulong)W + (ulong)(x)]
+    global const data_t *const base = input + (run.s0 + ((ulong)(long)b * C + c0) * plane_size);
+#define AT(i, s) LOAD1(base + (ulong)min((uint)(i), count - 1) * plane_size + (ulong)(s))
 #endif
     const real_t x1 = (real_t)r[1], y1 = (real_t)r[2], x2 = (real_t)r[3], y2 = (real_t)r[4];
 
@@ -193,8 +216,7 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
     /* roi_pool: corners rounded half away from zero (OpenCL round). */
     const real_t fsw = round(x1 * scale), fsh = round(y1 * scale);
     const real_t few = round(x2 * scale), feh = round(y2 * scale);
-    real_t best = 0;
-    long arg = -1;
+    long hs = 0, he = 0, ws = 0, we = 0;
     if (!(isnan(fsw) || isnan(fsh) || isnan(few) || isnan(feh))) {
         const long sw = (long)clamp(fsw, -CORNER_LIMIT, CORNER_LIMIT);
         const long sh = (long)clamp(fsh, -CORNER_LIMIT, CORNER_LIMIT);
@@ -203,26 +225,36 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
         const long roi_w = max(ew - sw + 1, 1L), roi_h = max(eh - sh + 1, 1L);
         const real_t bin_h = (real_t)roi_h / (real_t)POOLED_H;
         const real_t bin_w = (real_t)roi_w / (real_t)POOLED_W;
-        const long hs = clamp((long)floor((real_t)ph * bin_h) + sh, 0L, (long)H);
-        const long he = clamp((long)ceil((real_t)(ph + 1) * bin_h) + sh, 0L, (long)H);
-        const long ws = clamp((long)floor((real_t)pw * bin_w) + sw, 0L, (long)W);
-        const long we = clamp((long)ceil((real_t)(pw + 1) * bin_w) + sw, 0L, (long)W);
-        if (he > hs && we > ws) {
-            best = (real_t)-FLT_MAX;
-            for (long y = hs; y < he; y++)
-                for (long x = ws; x < we; x++) {
-                    const real_t v = LOAD1(&AT(y, x));
-                    if (v > best) { /* NaN never wins: torchvision's plain '>' */
-                        best = v;
-                        arg = y * (long)W + x;
-                    }
-                }
-        }
+        hs = clamp((long)floor((real_t)ph * bin_h) + sh, 0L, (long)H);
+        he = clamp((long)ceil((real_t)(ph + 1) * bin_h) + sh, 0L, (long)H);
+        ws = clamp((long)floor((real_t)pw * bin_w) + sw, 0L, (long)W);
+        we = clamp((long)ceil((real_t)(pw + 1) * bin_w) + sw, 0L, (long)W);
     }
-    STORE1(best, output + out_at);
+    /* A box with a NaN corner keeps the empty bin above. */
+    const bool empty = he <= hs || we <= ws;
+    real_t best[CPB];
+    long arg[CPB];
+    for (int i = 0; i < CPB; i++) {
+        best[i] = empty ? (real_t)0 : (real_t)-FLT_MAX;
+        arg[i] = -1;
+    }
+    for (long y = hs; y < he; y++)
+        for (long x = ws; x < we; x++) {
+            const long cell = y * (long)W + x;
+            for (int i = 0; i < CPB; i++) {
+                const real_t v = AT(i, cell);
+                if (v > best[i]) { /* NaN never wins: torchvision's plain '>' */
+                    best[i] = v;
+                    arg[i] = cell;
+                }
+            }
+        }
+    for (uint i = 0; i < count; i++) {
+        STORE1(best[i], out + i * OUT_STEP);
 #if HAS_INDICES
-    *index_at = (INDEX_T)arg;
+        idx[i * OUT_STEP] = (INDEX_T)arg[i];
 #endif
+    }
 #else
     /* roi_align */
     const real_t offset = ALIGNED ? (real_t)0.5 : (real_t)0;
@@ -236,13 +268,15 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
 #endif
     const real_t bin_h = roi_h / (real_t)POOLED_H, bin_w = roi_w / (real_t)POOLED_W;
     const long gh = grid_size(bin_h), gw = grid_size(bin_w);
-    const real_t count = (real_t)max(gh * gw, 1L);
+    const real_t divisor = (real_t)max(gh * gw, 1L);
     const real_t grid_h = (real_t)gh, grid_w = (real_t)gw;
     const real_t base_y = sh + (real_t)ph * bin_h, base_x = sw + (real_t)pw * bin_w;
     long iy0, iy1, ix0, ix1;
     sample_range(base_y, bin_h, grid_h, gh, (real_t)H, &iy0, &iy1);
     sample_range(base_x, bin_w, grid_w, gw, (real_t)W, &ix0, &ix1);
-    real_t sum = 0;
+    real_t sum[CPB];
+    for (int i = 0; i < CPB; i++)
+        sum[i] = 0;
     for (long iy = iy0; iy < iy1; iy++) {
         real_t y = sample_at(base_y, bin_h, grid_h, iy);
         if (!(y >= -1 && y <= (real_t)H))
@@ -272,11 +306,15 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
             }
             const real_t lx = x - (real_t)xl, hx = 1 - lx;
             const real_t w1 = hy * hx, w2 = hy * lx, w3 = ly * hx, w4 = ly * lx;
-            sum += w1 * LOAD1(&AT(yl, xl)) + w2 * LOAD1(&AT(yl, xh)) + w3 * LOAD1(&AT(yh, xl)) +
-                   w4 * LOAD1(&AT(yh, xh));
+            const long s1 = (long)yl * W + xl, s2 = (long)yl * W + xh;
+            const long s3 = (long)yh * W + xl, s4 = (long)yh * W + xh;
+            for (int i = 0; i < CPB; i++)
+                sum[i] += w1 * AT(i, s1) + w2 * AT(i, s2) + w3 * AT(i, s3) + w4 * AT(i, s4);
         }
     }
-    STORE1(sum / count, output + out_at);
+    for (uint i = 0; i < count; i++)
+        STORE1(sum[i] / divisor, out + i * OUT_STEP);
 #endif
 #undef AT
+#undef OUT_STEP
 }

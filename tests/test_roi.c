@@ -6,7 +6,9 @@
  * partly and wholly outside the map, reversed, zero-size, on rounding ties,
  * large, NaN and infinite corners; every element checked in two contexts
  * (the device's choices; work-groups of 8 with 3 boxes a launch), through
- * the host call and through enqueue on guarded buffers at offsets. Also
+ * the host call and through enqueue on guarded buffers at offsets; meson
+ * runs the suite again with other channel chunks per work-item
+ * ($CLPOOL_TUNE_ROI_CHANNELS). Also
  * huge boxes (bounded work) and a detection head's 1000 boxes in one
  * launch. The spec's examples, bad batch indices and invalid parameters are
  * in test_roi_rules.c. CLPOOL_TEST_SMALL=1 keeps a few tiny cases.
@@ -227,8 +229,10 @@ static void gen_case(test_rng *r, const roi_set *s, int small, roi_case *c)
     c->d.indices = s->indices;
     c->d.rois_dtype = s->rois_dtype;
     int hw = small ? 5 : 16;
+    /* Now and then more channels than one work-item takes on a CPU (32). */
+    int channels = !small && rng_below(r, 6) == 0 ? rng_range(r, 30, 40) : rng_range(r, 1, 5);
     c->in = roi_tensor(s->dtype, s->layout, (size_t)rng_range(r, 1, small ? 2 : 3),
-                       (size_t)rng_range(r, 1, small ? 2 : 5), (size_t)rng_range(r, 1, hw),
+                       (size_t)(small ? rng_range(r, 1, 2) : channels), (size_t)rng_range(r, 1, hw),
                        (size_t)rng_range(r, 1, hw));
     c->d.num_rois = (size_t)rng_range(r, 1, small ? 3 : 10);
     double scale =

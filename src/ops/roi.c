@@ -1,9 +1,9 @@
 /*
  * The region (RoI) pooling family: torchvision's roi_pool (CLPOOL_ROI_MAX)
  * and roi_align (CLPOOL_ROI_ALIGN) over (K, 5) boxes. Checks a
- * clpool_roi_desc against the input, plans kernels/roi_pool.cl with one
- * work-item per output element (box, channel, bin), and checks boxes held in
- * host memory (clpool_roi_check_boxes, and clpool_run_host_io through the
+ * clpool_roi_desc against the input, plans kernels/roi_pool.cl (a work-item
+ * per bin of a box and chunk of channels), and checks boxes held in host
+ * memory (clpool_roi_check_boxes, and clpool_run_host_io through the
  * family's check_host_io hook).
  */
 #include "internal.h"
@@ -20,11 +20,15 @@
 /* Work-items one box may take (C*PH*PW): the scheduler's bound on a launch. */
 #define ITEMS_PER_BOX_MAX (((size_t)1 << 31) - 4096)
 
+/* Channels a work-item takes on CPUs (see kernels/roi_pool.cl). */
+#define CPU_CHANNELS 32
+
 typedef struct roi_op {
     clpool_roi_op op;
     clpool_dtype dtype;
     clpool_dtype rois_dtype;
     size_t n, c, h, w, k;
+    size_t chunks; /* channel chunks per bin: ceil(C / channels per work-item) */
     double scale;
 } roi_op;
 
@@ -192,7 +196,7 @@ static clpool_status check_host_io(const clpool_plan *plan, const clpool_host_io
 static cl_int set_shape_args(const clpool_plan *plan)
 {
     const roi_op *g = plan->op;
-    cl_int4 shape = {{(cl_int)g->c, (cl_int)g->h, (cl_int)g->w, 0}};
+    cl_int4 shape = {{(cl_int)g->c, (cl_int)g->h, (cl_int)g->w, (cl_int)g->chunks}};
     cl_int err = clSetKernelArg(plan->kernel, 5, sizeof shape, &shape);
     if (g->dtype == CLPOOL_FLOAT64) {
         cl_double scale = g->scale;
@@ -223,6 +227,24 @@ static const clp_family roi_family = {"region pooling", set_shape_args, set_args
                                       check_host_io};
 
 /* ---- public calls ------------------------------------------------------- */
+
+/* Channels per work-item: CPU_CHANNELS on CPUs, where the bin geometry then
+ * serves that many channels; 1 on GPUs, whose neighbouring work-items then
+ * take neighbouring bins (NCHW) or channels (NHWC). $CLPOOL_TUNE_ROI_CHANNELS
+ * (1, 2, 4, 8, 16, 32 or 64) overrides it for tests and benchmarks. */
+static int choose_channels(const clpool_context *ctx)
+{
+    const char *env = getenv("CLPOOL_TUNE_ROI_CHANNELS");
+    if (env) {
+        static const char *const allowed[] = {"1", "2", "4", "8", "16", "32", "64"};
+        for (size_t i = 0; i < sizeof allowed / sizeof *allowed; i++)
+            if (strcmp(env, allowed[i]) == 0)
+                return atoi(env);
+        clp_log(ctx, CLPOOL_LOG_WARNING,
+                "CLPOOL_TUNE_ROI_CHANNELS = '%s' is ignored (1, 2, 4, 8, 16, 32 or 64)", env);
+    }
+    return ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR) ? 1 : CPU_CHANNELS;
+}
 
 clpool_status clpool_plan_roi(clpool_context *ctx, const clpool_roi_desc *r,
                               const clpool_tensor_desc *in, clpool_plan **plan)
@@ -268,8 +290,10 @@ clpool_status clpool_plan_roi(clpool_context *ctx, const clpool_roi_desc *r,
     p->output.spatial[0] = (size_t)r->output_size[0];
     p->output.spatial[1] = (size_t)r->output_size[1];
     p->output.spatial[2] = 0;
-    size_t per_box = in->c * (size_t)r->output_size[0] * (size_t)r->output_size[1];
-    size_t out_elems = per_box * r->num_rois;
+    size_t bins = (size_t)r->output_size[0] * (size_t)r->output_size[1];
+    size_t out_elems = in->c * bins * r->num_rois;
+    int channels = choose_channels(ctx);
+    g->chunks = (in->c + (size_t)channels - 1) / (size_t)channels;
     /* The shared code copies and checks bindings in this order; set_args
      * knows the indices binding as the fourth. */
     clp_plan_bind(p, "input", offsetof(clpool_io, input), CLP_READ, in->dtype,
@@ -283,12 +307,12 @@ clpool_status clpool_plan_roi(clpool_context *ctx, const clpool_roi_desc *r,
     char options[256];
     snprintf(options, sizeof options,
              "-DROI_OP=%d -DDTYPE=%d -DROIS_DTYPE=%d -DPOOLED_H=%d -DPOOLED_W=%d -DSAMPLING=%d "
-             "-DALIGNED=%d -DNHWC=%d -DHAS_INDICES=%d -DINDEX_T=%s",
+             "-DALIGNED=%d -DNHWC=%d -DHAS_INDICES=%d -DINDEX_T=%s -DCPB=%d",
              (int)r->op, (int)in->dtype, (int)r->rois_dtype, r->output_size[0], r->output_size[1],
              r->sampling_ratio > 0 ? r->sampling_ratio : 0, r->aligned, in->layout == CLPOOL_NHWC,
-             r->indices != CLPOOL_INDICES_NONE,
-             r->indices == CLPOOL_INDICES_INT32 ? "int" : "long");
-    status = clp_plan_finish(p, "roi_pool.cl", "roi_pool", options, r->num_rois, per_box);
+             r->indices != CLPOOL_INDICES_NONE, r->indices == CLPOOL_INDICES_INT32 ? "int" : "long",
+             channels);
+    status = clp_plan_finish(p, "roi_pool.cl", "roi_pool", options, r->num_rois, g->chunks * bins);
     if (status != CLPOOL_SUCCESS) {
         clpool_plan_destroy(p);
         return status;
