@@ -186,7 +186,6 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
         const bench_roi *r = layer->roi;
         append(buf, len, &used, r->op == CLPOOL_ROI_ALIGN ? "roi-align %gx%g" : "roi-max %gx%g",
                r->pooled, r->pooled);
-        append(buf, len, &used, " K%g", (double)r->boxes, 0);
         if (r->op == CLPOOL_ROI_ALIGN)
             append(buf, len, &used, " sr%g", r->sampling, 0);
         return;
