@@ -83,8 +83,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     clpool_device_info info;
     clpool_context_device_info(context, &info);
     has_fp64 = info.has_fp64;
-    fprintf(stderr, "fuzz_roi_plan: device '%s' of '%s'\n", info.device_name,
-            info.platform_name);
+    fprintf(stderr, "fuzz_roi_plan: device '%s' of '%s'\n", info.device_name, info.platform_name);
     atexit(print_counts);
     return 0;
 }
@@ -121,9 +120,18 @@ static int pick_int(reader *r)
     return (int)(uint32_t)raw(r, 4);
 }
 
-static const size_t size_edges[] = {0,           1,        INT_MAX / 4,     INT_MAX / 4 + 1,
-                                    INT_MAX,     UINT32_MAX, SIZE_MAX,      SIZE_MAX / 5,
-                                    SIZE_MAX / 2, 46341,    (size_t)1 << 20, 65536,
+static const size_t size_edges[] = {0,
+                                    1,
+                                    INT_MAX / 4,
+                                    INT_MAX / 4 + 1,
+                                    INT_MAX,
+                                    UINT32_MAX,
+                                    SIZE_MAX,
+                                    SIZE_MAX / 5,
+                                    SIZE_MAX / 2,
+                                    46341,
+                                    (size_t)1 << 20,
+                                    65536,
                                     (size_t)1 << 31};
 
 static size_t pick_size(reader *r)
@@ -143,8 +151,8 @@ static double pick_double(reader *r)
     if (b < 0x80)
         return small[b % 8];
     if (b < 0xC0) {
-        const double edges[] = {NAN,  INFINITY, -INFINITY, DBL_MAX, -0.0,
-                                1e-300, DBL_TRUE_MIN, 1e300};
+        const double edges[] = {NAN,  INFINITY, -INFINITY,    DBL_MAX,
+                                -0.0, 1e-300,   DBL_TRUE_MIN, 1e300};
         return edges[(b - 0x80) % 8];
     }
     uint64_t bits = raw(r, 8);
@@ -175,7 +183,9 @@ static void decode_desc(reader *r, clpool_roi_desc *d, clpool_tensor_desc *in)
     d->output_size[1] = pick_int(r);
     d->num_rois = pick_size(r);
     b = byte(r);
-    d->rois_dtype = b < 0x80 ? CLPOOL_FLOAT32 : b < 0xC0 ? CLPOOL_FLOAT64 : (clpool_dtype)(b - 0xC4);
+    d->rois_dtype = b < 0x80   ? CLPOOL_FLOAT32
+                    : b < 0xC0 ? CLPOOL_FLOAT64
+                               : (clpool_dtype)(b - 0xC4);
     d->spatial_scale = pick_double(r);
     d->sampling_ratio = pick_int(r);
     d->aligned = pick_int(r);
@@ -196,8 +206,8 @@ static enum verdict judge(const clpool_roi_desc *d, const clpool_tensor_desc *in
         return BREAKS_A_RULE; /* other dtypes: unknown or unsupported */
     if (in->dtype == CLPOOL_FLOAT64 && !has_fp64)
         return BREAKS_A_RULE;
-    if (in->c == 0 || in->spatial[0] == 0 || in->spatial[1] == 0 ||
-        in->spatial[0] > INT_MAX / 4 || in->spatial[1] > INT_MAX / 4)
+    if (in->c == 0 || in->spatial[0] == 0 || in->spatial[1] == 0 || in->spatial[0] > INT_MAX / 4 ||
+        in->spatial[1] > INT_MAX / 4)
         return BREAKS_A_RULE;
     size_t total;
     bool total_big = __builtin_mul_overflow(in->n, in->c, &total) ||
@@ -225,8 +235,8 @@ static enum verdict judge(const clpool_roi_desc *d, const clpool_tensor_desc *in
     if (d->indices == CLPOOL_INDICES_INT32 &&
         (unsigned long long)in->spatial[0] * in->spatial[1] > INT32_MAX)
         return BREAKS_A_RULE;
-    unsigned __int128 per_box = (unsigned __int128)in->c * (unsigned)d->output_size[0] *
-                                (unsigned)d->output_size[1];
+    unsigned __int128 per_box =
+        (unsigned __int128)in->c * (unsigned)d->output_size[0] * (unsigned)d->output_size[1];
     if (per_box * d->num_rois > SIZE_MAX || (unsigned __int128)d->num_rois * 5 > SIZE_MAX)
         return BREAKS_A_RULE;
     if (per_box > ((size_t)1 << 31) - 4096)
@@ -249,8 +259,8 @@ static void print_desc(const char *what, const clpool_roi_desc *d, const clpool_
             "indices=%d\n",
             what, (int)st, clpool_status_string(st), (int)d->op, (int)in->dtype, (int)in->layout,
             in->spatial_dims, in->n, in->c, in->spatial[0], in->spatial[1], d->output_size[0],
-            d->output_size[1], d->num_rois, (int)d->rois_dtype, d->spatial_scale,
-            d->sampling_ratio, d->aligned, (int)d->indices);
+            d->output_size[1], d->num_rois, (int)d->rois_dtype, d->spatial_scale, d->sampling_ratio,
+            d->aligned, (int)d->indices);
 }
 
 static void descriptor_part(reader *r)
@@ -266,7 +276,9 @@ static void descriptor_part(reader *r)
     enum verdict v = judge(&d, &in);
     counts[0][v]++;
     if (getenv("FUZZ_ROI_PRINT"))
-        print_desc(v == BREAKS_A_RULE ? "breaks a rule" : v == VALID_AND_MODEST ? "valid" : "?",
+        print_desc(v == BREAKS_A_RULE      ? "breaks a rule"
+                   : v == VALID_AND_MODEST ? "valid"
+                                           : "?",
                    &d, &in, st);
     const char *bad = NULL;
     if (st == CLPOOL_SUCCESS)
