@@ -99,8 +99,9 @@ static clpool_status output_sizes(const clpool_context *ctx, const clpool_unpool
         size_t o = u->output_size[i];
         if ((long long)o <= def - s || (long long)o >= def + s || o > (size_t)INT_MAX)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
-                            OPNAME ": output_size[%d] = %zu, but it must be between %lld and %lld "
-                                   "(the default size %lld, plus or minus stride %d, exclusive)",
+                            OPNAME
+                            ": output_size[%d] = %zu, but it must be between %lld and %lld "
+                            "(strictly inside the default size %lld plus or minus stride %d)",
                             i, o, def - s + 1 > 1 ? def - s + 1 : 1, def + s - 1, def, s);
         out[i] = o;
     }
