@@ -10,33 +10,17 @@
  * run.s4; work-item g of a launch takes output element unit_begin*unit_size
  * + g in memory order.
  *
+ * Pool sizes, the number of dimensions and whether samples are given are
+ * kernel arguments: one program serves every shape of a dtype and layout.
+ *
  * Macros (defaults let the file compile alone):
  *   DTYPE        see dtype.cl
- *   KD KH KW     pool size (KD 1 for 2-D)
- *   DIMS         2 or 3: how the samples of a plane map to dimensions
- *                (2: [0] W, [1] H; 3: [0] D, [1] H, [2] W)
- *   SAMPLES      1: read samples (real_t, DIMS per plane); 0: draw them
  *   NHWC         1 for channels-last tensors
  *   HAS_INDICES  write the flat in-plane index, of type INDEX_T
  *   INDEX_T      int or long
  */
 #include "dtype.cl"
 
-#ifndef KD
-#define KD 1
-#endif
-#ifndef KH
-#define KH 2
-#endif
-#ifndef KW
-#define KW 2
-#endif
-#ifndef DIMS
-#define DIMS 2
-#endif
-#ifndef SAMPLES
-#define SAMPLES 1
-#endif
 #ifndef NHWC
 #define NHWC 0
 #endif
@@ -75,17 +59,21 @@ inline int window_start(int i, int in, int out, int k, real_t alpha, real_t u)
 
 /* run: s0 input offset, s1 output offset, s2 indices offset, s3 samples
  * offset, s4 unit_begin, s5 items, s6 channels C, s7 seed.
- * shape: D H W OD OH OW. alpha: per dimension D, H, W, (In-k)/(O-1) in real_t. */
+ * shape: D H W OD OH OW, dims (2 or 3: how the samples of a plane map to
+ * dimensions, 2: [0] W, [1] H; 3: [0] D, [1] H, [2] W), samples given (1:
+ * read dims real_t per plane; 0: draw them). pool: KD KH KW (KD 1 for 2-D).
+ * alpha: per dimension D, H, W, (In-k)/(O-1) in real_t. */
 __kernel void fractional_pool(__global const data_t *restrict in, __global data_t *restrict out,
                               __global INDEX_T *restrict indices,
                               __global const real_t *restrict samples, ulong8 run, int8 shape,
-                              CAT(REAL, 4) alpha)
+                              CAT(REAL, 4) alpha, int4 pool)
 {
     const uint gid = (uint)get_global_id(0);
     if (gid >= run.s5)
         return;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
-    const int OW = shape.s5;
+    const int OW = shape.s5, dims = shape.s6;
+    const int KD = pool.s0, KH = pool.s1, KW = pool.s2;
     const ulong in_plane = (ulong)D * H * W;
     const uint out_plane = (uint)OD * (uint)OH * (uint)OW;
 #if NHWC
@@ -107,23 +95,20 @@ __kernel void fractional_pool(__global const data_t *restrict in, __global data_
     const int oy = (int)((r / (uint)OW) % (uint)OH);
     const int oz = (int)(r / ((uint)OW * (uint)OH));
 
-#if SAMPLES
-    __global const real_t *s = samples + run.s3 + plane * DIMS;
-#if DIMS == 2
-    const real_t uw = s[0], uh = s[1], ud = 0;
-#else
-    const real_t ud = s[0], uh = s[1], uw = s[2];
-#endif
-#else
-    const ulong seed = run.s7;
-#if DIMS == 2
-    const real_t uw = (real_t)uniform01(seed, plane, 0), uh = (real_t)uniform01(seed, plane, 1);
-    const real_t ud = 0;
-#else
-    const real_t ud = (real_t)uniform01(seed, plane, 0), uh = (real_t)uniform01(seed, plane, 1);
-    const real_t uw = (real_t)uniform01(seed, plane, 2);
-#endif
-#endif
+    real_t u0, u1, u2 = 0;
+    if (shape.s7) {
+        __global const real_t *s = samples + run.s3 + plane * (ulong)dims;
+        u0 = s[0];
+        u1 = s[1];
+        if (dims == 3)
+            u2 = s[2];
+    } else {
+        u0 = (real_t)uniform01(run.s7, plane, 0);
+        u1 = (real_t)uniform01(run.s7, plane, 1);
+        if (dims == 3)
+            u2 = (real_t)uniform01(run.s7, plane, 2);
+    }
+    const real_t ud = dims == 3 ? u0 : 0, uh = u1, uw = dims == 3 ? u2 : u0;
     const int zs = window_start(oz, D, OD, KD, alpha.s0, ud);
     const int ys = window_start(oy, H, OH, KH, alpha.s1, uh);
     const int xs = window_start(ox, W, OW, KW, alpha.s2, uw);

@@ -18,8 +18,8 @@
 typedef struct fractional_op {
     clpool_dtype dtype;
     int nd;
-    int in[3], out[3]; /* depth, height, width; unit depth for 2-D */
-    double alpha[3];   /* already rounded to float for non-float64 inputs */
+    int in[3], out[3], k[3]; /* depth, height, width; unit depth for 2-D */
+    double alpha[3];         /* already rounded to float for non-float64 inputs */
     size_t channels, unit_size;
     int samples_given, has_indices;
     uint64_t seed;
@@ -125,8 +125,11 @@ static clpool_status check_sizes(const clpool_context *ctx, const clpool_fractio
 static cl_int set_fractional_shape_args(const clpool_plan *plan)
 {
     const fractional_op *g = plan->op;
-    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], 0, 0}};
+    cl_int8 shape = {
+        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->nd, g->samples_given}};
+    cl_int4 pool = {{g->k[0], g->k[1], g->k[2], 0}};
     cl_int err = clSetKernelArg(plan->kernel, 5, sizeof shape, &shape);
+    err |= clSetKernelArg(plan->kernel, 7, sizeof pool, &pool);
     if (g->dtype == CLPOOL_FLOAT64) {
         cl_double4 alpha = {{g->alpha[0], g->alpha[1], g->alpha[2], 0}};
         err |= clSetKernelArg(plan->kernel, 6, sizeof alpha, &alpha);
@@ -217,11 +220,10 @@ clpool_status clpool_plan_fractional(clpool_context *ctx, const clpool_fractiona
     geo.samples_given = f->samples_given;
     geo.has_indices = f->indices != CLPOOL_INDICES_NONE;
     geo.seed = f->seed;
-    int k3[3] = {1, 1, 1};
-    for (int i = 0; i < nd; i++)
-        k3[3 - nd + i] = f->kernel[i];
     for (int i = 0; i < 3; i++)
-        geo.alpha[i] = alpha_of(in->dtype, geo.in[i], geo.out[i], k3[i]);
+        geo.k[i] = i < 3 - nd ? 1 : f->kernel[i - (3 - nd)];
+    for (int i = 0; i < 3; i++)
+        geo.alpha[i] = alpha_of(in->dtype, geo.in[i], geo.out[i], geo.k[i]);
     size_t out_plane = (size_t)geo.out[0] * (size_t)geo.out[1] * (size_t)geo.out[2];
     bool nhwc = in->layout == CLPOOL_NHWC;
     geo.unit_size = nhwc ? out_plane * in->c : out_plane;
@@ -257,11 +259,8 @@ clpool_status clpool_plan_fractional(clpool_context *ctx, const clpool_fractiona
                       f->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INT32 : CLPOOL_INT64, out_elems);
 
     char options[256];
-    snprintf(options, sizeof options,
-             "-DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DDIMS=%d -DSAMPLES=%d -DNHWC=%d "
-             "-DHAS_INDICES=%d -DINDEX_T=%s",
-             (int)in->dtype, k3[0], k3[1], k3[2], nd, f->samples_given, nhwc,
-             f->indices != CLPOOL_INDICES_NONE,
+    snprintf(options, sizeof options, "-DDTYPE=%d -DNHWC=%d -DHAS_INDICES=%d -DINDEX_T=%s",
+             (int)in->dtype, nhwc, f->indices != CLPOOL_INDICES_NONE,
              f->indices == CLPOOL_INDICES_INT32 ? "int" : "long");
     status = clp_plan_finish(p, "fractional_pool.cl", "fractional_pool", options,
                              nhwc ? in->n : in->n * in->c, g->unit_size);
