@@ -584,6 +584,8 @@ CLPOOL_API clpool_status clpool_unpool_check_workspace(const clpool_plan *plan,
  * others (torch computes in the input's type on CPU and in float for half on
  * CUDA). The samples of a plane (n*C + c) are samples[plane*dims + j], where
  * j drives, as in torch: 2-D: j=0 W, j=1 H; 3-D: j=0 D, j=1 H, j=2 W.
+ * Samples outside [0, 1) or NaN (torch does not check them) give starts
+ * clamped to [0, In - k]: a window never leaves the input.
  */
 typedef struct clpool_fractional_desc {
     /** pool size per spatial dimension, outermost first, required, >= 1 */

@@ -4,7 +4,8 @@
  * dtype.cl. One work-item computes one output element: the window start of
  * each dimension from its sample, in real_t exactly as torch's
  * generate_intervals (float for float inputs: this decides some windows,
- * spec section 6), then the section 2 max (first maximum, last NaN).
+ * spec section 6), clamped into the input (samples outside [0, 1) never
+ * read outside it), then the section 2 max (first maximum, last NaN).
  *
  * Launches cover whole units (NCHW: planes; NHWC: samples of C planes) from
  * run.s4; work-item g of a launch takes output element unit_begin*unit_size
@@ -54,7 +55,10 @@ inline int window_start(int i, int in, int out, int k, real_t alpha, real_t u)
 {
     if (i == out - 1)
         return in - k;
-    return (int)(((real_t)i + u) * alpha) - (int)(u * alpha);
+    const int start = (int)(((real_t)i + u) * alpha) - (int)(u * alpha);
+    /* a no-op for samples in [0, 1); others (NaN, negative, >= 1) must not
+     * move a window outside the input */
+    return clamp(start, 0, in - k);
 }
 
 /* run: s0 input offset, s1 output offset, s2 indices offset, s3 samples
