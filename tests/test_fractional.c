@@ -169,6 +169,51 @@ START_TEST(test_spec_float_intervals)
 }
 END_TEST
 
+/* Samples outside [0, 1) (torch does not check them): every window stays
+ * inside the input: each output is the input at its index, which lies in
+ * the plane (Oclgrind also checks that nothing outside is read). */
+START_TEST(test_bad_samples)
+{
+    clpool_context *ctx = new_context(NULL, 0, 0);
+    clpool_fractional_desc f;
+    memset(&f, 0, sizeof f);
+    f.kernel[0] = f.kernel[1] = f.kernel[2] = 2;
+    f.output_size[0] = 2;
+    f.output_size[1] = f.output_size[2] = 3;
+    f.samples_given = 1;
+    f.indices = CLPOOL_INDICES_INT64;
+    const float bad[] = {-0.5f, 1.5f, NAN, 7.0f, 1.0f, -INFINITY, INFINITY, 1e30f, -1e30f};
+    enum { P = 3 * 2, X = 5 * 6 * 7, Y = 2 * 3 * 3 };
+    clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 3, 3, 2, 5, 6, 7);
+    clpool_plan *plan = NULL;
+    ck_assert_int_eq(clpool_plan_fractional(ctx, &f, &in, &plan), CLPOOL_SUCCESS);
+    float x[P * X], y[P * Y], s[P * 3];
+    int64_t idx[P * Y];
+    for (int i = 0; i < P * X; i++)
+        x[i] = (float)((i * 37) % 101);
+    for (int i = 0; i < P * 3; i++)
+        s[i] = bad[i % 9];
+    poison_floats(y, P * Y);
+    poison_indices(idx, CLPOOL_INDICES_INT64, P * Y);
+    clpool_host_io io;
+    memset(&io, 0, sizeof io);
+    io.input = x;
+    io.output = y;
+    io.indices = idx;
+    io.samples = s;
+    ck_assert_int_eq(clpool_run_host_io(plan, NULL, &io), CLPOOL_SUCCESS);
+    for (int e = 0; e < P * Y; e++) {
+        int p = e / Y;
+        ck_assert_msg(idx[e] >= 0 && idx[e] < X, "element %d: index %lld outside the plane", e,
+                      (long long)idx[e]);
+        ck_assert_msg(y[e] == x[p * X + idx[e]], "element %d: %g is not the input at its index", e,
+                      y[e]);
+    }
+    clpool_plan_destroy(plan);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
 /* ---- the random sweep ---------------------------------------------------- */
 
 static const clpool_dtype sweep_dtypes[] = {CLPOOL_FLOAT32, CLPOOL_FLOAT16, CLPOOL_BFLOAT16,
@@ -535,6 +580,7 @@ static Suite *fractional_suite(void)
     tcase_add_test(tc, test_spec_7x10);
     tcase_add_test(tc, test_spec_float_intervals);
     tcase_add_test(tc, test_seed);
+    tcase_add_test(tc, test_bad_samples);
     suite_add_tcase(s, tc);
     tc = tcase_create("sweep");
     tcase_set_timeout(tc, 1800);

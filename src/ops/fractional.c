@@ -122,6 +122,20 @@ static clpool_status check_sizes(const clpool_context *ctx, const clpool_fractio
     return CLPOOL_SUCCESS;
 }
 
+/* Whether @p elements of @p esize bytes fit in one buffer of the device:
+ * larger tensors cannot be bound, so they are refused when planned. */
+static clpool_status check_fits(const clpool_context *ctx, const char *what, size_t elements,
+                                size_t esize)
+{
+    size_t bytes = 0;
+    if (clp_mul_overflow(elements, esize, &bytes) || bytes > ctx->info.max_mem_alloc_size)
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY,
+                        OPNAME ": the %s (%zu elements of %zu bytes) is larger than the device's "
+                               "largest buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE = %llu bytes)",
+                        what, elements, esize, (unsigned long long)ctx->info.max_mem_alloc_size);
+    return CLPOOL_SUCCESS;
+}
+
 static cl_int set_fractional_shape_args(const clpool_plan *plan)
 {
     const fractional_op *g = plan->op;
@@ -231,6 +245,18 @@ clpool_status clpool_plan_fractional(clpool_context *ctx, const clpool_fractiona
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         OPNAME ": %zu output elements per %s are more than one launch holds",
                         geo.unit_size, nhwc ? "sample" : "plane");
+
+    clpool_tensor_desc out_desc = *in;
+    for (int i = 0; i < nd; i++)
+        out_desc.spatial[i] = (size_t)geo.out[3 - nd + i];
+    status = check_fits(ctx, "input", clpool_tensor_elements(in), clpool_dtype_size(in->dtype));
+    if (status == CLPOOL_SUCCESS)
+        status = check_fits(ctx, "output", clpool_tensor_elements(&out_desc),
+                            f->indices == CLPOOL_INDICES_NONE ? clpool_dtype_size(in->dtype) : 8);
+    if (status == CLPOOL_SUCCESS && f->samples_given)
+        status = check_fits(ctx, "samples", in->n * in->c, (size_t)nd * 8);
+    if (status != CLPOOL_SUCCESS)
+        return status;
 
     clpool_plan *p = NULL;
     status = clp_plan_new(ctx, &fractional_family, &p);

@@ -117,6 +117,20 @@ static size_t plane_size(const size_t *dims, int nd)
     return n;
 }
 
+/* Whether @p elements of @p esize bytes fit in one buffer of the device:
+ * larger tensors cannot be bound, so they are refused when planned. */
+static clpool_status check_fits(const clpool_context *ctx, const char *what, size_t elements,
+                                size_t esize)
+{
+    size_t bytes = 0;
+    if (clp_mul_overflow(elements, esize, &bytes) || bytes > ctx->info.max_mem_alloc_size)
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY,
+                        OPNAME ": the %s (%zu elements of %zu bytes) is larger than the device's "
+                               "largest buffer (CL_DEVICE_MAX_MEM_ALLOC_SIZE = %llu bytes)",
+                        what, elements, esize, (unsigned long long)ctx->info.max_mem_alloc_size);
+    return CLPOOL_SUCCESS;
+}
+
 /* Pass 0 (reset), 1 (claim) and 2 (write); launch->stage says which. */
 static cl_int set_unpool_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
 {
@@ -295,6 +309,17 @@ clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *
                       clp_mul_overflow(out_elems + FLAG_INTS, sizeof(cl_int), &ws_bytes)))
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
                         OPNAME ": the element count of the input or output overflows size_t");
+    size_t esize = clpool_dtype_size(in->dtype);
+    size_t isize = u->indices == CLPOOL_INDICES_INT32 ? 4 : 8;
+    status = check_fits(ctx, "input", in_elems, esize);
+    if (status == CLPOOL_SUCCESS)
+        status = check_fits(ctx, "indices", in_elems, isize);
+    if (status == CLPOOL_SUCCESS)
+        status = check_fits(ctx, "output", out_elems, esize);
+    if (status == CLPOOL_SUCCESS)
+        status = check_fits(ctx, "workspace", ws_bytes, 1);
+    if (status != CLPOOL_SUCCESS)
+        return status;
     if (nhwc && (in_plane * in->c > PLANE_MAX || out_plane * in->c > PLANE_MAX))
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         OPNAME ": an NHWC sample of %zu channels and %zu output positions is more "
