@@ -4,7 +4,8 @@
  * over 1-D/2-D/3-D, NCHW/NHWC, every dtype, int32/int64 indices, default
  * and explicit sizes, heavy duplicates, work-group sizes and plane splits,
  * through clpool_run_host_io() and clpool_enqueue() (offsets, guards, an
- * out-of-order queue); indices from the library's own max pooling;
+ * out-of-order queue), each with both strategies of kernels/unpool.cl
+ * (winners and serial); indices from the library's own max pooling;
  * out-of-range indices on the host and on the device (nothing written, the
  * flag read back); the statuses of invalid parameters.
  * CLPOOL_TEST_SMALL=1 keeps a few tiny cases (for oclgrind).
@@ -50,6 +51,15 @@ static clpool_context *new_context(log_capture *cap, size_t wg, size_t max_plane
     clpool_status st = clpool_context_create(&o, &ctx);
     ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
     return ctx;
+}
+
+/* The two strategies of kernels/unpool.cl, forced for the plans made next
+ * (the default depends on the device and the number of planes). */
+static const char *const strategies[2] = {"winners", "serial"};
+
+static void use_strategy(int serial)
+{
+    setenv("CLPOOL_TUNE_UNPOOL", strategies[serial], 1);
 }
 
 static clpool_unpool_desc unpool_desc(int k, int s, int p)
@@ -168,6 +178,7 @@ static size_t compare_device(const unsigned char *y_all, const unsigned char *wa
 START_TEST(test_spec_duplicates)
 {
     /* x=[[1,2],[3,4]], idx=[[0,0],[5,5]], k=2: out[0]=2, out[5]=4, zeros elsewhere */
+    use_strategy(_i);
     clpool_context *ctx = new_context(NULL, 0, 0);
     clpool_unpool_desc u = unpool_desc(2, 0, 0);
     clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 1, 2, 2, 0);
@@ -336,10 +347,11 @@ START_TEST(test_sweep)
     /* contexts that differ in work-group size and in planes per launch */
     size_t wgs[] = {0, 1, 8, 0}, splits[] = {0, 0, 1, 2};
     int small = small_mode();
-    int nctx = small ? 1 : 4, cases = small ? 6 : 400;
+    int nctx = small ? 1 : 4, cases = small ? 6 : 250;
     clpool_context *ctx[4];
     for (int i = 0; i < nctx; i++)
         ctx[i] = new_context(NULL, wgs[i], splits[i]);
+    use_strategy(_i % 2);
     test_rng r = {0x5eed0000u + (uint64_t)_i};
     size_t bad = 0;
     for (int t = 0; t < cases; t++) {
@@ -356,6 +368,7 @@ END_TEST
 /* An out-of-order queue: the three passes chained by events. */
 START_TEST(test_out_of_order_queue)
 {
+    use_strategy(_i);
     clpool_context *ctx = new_context(NULL, 0, small_mode() ? 0 : 1);
     cl_int err = CL_SUCCESS;
     cl_command_queue q =
@@ -365,7 +378,7 @@ START_TEST(test_out_of_order_queue)
         clpool_context_destroy(ctx);
         return;
     }
-    test_rng r = {0x00f0};
+    test_rng r = {0x00f0 + (uint64_t)_i};
     size_t bad = 0;
     for (int t = 0; t < (small_mode() ? 2 : 40); t++) {
         sweep_case c = random_case(&r, small_mode());
@@ -381,6 +394,7 @@ END_TEST
  * stride 2: many duplicates), unpooled back to the input's size. */
 START_TEST(test_from_max_pool)
 {
+    use_strategy(_i);
     clpool_context *ctx = new_context(NULL, 0, 0);
     size_t H = small_mode() ? 6 : 40, W = small_mode() ? 5 : 36;
     clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 3, H, W, 0);
@@ -432,6 +446,7 @@ END_TEST
 
 START_TEST(test_out_of_range)
 {
+    use_strategy(_i);
     log_capture cap = {0};
     clpool_context *ctx = new_context(&cap, 0, small_mode() ? 0 : 1);
     const int64_t bad_values[] = {16, -1, 1000000, INT64_MIN};
@@ -519,6 +534,7 @@ END_TEST
 
 START_TEST(test_invalid)
 {
+    use_strategy(0);
     log_capture cap = {0};
     clpool_context *ctx = new_context(&cap, 0, 0);
     clpool_tensor_desc in2 = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 2, 3, 3, 0);
@@ -587,7 +603,7 @@ START_TEST(test_invalid)
     clpool_plan_output_desc(plan, &out);
     ck_assert_uint_eq(out.spatial[0], 5);
     ck_assert_uint_eq(out.spatial[1], 7);
-    ck_assert_uint_eq(clpool_plan_workspace_size(plan), (5 * 7 * 2 + 4) * 4);
+    ck_assert_uint_eq(clpool_plan_workspace_size(plan), (5 * 7 * 2 + 4) * 4); /* winners */
     ck_assert_uint_eq(clpool_plan_launch_count(plan), 3);
     /* the workspace is checked by enqueue */
     cl_context cl_ctx = clpool_context_cl_context(ctx);
@@ -615,6 +631,11 @@ START_TEST(test_invalid)
     ck_assert_int_eq(clpool_plan_unpool(ctx, NULL, &in2, &plan), CLPOOL_ERROR_INVALID_ARGUMENT);
     ck_assert_int_eq(clpool_plan_set_seed(plan, 1), CLPOOL_ERROR_INVALID_ARGUMENT);
     clpool_plan_destroy(plan);
+    /* the serial strategy needs only the flags */
+    use_strategy(1);
+    ck_assert_int_eq(clpool_plan_unpool(ctx, &u, &in2, &plan), CLPOOL_SUCCESS);
+    ck_assert_uint_eq(clpool_plan_workspace_size(plan), 16);
+    clpool_plan_destroy(plan);
     /* an empty batch plans and runs nothing */
     clpool_tensor_desc empty = in2;
     empty.n = 0;
@@ -633,14 +654,14 @@ static Suite *unpool_suite(void)
     Suite *s = suite_create("unpool");
     TCase *tc = tcase_create("examples");
     tcase_set_timeout(tc, 600);
-    tcase_add_test(tc, test_spec_duplicates);
-    tcase_add_test(tc, test_from_max_pool);
-    tcase_add_test(tc, test_out_of_range);
+    tcase_add_loop_test(tc, test_spec_duplicates, 0, 2);
+    tcase_add_loop_test(tc, test_from_max_pool, 0, 2);
+    tcase_add_loop_test(tc, test_out_of_range, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("sweep");
     tcase_set_timeout(tc, 1800);
-    tcase_add_loop_test(tc, test_sweep, 0, small_mode() ? 1 : 2);
-    tcase_add_test(tc, test_out_of_order_queue);
+    tcase_add_loop_test(tc, test_sweep, 0, small_mode() ? 2 : 4);
+    tcase_add_loop_test(tc, test_out_of_order_queue, 0, 2);
     suite_add_tcase(s, tc);
     if (!small_mode()) {
         tc = tcase_create("invalid");

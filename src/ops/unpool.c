@@ -1,9 +1,9 @@
 /*
  * The max unpooling family (spec §7): checks a clpool_unpool_desc against the
  * pooled input, computes the output size (default or explicit), plans the
- * three passes of kernels/unpool.cl (reset, claim, write) over a workspace of
- * winners, checks indices on the host and reads the device's out-of-range
- * flags back.
+ * three passes of kernels/unpool.cl (reset, check/claim, write or scatter;
+ * see there for the two strategies), checks indices on the host and reads
+ * the device's out-of-range flags back.
  */
 #include "internal.h"
 
@@ -27,7 +27,12 @@ typedef struct unpool_op {
     size_t in_plane, out_plane, channels;
     size_t in_units, in_unit_size, out_unit_size; /* launches cover units */
     clpool_index_type index_type;
+    int serial;        /* 1: the serial strategy (scatter), 0: winners */
+    int channel_group; /* serial NHWC: channels per work-item */
 } unpool_op;
+
+/* NHWC channels one scatter work-item takes. */
+#define CHANNEL_GROUP 16
 
 static bool is_unpool_family(const clpool_plan *plan);
 
@@ -139,15 +144,26 @@ static cl_int set_unpool_args(const clpool_plan *plan, const clp_launch *l, cons
     cl_ulong ws = io->workspace.offset / 4;
     cl_int err = CL_SUCCESS;
     if (l->stage == 0) {
-        cl_ulong8 run = {{ws, l->plane_begin, l->items, g->out_unit_size, 0, 0, 0, 0}};
+        cl_ulong8 run = {
+            {ws, l->plane_begin, l->items, g->serial ? 0 : g->out_unit_size, 0, 0, 0, 0}};
         err |= clSetKernelArg(k, 0, sizeof(cl_mem), &io->workspace.mem);
         err |= clSetKernelArg(k, 1, sizeof run, &run);
     } else if (l->stage == 1) {
         cl_ulong8 run = {{io->indices.offset, ws, l->plane_begin, l->items, g->in_plane,
-                          g->out_plane, g->channels, 0}};
+                          g->out_plane, g->channels, !g->serial}};
         err |= clSetKernelArg(k, 0, sizeof(cl_mem), &io->indices.mem);
         err |= clSetKernelArg(k, 1, sizeof(cl_mem), &io->workspace.mem);
         err |= clSetKernelArg(k, 2, sizeof run, &run);
+    } else if (g->serial) {
+        cl_ulong8 run = {{io->input.offset, io->output.offset, io->indices.offset, ws,
+                          l->plane_begin, l->items, g->in_plane, g->out_plane}};
+        cl_int2 cg = {{(cl_int)g->channels, g->channel_group}};
+        err |= clSetKernelArg(k, 0, sizeof(cl_mem), &io->input.mem);
+        err |= clSetKernelArg(k, 1, sizeof(cl_mem), &io->output.mem);
+        err |= clSetKernelArg(k, 2, sizeof(cl_mem), &io->indices.mem);
+        err |= clSetKernelArg(k, 3, sizeof(cl_mem), &io->workspace.mem);
+        err |= clSetKernelArg(k, 4, sizeof run, &run);
+        err |= clSetKernelArg(k, 5, sizeof cg, &cg);
     } else {
         cl_ulong8 run = {{io->input.offset, io->output.offset, ws, l->plane_begin, l->items,
                           g->in_plane, g->out_plane, g->channels}};
@@ -272,6 +288,26 @@ static bool is_unpool_family(const clpool_plan *plan)
     return plan->family == &unpool_family;
 }
 
+/* The serial strategy on CPUs when the planes (NHWC: samples times channel
+ * groups) give every compute unit several work-items: each work-item then
+ * streams its plane, with no winners array and no atomics. GPUs, and few
+ * large planes, take the winners. $CLPOOL_TUNE_UNPOOL = serial | winners
+ * overrides the choice (tests run both). */
+static int choose_serial(const clpool_context *ctx, size_t work_items)
+{
+    const char *env = getenv("CLPOOL_TUNE_UNPOOL");
+    if (env && strcmp(env, "serial") == 0)
+        return 1;
+    if (env && strcmp(env, "winners") == 0)
+        return 0;
+    if (env)
+        clp_log(ctx, CLPOOL_LOG_WARNING, "CLPOOL_TUNE_UNPOOL = '%s' is ignored (serial or winners)",
+                env);
+    bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
+    size_t units = ctx->info.compute_units ? ctx->info.compute_units : 1;
+    return !gpu && work_items >= 4 * units;
+}
+
 clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *u,
                                  const clpool_tensor_desc *in, clpool_plan **plan)
 {
@@ -316,6 +352,11 @@ clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *
         status = check_fits(ctx, "indices", in_elems, isize);
     if (status == CLPOOL_SUCCESS)
         status = check_fits(ctx, "output", out_elems, esize);
+    size_t groups = nhwc ? (in->c + CHANNEL_GROUP - 1) / CHANNEL_GROUP : 1;
+    size_t units = nhwc ? in->n : in->n * in->c;
+    int serial = choose_serial(ctx, units * groups);
+    if (serial)
+        ws_bytes = in->n > 0 ? FLAG_INTS * sizeof(cl_int) : 0;
     if (status == CLPOOL_SUCCESS)
         status = check_fits(ctx, "workspace", ws_bytes, 1);
     if (status != CLPOOL_SUCCESS)
@@ -345,6 +386,8 @@ clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *
     g->out_unit_size = nhwc ? out_plane * in->c : out_plane;
     g->index_type =
         u->indices == CLPOOL_INDICES_INT32 ? CLPOOL_INDICES_INT32 : CLPOOL_INDICES_INT64;
+    g->serial = serial;
+    g->channel_group = CHANNEL_GROUP;
     p->op = g;
     p->input = *in;
     p->output = out;
@@ -358,18 +401,24 @@ clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *
     snprintf(options, sizeof options, "-DELEM_BYTES=%zu -DINDEX_T=%s -DNHWC=%d",
              clpool_dtype_size(in->dtype), g->index_type == CLPOOL_INDICES_INT32 ? "int" : "long",
              nhwc);
-    status =
-        clp_plan_finish(p, "unpool.cl", "unpool_reset", options, g->in_units, g->out_unit_size);
+    if (serial) /* one work-item clears the flags */
+        status = clp_plan_finish(p, "unpool.cl", "unpool_reset", options, g->in_units ? 1 : 0, 1);
+    else
+        status =
+            clp_plan_finish(p, "unpool.cl", "unpool_reset", options, g->in_units, g->out_unit_size);
     if (status == CLPOOL_SUCCESS)
         status = clp_plan_add_stage(p, "unpool_claim", g->in_units, g->in_unit_size);
-    if (status == CLPOOL_SUCCESS)
+    if (status == CLPOOL_SUCCESS && serial)
+        status = clp_plan_add_stage(p, "unpool_scatter", g->in_units, groups);
+    else if (status == CLPOOL_SUCCESS)
         status = clp_plan_add_stage(p, "unpool_write", g->in_units, g->out_unit_size);
     if (status != CLPOOL_SUCCESS) {
         clpool_plan_destroy(p);
         return status;
     }
-    clp_log(ctx, CLPOOL_LOG_DEBUG, OPNAME " planned: %s, %zu launch(es), workspace %zu bytes",
-            options, clpool_plan_launch_count(p), p->workspace_size);
+    clp_log(ctx, CLPOOL_LOG_DEBUG,
+            OPNAME " planned: %s, %s strategy, %zu launch(es), workspace %zu bytes", options,
+            serial ? "serial" : "winners", clpool_plan_launch_count(p), p->workspace_size);
     *plan = p;
     return CLPOOL_SUCCESS;
 }
