@@ -501,9 +501,8 @@ CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue 
  * planes is zero except where an index points:
  *   out[n, c].flat[indices[n, c, i]] = x[n, c, i]
  * Duplicate indices: the element latest in row-major order of the input
- * plane wins, on every device and work-group size (the kernels keep, per
- * output element, the largest input position that points to it, with
- * integer atomic_max; no race decides).
+ * plane wins, on every device and work-group size; no race decides (see
+ * clpool_plan_unpool() for how).
  */
 typedef struct clpool_unpool_desc {
     /** the forward window per spatial dimension, outermost first, required,
@@ -524,22 +523,31 @@ typedef struct clpool_unpool_desc {
 
 /**
  * Plans max unpooling of @p input (the pooled tensor). The plan reads
- * clpool_io.input and clpool_io.indices and writes clpool_io.output; it
- * needs a workspace of clpool_plan_workspace_size() bytes (16 bytes of flags,
- * then one int32 per output element) and runs three kernels: reset the
- * workspace, claim (one work-item per input element: check its index,
- * atomic_max of its position on the output element it points to), write
- * (one work-item per output element: the claimed input element, or 0).
- * Planes of the input and of the output may hold up to 2^30 elements.
+ * clpool_io.input and clpool_io.indices and writes clpool_io.output, and
+ * needs a workspace of clpool_plan_workspace_size() bytes: 16 bytes of
+ * flags, plus, for the "winners" strategy, one int32 per output element. It
+ * runs three kernels, in one of two strategies with the same result:
+ * - winners (GPUs, and CPUs with few planes): reset the workspace; claim
+ *   (one work-item per input element checks its index and does atomic_max
+ *   of its in-plane position on the output element it points to); write
+ *   (one work-item per output element: the claimed input element, or 0);
+ * - serial (CPUs with at least 4 planes, or NHWC samples times 16-channel
+ *   groups, per compute unit): clear the flags; check every index; scatter
+ *   (one work-item per plane writes zeros, then every element in row-major
+ *   order, so the last duplicate is written last).
+ * $CLPOOL_TUNE_UNPOOL = winners | serial forces one (for tests).
+ * Planes of the input and of the output may hold up to 2^30 elements; a
+ * tensor larger than the device's largest buffer is refused
+ * (CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY).
  *
  * Out-of-range indices (negative, or not below the output plane's size):
  * - clpool_run_host_io() checks every index on the host first and returns
  *   CLPOOL_ERROR_INVALID_INDICES, naming the first bad one, with nothing
  *   created or written; clpool_unpool_check_indices() does the same check on
  *   any host copy.
- * - clpool_enqueue() cannot see indices in device memory. The claim kernel
- *   records every bad index in the workspace flags instead of claiming, and
- *   the write kernel then writes nothing at all: the output buffer keeps its
+ * - clpool_enqueue() cannot see indices in device memory. The check (claim)
+ *   kernel records every bad index in the workspace flags, and the write
+ *   (scatter) kernel then writes nothing at all: the output buffer keeps its
  *   previous contents, and nothing outside it is ever written. After the
  *   enqueue's event, clpool_unpool_check_workspace() reads the flags back
  *   and returns CLPOOL_ERROR_INVALID_INDICES (naming the first bad index) or

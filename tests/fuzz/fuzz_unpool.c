@@ -200,8 +200,9 @@ static enum verdict judge(const clpool_unpool_desc *u, const clpool_tensor_desc 
         if (given && (o <= def - s || o >= def + s || o > INT_MAX))
             return BREAKS_A_RULE;
         out[i] = (size_t)o;
-        in_plane *= (i128)in->spatial[i];
-        out_plane *= o;
+        /* saturated: only "more than 2^30" matters */
+        in_plane = in_plane > ((i128)1 << 40) ? in_plane : in_plane * (i128)in->spatial[i];
+        out_plane = out_plane > ((i128)1 << 40) ? out_plane : out_plane * o;
         modest = modest && in->spatial[i] <= 8 && o <= 64;
     }
     if (in_plane > ((i128)1 << 30) || out_plane > ((i128)1 << 30))
