@@ -11,7 +11,9 @@
  *   loads and compares its compiler maps to SIMD; 1 on GPUs, where
  *   neighbouring work-items then read neighbouring addresses), with a
  *   cheap path per kind of border chunk; on CPUs a work-item takes a whole
- *   row, or, when window rows overlap, a column of chunks down the plane;
+ *   row, or, when window rows overlap, walks the chunk columns of a plane
+ *   (a row's last chunk overlaps the one before it rather than storing a
+ *   lane at a time);
  * - kernels/window_lanes.cl: everything else: VW channels (NHWC) or VW
  *   outputs of a row (NCHW) per work-item, any operator and dtype.
  */
@@ -404,8 +406,9 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
 
 /* Output rows per work-item of the column variant, or 0 for the row variant.
  * Columns pay off when window rows overlap (SH < KH) and apply to 1-D and
- * 2-D windows without row dilation; a work-item then takes a whole column of
- * chunks unless that leaves too few work-items for the device.
+ * 2-D windows without row dilation; a work-item then takes every chunk
+ * column of a whole plane, unless that leaves too few work-items for the
+ * device (then blocks of rows).
  * $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare both). */
 static int choose_column_rows(const clpool_context *ctx, const window_op *g, int spatial_dims,
                               int row_items, size_t planes)
@@ -415,7 +418,7 @@ static int choose_column_rows(const clpool_context *ctx, const window_op *g, int
         return 0;
     if (!row_items || spatial_dims > 2 || g->d[1] != 1 || g->s[1] >= g->k[1] || g->k[1] > 8)
         return 0;
-    size_t columns = planes * (size_t)g->chunks;
+    size_t columns = planes; /* a work-item takes every chunk of its rows */
     size_t want = 8 * (size_t)ctx->info.compute_units;
     if (columns == 0 || columns >= want)
         return g->out[1];
@@ -593,7 +596,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         size_t rows_n = (size_t)g->out[0] * (size_t)g->out[1];
         size_t items = row_items ? rows_n : rows_n * (size_t)g->chunks;
         if (g->column_rows > 0)
-            items = (size_t)ceil_div(g->out[1], g->column_rows) * (size_t)g->chunks;
+            items = (size_t)ceil_div(g->out[1], g->column_rows);
         status = clp_plan_finish(p, "window_pool.cl", "window_pool", options, planes, items);
     }
     if (status != CLPOOL_SUCCESS) {
