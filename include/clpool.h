@@ -95,7 +95,11 @@ typedef enum clpool_status {
      *  CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_INVALID_BUFFER_SIZE). */
     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY = 14,
     /** Any other OpenCL failure; the log names the call and its error code. */
-    CLPOOL_ERROR_OPENCL = 15
+    CLPOOL_ERROR_OPENCL = 15,
+    /** Max unpooling: an index outside its output plane (found by
+     *  clpool_unpool_check_indices(), clpool_run_host_io(), the clpool
+     *  program, or read back by clpool_unpool_check_workspace()). */
+    CLPOOL_ERROR_INVALID_INDICES = 16
 } clpool_status;
 
 /** A static English name of @p status ("invalid padding", ...). */
@@ -402,7 +406,8 @@ CLPOOL_API size_t clpool_plan_launch_count(const clpool_plan *plan);
 /** NULL is a no-op. */
 CLPOOL_API void clpool_plan_destroy(clpool_plan *plan);
 
-/** Changes the seed of a stochastic plan for its next enqueues (a training
+/** Changes the seed of a stochastic plan (or of a fractional max pooling plan
+ *  that draws its samples) for its next enqueues (a training
  *  step draws anew without a new plan). CLPOOL_ERROR_INVALID_ARGUMENT for
  *  other plans. Not concurrently with an enqueue of the same plan. */
 CLPOOL_API clpool_status clpool_plan_set_seed(clpool_plan *plan, uint64_t seed);
@@ -431,8 +436,11 @@ typedef struct clpool_io {
     clpool_buffer grad_input;
     /** reserved for region pooling plans */
     clpool_buffer rois;
-    /** scratch memory, when clpool_plan_workspace_size() is not 0 */
+    /** scratch memory, when clpool_plan_workspace_size() is not 0; unlike
+     *  the tensors its offset counts bytes, a multiple of 16 */
     clpool_buffer workspace;
+    /** the random samples of fractional max pooling plans that read them */
+    clpool_buffer samples;
 } clpool_io;
 
 /**
@@ -467,6 +475,7 @@ typedef struct clpool_host_io {
     const void *grad_output; /**< the gradient of the output (gradient plans) */
     void *grad_input;        /**< the gradient of the input (gradient plans) */
     const void *rois;        /**< the boxes (region pooling plans) */
+    const void *samples;     /**< the samples (fractional max pooling plans) */
 } clpool_host_io;
 
 /**
@@ -477,6 +486,148 @@ typedef struct clpool_host_io {
  */
 CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue queue,
                                             const clpool_host_io *io);
+/**@}*/
+
+/** @name Max unpooling */
+/**@{*/
+/**
+ * Max unpooling (spec §7): the inverse of max pooling given its indices.
+ * The input is the pooled tensor x (N, C, *S) with 1 to 3 spatial
+ * dimensions, NCHW or NHWC, of any window-family dtype (float32, float16,
+ * bfloat16, float64, uint8, int8: values are copied bit for bit, so float64
+ * needs no cl_khr_fp64); the indices have the shape and layout of x and hold
+ * flat in-plane output positions (t*H*W + h*W + w, as max pooling writes
+ * them). The output (N, C, *OutS) has x's dtype and layout; each of its
+ * planes is zero except where an index points:
+ *   out[n, c].flat[indices[n, c, i]] = x[n, c, i]
+ * Duplicate indices: the element latest in row-major order of the input
+ * plane wins, on every device and work-group size; no race decides (see
+ * clpool_plan_unpool() for how).
+ */
+typedef struct clpool_unpool_desc {
+    /** the forward window per spatial dimension, outermost first, required,
+     *  1 to 2^20; only used for the default output size */
+    int kernel[CLPOOL_MAX_SPATIAL_DIMS];
+    /** 0: the kernel size; 1 to 2^20 */
+    int stride[CLPOOL_MAX_SPATIAL_DIMS];
+    /** 0 to 2^20 */
+    int padding[CLPOOL_MAX_SPATIAL_DIMS];
+    /** all 0: the default size (In - 1)*stride - 2*padding + kernel per
+     *  dimension; else every dimension given, each strictly between
+     *  default - stride and default + stride (torch's rule) */
+    size_t output_size[CLPOOL_MAX_SPATIAL_DIMS];
+    /** dtype of the indices read: CLPOOL_INDICES_INT64 (also for 0, NONE:
+     *  torch's) or CLPOOL_INDICES_INT32 */
+    clpool_index_type indices;
+} clpool_unpool_desc;
+
+/**
+ * Plans max unpooling of @p input (the pooled tensor). The plan reads
+ * clpool_io.input and clpool_io.indices and writes clpool_io.output, and
+ * needs a workspace of clpool_plan_workspace_size() bytes: 16 bytes of
+ * flags, plus, for the "winners" strategy, one int32 per output element. It
+ * runs three kernels, in one of two strategies with the same result:
+ * - winners (GPUs, and CPUs with few planes): reset the workspace; claim
+ *   (one work-item per input element checks its index and does atomic_max
+ *   of its in-plane position on the output element it points to); write
+ *   (one work-item per output element: the claimed input element, or 0);
+ * - serial (CPUs with at least 4 planes, or NHWC samples times 16-channel
+ *   groups, per compute unit): clear the flags; check every index; scatter
+ *   (one work-item per plane writes zeros, then every element in row-major
+ *   order, so the last duplicate is written last).
+ * $CLPOOL_TUNE_UNPOOL = winners | serial forces one (for tests).
+ * Planes of the input and of the output may hold up to 2^30 elements; a
+ * tensor larger than the device's largest buffer is refused
+ * (CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY).
+ *
+ * Out-of-range indices (negative, or not below the output plane's size):
+ * - clpool_run_host_io() checks every index on the host first and returns
+ *   CLPOOL_ERROR_INVALID_INDICES, naming the first bad one, with nothing
+ *   created or written; clpool_unpool_check_indices() does the same check on
+ *   any host copy.
+ * - clpool_enqueue() cannot see indices in device memory. The check (claim)
+ *   kernel records every bad index in the workspace flags, and the write
+ *   (scatter) kernel then writes nothing at all: the output buffer keeps its
+ *   previous contents, and nothing outside it is ever written. After the
+ *   enqueue's event, clpool_unpool_check_workspace() reads the flags back
+ *   and returns CLPOOL_ERROR_INVALID_INDICES (naming the first bad index) or
+ *   CLPOOL_SUCCESS.
+ */
+CLPOOL_API clpool_status clpool_plan_unpool(clpool_context *context, const clpool_unpool_desc *op,
+                                            const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Checks the indices at @p indices (host memory: the input's element count,
+ * in the input's layout and the plan's index dtype) against a max unpooling
+ * plan: CLPOOL_SUCCESS, or CLPOOL_ERROR_INVALID_INDICES with a log sentence
+ * naming the first bad index, its (n, c, position) and the plane size.
+ * CLPOOL_ERROR_INVALID_ARGUMENT for another plan or a NULL @p indices.
+ */
+CLPOOL_API clpool_status clpool_unpool_check_indices(const clpool_plan *plan, const void *indices);
+
+/**
+ * Reads back the flags a max unpooling run left in @p io->workspace (a
+ * blocking read on @p queue, which must be an in-order queue on which the run
+ * was enqueued, or any queue once the run's event has completed; also reads
+ * one element of @p io->indices to name the bad index): CLPOOL_SUCCESS when
+ * every index was in range (the output was written), else
+ * CLPOOL_ERROR_INVALID_INDICES (nothing was written).
+ */
+CLPOOL_API clpool_status clpool_unpool_check_workspace(const clpool_plan *plan,
+                                                       cl_command_queue queue, const clpool_io *io);
+/**@}*/
+
+/** @name Fractional max pooling */
+/**@{*/
+/**
+ * Fractional max pooling (spec §6, torch's fractional_max_pool2d/3d): each
+ * output element is the max (spec §2 rules: first maximum, last NaN) of a
+ * kernel-sized window that lies wholly inside the input, whose start along
+ * a dimension with input In, output O, pool size k and sample u in [0, 1) is
+ *   i < O-1:  (int)((i + u) * alpha) - (int)(u * alpha),
+ *             alpha = (T)(In - k) / (T)(O - 1)
+ *   i = O-1:  In - k
+ * computed in T on the device (alpha, which depends on the shape only, is
+ * divided on the host in T): T is double for float64 inputs, float for the
+ * others (torch computes in the input's type on CPU and in float for half on
+ * CUDA). The samples of a plane (n*C + c) are samples[plane*dims + j], where
+ * j drives, as in torch: 2-D: j=0 W, j=1 H; 3-D: j=0 D, j=1 H, j=2 W.
+ * Samples outside [0, 1) or NaN (torch does not check them) give starts
+ * clamped to [0, In - k]: a window never leaves the input.
+ */
+typedef struct clpool_fractional_desc {
+    /** pool size per spatial dimension, outermost first, required, >= 1 */
+    int kernel[CLPOOL_MAX_SPATIAL_DIMS];
+    /** output size per dimension; all 0: from output_ratio */
+    int output_size[CLPOOL_MAX_SPATIAL_DIMS];
+    /** used when output_size is all 0: O = (int)(In * r) per dimension, with
+     *  0 < r < 1 (torch's module rule) */
+    double output_ratio[CLPOOL_MAX_SPATIAL_DIMS];
+    /** 1: the plan reads the samples from clpool_io.samples, (N, C, dims)
+     *  values in [0, 1) of float64 for float64 inputs, else float32 (exact
+     *  replay of torch's _random_samples); 0: it draws sample j of plane p as
+     *  clpool_uniform(seed, p, j) (converted to T), so that passing those
+     *  values as samples gives the same result. */
+    int samples_given;
+    /** the generator's seed when samples_given is 0 (see
+     *  clpool_plan_set_seed()) */
+    uint64_t seed;
+    /** also write the flat in-plane index of each maximum */
+    clpool_index_type indices;
+} clpool_fractional_desc;
+
+/**
+ * Plans fractional max pooling of @p input: 2 or 3 spatial dimensions, NCHW
+ * or NHWC, float32, float16, bfloat16, float64 (devices with cl_khr_fp64),
+ * uint8 or int8. Sizes: 2-D needs O + k - 1 <= In, 3-D O + k - 1 < In
+ * (torch's rules), else CLPOOL_ERROR_INVALID_KERNEL; O >= 1. The plan reads
+ * clpool_io.input (and clpool_io.samples when given) and writes
+ * clpool_io.output and, when asked, clpool_io.indices.
+ */
+CLPOOL_API clpool_status clpool_plan_fractional(clpool_context *context,
+                                                const clpool_fractional_desc *op,
+                                                const clpool_tensor_desc *input,
+                                                clpool_plan **plan);
 /**@}*/
 
 #ifdef __cplusplus

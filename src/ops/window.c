@@ -342,12 +342,12 @@ static clpool_status set_lanes_seed(clpool_plan *plan, uint64_t seed)
 }
 
 static const clp_family lanes_family = {"window pooling", set_lanes_shape_args, set_lanes_args,
-                                        set_lanes_seed};
+                                        set_lanes_seed, NULL};
 
 static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args,
-                                         NULL};
+                                         NULL, NULL};
 /* global_pool has no shape arguments: the plane size travels with the run values. */
-static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL};
+static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL, NULL};
 
 /* Whole planes up to this size are baked into the global kernel as a
  * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */
