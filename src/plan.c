@@ -111,7 +111,7 @@ static const clpool_buffer *slot(const clpool_io *io, size_t offset)
 
 /* Checks that every bound buffer exists, belongs to the plan's context and
  * holds its tensor at its offset. */
-static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
+static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io, const char *who)
 {
     const clpool_context *ctx = plan->ctx;
     for (int i = 0; i < plan->binding_count; i++) {
@@ -120,8 +120,8 @@ static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
         if (b->elements == 0)
             continue;
         if (!buf->mem)
-            return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER, "%s: the %s buffer is NULL",
-                            plan->family->name, b->name);
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER, "%s: the %s buffer is NULL", who,
+                            b->name);
         size_t mem_size = 0;
         cl_context mem_ctx = NULL;
         cl_int err = clGetMemObjectInfo(buf->mem, CL_MEM_SIZE, sizeof mem_size, &mem_size, NULL);
@@ -129,26 +129,25 @@ static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
             err = clGetMemObjectInfo(buf->mem, CL_MEM_CONTEXT, sizeof mem_ctx, &mem_ctx, NULL);
         if (err != CL_SUCCESS)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
-                            "%s: the %s buffer is not a valid cl_mem (%s)", plan->family->name,
-                            b->name, clp_cl_error_name(err));
+                            "%s: the %s buffer is not a valid cl_mem (%s)", who, b->name,
+                            clp_cl_error_name(err));
         if (mem_ctx != ctx->cl_ctx)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
-                            "%s: the %s buffer belongs to another cl_context", plan->family->name,
-                            b->name);
+                            "%s: the %s buffer belongs to another cl_context", who, b->name);
         size_t esize = clpool_dtype_size(b->dtype), end = 0, bytes = 0;
         if (__builtin_add_overflow(buf->offset, b->elements, &end) ||
             clp_mul_overflow(end, esize, &bytes) || bytes > mem_size)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
                             "%s: the %s buffer holds %zu bytes, too few for %zu %s elements at "
                             "element offset %zu",
-                            plan->family->name, b->name, mem_size, b->elements,
-                            clp_dtype_name(b->dtype), buf->offset);
+                            who, b->name, mem_size, b->elements, clp_dtype_name(b->dtype),
+                            buf->offset);
     }
     return CLPOOL_SUCCESS;
 }
 
 static clpool_status check_queue(const clpool_plan *plan, cl_command_queue queue,
-                                 cl_command_queue_properties *props)
+                                 cl_command_queue_properties *props, const char *who)
 {
     const clpool_context *ctx = plan->ctx;
     cl_context qctx = NULL;
@@ -160,18 +159,19 @@ static clpool_status check_queue(const clpool_plan *plan, cl_command_queue queue
         err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof *props, props, NULL);
     if (err != CL_SUCCESS)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: the queue is not a valid cl_command_queue (%s)", plan->family->name,
+                        "%s: the queue is not a valid cl_command_queue (%s)", who,
                         clp_cl_error_name(err));
     if (qctx != ctx->cl_ctx || qdev != ctx->device)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: the queue belongs to another %s than the plan", plan->family->name,
+                        "%s: the queue belongs to another %s than the plan", who,
                         qctx != ctx->cl_ctx ? "cl_context" : "device");
     return CLPOOL_SUCCESS;
 }
 
-clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
-                             cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
-                             cl_event *event)
+clpool_status clp_enqueue_check(const clpool_plan *plan, cl_command_queue queue,
+                                const clpool_io *io, cl_uint num_events_in_wait_list,
+                                const cl_event *event_wait_list, cl_command_queue_properties *props,
+                                const char *who)
 {
     if (!plan || !queue || !io)
         return clp_fail(plan ? plan->ctx : NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
@@ -179,18 +179,38 @@ clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const cl
                         !plan    ? "plan"
                         : !queue ? "queue"
                                  : "io");
-    const clpool_context *ctx = plan->ctx;
     if ((num_events_in_wait_list > 0) != (event_wait_list != NULL))
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+        return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_enqueue: num_events_in_wait_list is %u but event_wait_list is %s",
                         num_events_in_wait_list, event_wait_list ? "not NULL" : "NULL");
-    cl_command_queue_properties props = 0;
-    clpool_status status = check_queue(plan, queue, &props);
+    if (!who)
+        who = plan->family->name;
+    clpool_status status = check_queue(plan, queue, props, who);
     if (status == CLPOOL_SUCCESS)
-        status = check_buffers(plan, io);
+        status = check_buffers(plan, io, who);
+    return status;
+}
+
+clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                             cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                             cl_event *event)
+{
+    cl_command_queue_properties props = 0;
+    clpool_status status =
+        clp_enqueue_check(plan, queue, io, num_events_in_wait_list, event_wait_list, &props, NULL);
     if (status != CLPOOL_SUCCESS)
         return status;
+    return clp_enqueue_checked(plan, queue, io, props, num_events_in_wait_list, event_wait_list,
+                               event);
+}
 
+clpool_status clp_enqueue_checked(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                                  cl_command_queue_properties props,
+                                  cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                  cl_event *event)
+{
+    const clpool_context *ctx = plan->ctx;
+    clpool_status status = CLPOOL_SUCCESS;
     if (plan->launch_count == 0) { /* an empty tensor: only the event tail */
         cl_int err =
             clEnqueueMarkerWithWaitList(queue, num_events_in_wait_list, event_wait_list, event);
