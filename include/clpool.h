@@ -382,8 +382,8 @@ typedef struct clpool_window_desc {
  * u = (mix(seed ^ mix(plane ^ mix(position))) >> 40) * 2^-24, in [0, 1).
  * @p plane is n*C + c whatever the layout, n counted from the start of the
  * whole batch (clpool_window_desc.first_sample plus the sample's index in
- * the input); @p position the flat index of the
- * output in its plane. Exposed so that callers and tests can replay a draw.
+ * the input); @p position the flat index of the output in its plane.
+ * Exposed so that callers and tests can replay a draw.
  */
 CLPOOL_API float clpool_uniform(uint64_t seed, uint64_t plane, uint64_t position);
 /**@}*/
@@ -496,11 +496,12 @@ CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue 
  * parts run at once. Results are those of one plan over the whole batch:
  * every output depends only on its own sample, and the stochastic draws are
  * keyed by the sample's place in the whole batch
- * (clpool_window_desc.first_sample). Devices whose plans pick the same
- * kernels (devices of one kind, as two PoCL CPU devices) give bit-identical
- * results; max values and indices and the stochastic draws are exact on
- * any mix of devices, while averages computed by a GPU's kernel beside a
- * CPU's may differ in the last bits.
+ * (clpool_window_desc.first_sample). Devices that plan the same kernels
+ * (devices of one kind, such as two PoCL CPU devices) give bit-identical
+ * results. On a mix of kinds (a GPU beside a CPU) max values and indices
+ * stay exact and the stochastic draws u are the same, but sums (avg, lp,
+ * gem, mixed, softmax, the stochastic running sum) follow each device's
+ * kernel and float arithmetic and may differ in the last bits.
  *
  * Each part's context is either its own (clpool_context_create(), or a
  * wrapped cl_context of one device), or one cl_context of several devices
