@@ -249,6 +249,8 @@ START_TEST(test_split_seed)
     ck_assert_int_eq(run_split_host(split, NULL, &b, y, idx), CLPOOL_SUCCESS);
     ck_assert_msg(batch_diff(&b, y, idx, NULL) > 0, "seeds 1 and 99 drew alike");
     ck_assert_int_eq(clpool_split_set_seed(split, 99), CLPOOL_SUCCESS);
+    free(y);
+    free(idx);
     batch_poisoned(&b, &y, &idx);
     ck_assert_int_eq(run_split_host(split, NULL, &b, y, idx), CLPOOL_SUCCESS);
     ck_assert_int_eq(batch_diff(&b, y, idx, "after clpool_split_set_seed(99)"), 0);
