@@ -327,18 +327,17 @@ clpool_status clpool_split_enqueue(clpool_split *split, const cl_command_queue *
     for (size_t i = 0; i < count && status == CLPOOL_SUCCESS; i++)
         status = check_part(split, i, queues, ios, io_count, num_events_in_wait_list,
                             event_wait_list, &runs[i]);
-    size_t enqueued = 0;
-    for (; enqueued < count && status == CLPOOL_SUCCESS; enqueued++) {
-        const clp_split_part *p = &split->parts[enqueued];
-        part_run *r = &runs[enqueued];
-        status = clp_enqueue_checked(p->plan, queues[enqueued], &r->io, r->props,
+    for (size_t i = 0; i < count && status == CLPOOL_SUCCESS; i++)
+        status = clp_enqueue_checked(split->parts[i].plan, queues[i], &runs[i].io, runs[i].props,
                                      num_events_in_wait_list, event_wait_list,
-                                     events ? &r->event : NULL);
-        if (status != CLPOOL_SUCCESS)
-            break;
-        cl_int err = clFlush(queues[enqueued]);
+                                     events ? &runs[i].event : NULL);
+    /* Flushed once every part is enqueued: a driver that runs a queue's
+     * commands in the flushing thread (PoCL's basic device) then holds up
+     * no other device. */
+    for (size_t i = 0; i < count && status == CLPOOL_SUCCESS; i++) {
+        cl_int err = clFlush(queues[i]);
         if (err != CL_SUCCESS)
-            status = clp_cl_fail(p->ctx, err, "clFlush");
+            status = clp_cl_fail(split->parts[i].ctx, err, "clFlush");
     }
     if (status == CLPOOL_SUCCESS && events)
         for (size_t i = 0; i < count; i++)
