@@ -559,7 +559,8 @@ CLPOOL_API clpool_status clpool_split_window(const clpool_split_part *parts, siz
  * sample count and its plan. Any out-parameter may be NULL. The plan stays
  * owned by the split (do not destroy it); it is valid until
  * clpool_split_destroy() and may be enqueued on its own with
- * clpool_enqueue(), e.g. to give each part its own wait list.
+ * clpool_enqueue(), e.g. to give each part its own wait list (not while
+ * another thread calls on the split: the plan is the split's).
  */
 CLPOOL_API clpool_status clpool_split_part_info(const clpool_split *split, size_t part,
                                                 size_t *first_sample, size_t *n,
@@ -600,9 +601,9 @@ CLPOOL_API void clpool_split_destroy(clpool_split *split);
  * Everything is checked before anything is enqueued: a queue, buffer or
  * event that does not fit any part fails the call with nothing enqueued and
  * one sentence naming the part logged to its context. Should OpenCL fail
- * while enqueuing part k, the parts before it are already enqueued and may
- * still write their shares (OpenCL keeps the buffers alive), the output is
- * then undefined, no event is returned and the status says why.
+ * while enqueuing part k (or flushing), the parts enqueued before may still
+ * write their shares (OpenCL keeps the buffers alive), the output is then
+ * undefined, no event is returned and the status says why.
  */
 CLPOOL_API clpool_status clpool_split_enqueue(clpool_split *split, const cl_command_queue *queues,
                                               const clpool_io *ios, size_t io_count,
