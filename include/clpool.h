@@ -551,8 +551,7 @@ CLPOOL_API clpool_status clpool_split_counts(size_t n, const double *weights, si
  */
 CLPOOL_API clpool_status clpool_split_window(const clpool_split_part *parts, size_t part_count,
                                              const clpool_window_desc *op,
-                                             const clpool_tensor_desc *input,
-                                             clpool_split **split);
+                                             const clpool_tensor_desc *input, clpool_split **split);
 
 /**
  * Describes part @p part of @p split: its first sample in the batch, its
