@@ -369,6 +369,14 @@ typedef struct clpool_window_desc {
     int train;
     /** stochastic: the generator's seed (see clpool_plan_set_seed()). */
     uint64_t seed;
+    /** Where the input's first sample sits in a larger batch (0: the input
+     *  is the whole batch). The stochastic generator draws for plane
+     *  (first_sample + n)*C + c, so a batch cut into sub-batches, each
+     *  planned with its own first_sample, draws exactly as one plan over the
+     *  whole batch (clpool_split_window() sets it for every part). Other
+     *  operators do not depend on it. (first_sample + N) * C must fit in 64
+     *  bits. */
+    size_t first_sample;
 } clpool_window_desc;
 
 /**
@@ -376,8 +384,10 @@ typedef struct clpool_window_desc {
  * device, work-group size and batch split: with
  * mix(z) = splitmix64 (z += 0x9E3779B97F4A7C15, then its finaliser),
  * u = (mix(seed ^ mix(plane ^ mix(position))) >> 40) * 2^-24, in [0, 1).
- * @p plane is n*C + c whatever the layout; @p position the flat index of the
- * output in its plane. Exposed so that callers and tests can replay a draw.
+ * @p plane is n*C + c whatever the layout, n counted from the start of the
+ * whole batch (clpool_window_desc.first_sample plus the sample's index in
+ * the input); @p position the flat index of the output in its plane.
+ * Exposed so that callers and tests can replay a draw.
  */
 CLPOOL_API float clpool_uniform(uint64_t seed, uint64_t plane, uint64_t position);
 /**@}*/
@@ -628,6 +638,144 @@ CLPOOL_API clpool_status clpool_plan_fractional(clpool_context *context,
                                                 const clpool_fractional_desc *op,
                                                 const clpool_tensor_desc *input,
                                                 clpool_plan **plan);
+/**@}*/
+
+/**
+ * @name Several devices
+ * One batch split along N over several devices: each part is an ordinary
+ * plan for a sub-batch of consecutive samples, on its own device, and the
+ * parts run at once. Results are those of one plan over the whole batch:
+ * every output depends only on its own sample, and the stochastic draws are
+ * keyed by the sample's place in the whole batch
+ * (clpool_window_desc.first_sample). Devices that plan the same kernels
+ * (devices of one kind, such as two PoCL CPU devices) give bit-identical
+ * results. On a mix of kinds (a GPU beside a CPU) max values and indices
+ * stay exact and the stochastic draws u are the same, but sums (avg, lp,
+ * gem, mixed, softmax, the stochastic running sum) follow each device's
+ * kernel and float arithmetic and may differ in the last bits.
+ *
+ * Each part's context is either its own (clpool_context_create(), or a
+ * wrapped cl_context of one device), or one cl_context of several devices
+ * wrapped once per device with clpool_context_wrap() (the same cl_context,
+ * each time another device). A cl_mem of a shared cl_context is then valid
+ * on every part, so the parts may work in one set of buffers (see
+ * clpool_split_enqueue()). The split keeps pointers to the contexts, which
+ * must outlive it.
+ */
+/**@{*/
+/** A batch split over several devices, with one plan per part (opaque);
+ *  see clpool_split_window(). Used by one thread at a time, like a plan. */
+typedef struct clpool_split clpool_split;
+
+/** One part of a split: the device that runs it and how many samples it takes. */
+typedef struct clpool_split_part {
+    /** the device's context (not owned by the split; it must outlive it) */
+    clpool_context *context;
+    /** samples of the batch this part takes, in batch order; 0 is allowed
+     *  (the part then enqueues only a marker) */
+    size_t n;
+} clpool_split_part;
+
+/**
+ * Divides @p n samples among @p part_count parts in proportion to
+ * @p weights (finite, >= 0, not all 0), e.g. each device's compute units
+ * (clpool_device_info.compute_units) or its measured speed. Writes
+ * part_count counts summing to @p n to @p counts: each part gets the floor
+ * of its exact share, and the samples left go one each to the parts with the
+ * largest remainders (the lower index on a tie), so the result is the same
+ * on every machine. Pure arithmetic: no OpenCL call, nothing logged except
+ * to stderr on an invalid argument.
+ */
+CLPOOL_API clpool_status clpool_split_counts(size_t n, const double *weights, size_t part_count,
+                                             size_t *counts);
+
+/**
+ * Plans @p op over @p input split into @p part_count parts taken in order:
+ * part i gets samples [first_i, first_i + parts[i].n) with first_i the sum
+ * of the counts before it, planned on parts[i].context as a tensor of
+ * parts[i].n samples whose first_sample is op->first_sample + first_i. The
+ * counts must add up to input->n. A part of 0 samples is still planned
+ * (its device must support the operator). Every plan is made before the
+ * call returns; on any failure every plan made so far is destroyed, the
+ * status is that of the failing part and its context logs the reason.
+ * The same context may appear in several parts.
+ */
+CLPOOL_API clpool_status clpool_split_window(const clpool_split_part *parts, size_t part_count,
+                                             const clpool_window_desc *op,
+                                             const clpool_tensor_desc *input, clpool_split **split);
+
+/**
+ * Describes part @p part of @p split: its first sample in the batch, its
+ * sample count and its plan. Any out-parameter may be NULL. The plan stays
+ * owned by the split (do not destroy it); it is valid until
+ * clpool_split_destroy() and may be enqueued on its own with
+ * clpool_enqueue(), e.g. to give each part its own wait list (not while
+ * another thread calls on the split: the plan is the split's).
+ */
+CLPOOL_API clpool_status clpool_split_part_info(const clpool_split *split, size_t part,
+                                                size_t *first_sample, size_t *n,
+                                                clpool_plan **plan);
+
+/** The output tensor of the whole batch (as clpool_plan_output_desc()). */
+CLPOOL_API clpool_status clpool_split_output_desc(const clpool_split *split,
+                                                  clpool_tensor_desc *output);
+
+/** Changes the seed of every part of a stochastic split (as
+ *  clpool_plan_set_seed(); nothing changes if it fails). */
+CLPOOL_API clpool_status clpool_split_set_seed(clpool_split *split, uint64_t seed);
+
+/** Destroys the plans of the split (not its contexts). NULL is a no-op. */
+CLPOOL_API void clpool_split_destroy(clpool_split *split);
+
+/**
+ * Enqueues every part on its queue: @p queues holds one queue per part,
+ * each of that part's context and device. Buffers, one of two ways:
+ * - @p io_count == 1: @p ios describes the whole batch (offsets of sample
+ *   0), in buffers of a cl_context every part shares; each part reads and
+ *   writes its own samples there. OpenCL 1.2 leaves concurrent writes by
+ *   several devices into one buffer undefined (its appendix A.1): this form
+ *   is for devices that share memory (CPUs, PoCL's devices, integrated
+ *   GPUs). Give each part its own buffers otherwise.
+ * - @p io_count == the part count: ios[i] holds part i's sub-batch alone
+ *   (its parts[i].n samples, at those offsets), in buffers of part i's
+ *   context, as clpool_enqueue() of part i's plan would take them.
+ *
+ * Every part waits on the wait list, whose events must then belong to
+ * every part's cl_context (to wait on events of separate contexts, enqueue
+ * the parts' plans one by one: clpool_split_part_info()). @p events (may be
+ * NULL) receives one event per part, in part order, each completing when
+ * that part's share is written; the caller releases each with
+ * clReleaseEvent(). Each queue is flushed (clFlush, which does not block)
+ * so that the devices start at once; the call never waits.
+ *
+ * Everything is checked before anything is enqueued: a queue, buffer or
+ * event that does not fit any part fails the call with nothing enqueued and
+ * one sentence naming the part logged to its context. Should OpenCL fail
+ * while enqueuing part k (or flushing), the parts enqueued before may still
+ * write their shares (OpenCL keeps the buffers alive), the output is then
+ * undefined, no event is returned and the status says why.
+ */
+CLPOOL_API clpool_status clpool_split_enqueue(clpool_split *split, const cl_command_queue *queues,
+                                              const clpool_io *ios, size_t io_count,
+                                              cl_uint num_events_in_wait_list,
+                                              const cl_event *event_wait_list, cl_event *events);
+
+/**
+ * Blocking convenience over host arrays holding the whole batch: each part
+ * gets device buffers of its own context for its samples alone (so it is
+ * portable to devices that do not share memory), copies its slice of
+ * @p input, runs, and copies its share back into @p output (and
+ * @p indices, needed exactly when the operator returns indices); all parts
+ * run at once and the call returns when every one is done. @p queues: one
+ * queue per part as in clpool_split_enqueue(), or NULL to use each
+ * context's own queue (a wrapped context then gets a temporary one). On
+ * failure every buffer and temporary queue is released; no part's result
+ * is copied back unless every part was enqueued, so the arrays are left
+ * untouched by a failure before the runs, and undefined only if a copy back
+ * itself fails.
+ */
+CLPOOL_API clpool_status clpool_split_run_host(clpool_split *split, const cl_command_queue *queues,
+                                               const void *input, void *output, void *indices);
 /**@}*/
 
 #ifdef __cplusplus

@@ -180,6 +180,21 @@ static inline cl_kernel clp_launch_kernel(const clpool_plan *plan, const clp_lau
     return launch->stage == 0 ? plan->kernel : plan->stages[launch->stage - 1].kernel;
 }
 
+/* clpool_enqueue() in two steps, so that a call over several plans
+ * (clpool_split_enqueue) checks them all before it enqueues any. The check
+ * validates the arguments, the queue and every bound buffer (logging the
+ * failure, its sentence starting with @p who, NULL: the family's name) and
+ * returns the queue's properties; the second step enqueues without checking
+ * again. */
+clpool_status clp_enqueue_check(const clpool_plan *plan, cl_command_queue queue,
+                                const clpool_io *io, cl_uint num_events_in_wait_list,
+                                const cl_event *event_wait_list, cl_command_queue_properties *props,
+                                const char *who);
+clpool_status clp_enqueue_checked(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                                  cl_command_queue_properties props,
+                                  cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                  cl_event *event);
+
 /* ---- scheduler (scheduler.c) -------------------------------------------- */
 
 /* Splits @p planes planes of @p items_per_plane work-items each into launches

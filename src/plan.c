@@ -144,32 +144,31 @@ static const clpool_buffer *slot(const clpool_io *io, size_t offset)
 }
 
 /* Checks that @p mem is a buffer of the plan's context and writes its size. */
-static clpool_status check_mem(const clpool_plan *plan, const char *name, cl_mem mem,
-                               size_t *mem_size)
+static clpool_status check_mem(const clpool_plan *plan, const char *who, const char *name,
+                               cl_mem mem, size_t *mem_size)
 {
     const clpool_context *ctx = plan->ctx;
     if (!mem)
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER, "%s: the %s buffer is NULL",
-                        plan->family->name, name);
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER, "%s: the %s buffer is NULL", who, name);
     cl_context mem_ctx = NULL;
     cl_int err = clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof *mem_size, mem_size, NULL);
     if (err == CL_SUCCESS)
         err = clGetMemObjectInfo(mem, CL_MEM_CONTEXT, sizeof mem_ctx, &mem_ctx, NULL);
     if (err != CL_SUCCESS)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
-                        "%s: the %s buffer is not a valid cl_mem (%s)", plan->family->name, name,
+                        "%s: the %s buffer is not a valid cl_mem (%s)", who, name,
                         clp_cl_error_name(err));
     if (mem_ctx != ctx->cl_ctx)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
-                        "%s: the %s buffer belongs to another cl_context", plan->family->name,
-                        name);
+                        "%s: the %s buffer belongs to another cl_context", who, name);
     return CLPOOL_SUCCESS;
 }
 
 /* Checks that every bound buffer exists, belongs to the plan's context and
  * holds its tensor at its offset, and the same of the workspace when the
- * plan needs one (its offset counts bytes, a multiple of 16). */
-static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
+ * plan needs one (its offset counts bytes, a multiple of 16). Messages start
+ * with @p who. */
+static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io, const char *who)
 {
     const clpool_context *ctx = plan->ctx;
     for (int i = 0; i < plan->binding_count; i++) {
@@ -178,7 +177,7 @@ static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
         if (b->elements == 0)
             continue;
         size_t mem_size = 0;
-        clpool_status status = check_mem(plan, b->name, buf->mem, &mem_size);
+        clpool_status status = check_mem(plan, who, b->name, buf->mem, &mem_size);
         if (status != CLPOOL_SUCCESS)
             return status;
         size_t esize = clpool_dtype_size(b->dtype), end = 0, bytes = 0;
@@ -187,32 +186,31 @@ static clpool_status check_buffers(const clpool_plan *plan, const clpool_io *io)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
                             "%s: the %s buffer holds %zu bytes, too few for %zu %s elements at "
                             "element offset %zu",
-                            plan->family->name, b->name, mem_size, b->elements,
-                            clp_dtype_name(b->dtype), buf->offset);
+                            who, b->name, mem_size, b->elements, clp_dtype_name(b->dtype),
+                            buf->offset);
     }
     if (plan->workspace_size > 0) {
         size_t mem_size = 0, end = 0;
-        clpool_status status = check_mem(plan, "workspace", io->workspace.mem, &mem_size);
+        clpool_status status = check_mem(plan, who, "workspace", io->workspace.mem, &mem_size);
         if (status != CLPOOL_SUCCESS)
             return status;
         if (io->workspace.offset % 16 != 0)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
                             "%s: the workspace offset is %zu bytes, but it must be a multiple of "
                             "16",
-                            plan->family->name, io->workspace.offset);
+                            who, io->workspace.offset);
         if (__builtin_add_overflow(io->workspace.offset, plan->workspace_size, &end) ||
             end > mem_size)
             return clp_fail(ctx, CLPOOL_ERROR_INVALID_BUFFER,
                             "%s: the workspace buffer holds %zu bytes, too few for %zu bytes at "
                             "byte offset %zu (see clpool_plan_workspace_size)",
-                            plan->family->name, mem_size, plan->workspace_size,
-                            io->workspace.offset);
+                            who, mem_size, plan->workspace_size, io->workspace.offset);
     }
     return CLPOOL_SUCCESS;
 }
 
 static clpool_status check_queue(const clpool_plan *plan, cl_command_queue queue,
-                                 cl_command_queue_properties *props)
+                                 cl_command_queue_properties *props, const char *who)
 {
     const clpool_context *ctx = plan->ctx;
     cl_context qctx = NULL;
@@ -224,18 +222,19 @@ static clpool_status check_queue(const clpool_plan *plan, cl_command_queue queue
         err = clGetCommandQueueInfo(queue, CL_QUEUE_PROPERTIES, sizeof *props, props, NULL);
     if (err != CL_SUCCESS)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: the queue is not a valid cl_command_queue (%s)", plan->family->name,
+                        "%s: the queue is not a valid cl_command_queue (%s)", who,
                         clp_cl_error_name(err));
     if (qctx != ctx->cl_ctx || qdev != ctx->device)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "%s: the queue belongs to another %s than the plan", plan->family->name,
+                        "%s: the queue belongs to another %s than the plan", who,
                         qctx != ctx->cl_ctx ? "cl_context" : "device");
     return CLPOOL_SUCCESS;
 }
 
-clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
-                             cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
-                             cl_event *event)
+clpool_status clp_enqueue_check(const clpool_plan *plan, cl_command_queue queue,
+                                const clpool_io *io, cl_uint num_events_in_wait_list,
+                                const cl_event *event_wait_list, cl_command_queue_properties *props,
+                                const char *who)
 {
     if (!plan || !queue || !io)
         return clp_fail(plan ? plan->ctx : NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
@@ -243,18 +242,38 @@ clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const cl
                         !plan    ? "plan"
                         : !queue ? "queue"
                                  : "io");
-    const clpool_context *ctx = plan->ctx;
     if ((num_events_in_wait_list > 0) != (event_wait_list != NULL))
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+        return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_enqueue: num_events_in_wait_list is %u but event_wait_list is %s",
                         num_events_in_wait_list, event_wait_list ? "not NULL" : "NULL");
-    cl_command_queue_properties props = 0;
-    clpool_status status = check_queue(plan, queue, &props);
+    if (!who)
+        who = plan->family->name;
+    clpool_status status = check_queue(plan, queue, props, who);
     if (status == CLPOOL_SUCCESS)
-        status = check_buffers(plan, io);
+        status = check_buffers(plan, io, who);
+    return status;
+}
+
+clpool_status clpool_enqueue(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                             cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                             cl_event *event)
+{
+    cl_command_queue_properties props = 0;
+    clpool_status status =
+        clp_enqueue_check(plan, queue, io, num_events_in_wait_list, event_wait_list, &props, NULL);
     if (status != CLPOOL_SUCCESS)
         return status;
+    return clp_enqueue_checked(plan, queue, io, props, num_events_in_wait_list, event_wait_list,
+                               event);
+}
 
+clpool_status clp_enqueue_checked(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                                  cl_command_queue_properties props,
+                                  cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                  cl_event *event)
+{
+    const clpool_context *ctx = plan->ctx;
+    clpool_status status = CLPOOL_SUCCESS;
     size_t total = clpool_plan_launch_count(plan);
     if (total == 0) { /* an empty tensor: only the event tail */
         cl_int err =

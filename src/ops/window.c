@@ -52,6 +52,7 @@ typedef struct window_op {
     size_t channels;
     double power, alpha, beta;
     uint64_t seed;
+    uint64_t first_plane; /* first_sample * C: the generator's plane of plane 0 */
 } window_op;
 
 static const char *op_name(clpool_op op)
@@ -249,6 +250,14 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         "%s: %s averages windows of at most %d elements (this one has %lld)",
                         opname, clp_dtype_name(in->dtype), INTEGER_AVG_CELLS_MAX, cells);
+    /* The generator's planes run up to (first_sample + N) * C - 1. */
+    uint64_t end_sample = 0, end_plane = 0;
+    if (__builtin_add_overflow((uint64_t)w->first_sample, (uint64_t)in->n, &end_sample) ||
+        __builtin_mul_overflow(end_sample, (uint64_t)in->c, &end_plane))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: first_sample = %zu is too large: (first_sample + N) * C with N = %zu "
+                        "and C = %zu overflows 64 bits",
+                        opname, w->first_sample, in->n, in->c);
     if (w->indices == CLPOOL_INDICES_INT32 && (long long)g->in[0] * g->in[1] * g->in[2] > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: int32 indices cannot address a plane of %lld elements (at most %d); "
@@ -314,6 +323,8 @@ static cl_int set_lanes_shape_args(const clpool_plan *plan)
         cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
         err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
     }
+    cl_ulong first_plane = g->first_plane;
+    err |= clSetKernelArg(plan->kernel, 6, sizeof first_plane, &first_plane);
     return err;
 }
 
@@ -537,6 +548,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     geo.alpha = w->alpha;
     geo.beta = w->beta;
     geo.seed = w->seed;
+    geo.first_plane = (uint64_t)w->first_sample * in->c; /* checked by check_options */
 
     clpool_plan *p = NULL;
     bool global = global_kernel_fits(w, in, &geo);
