@@ -46,6 +46,8 @@ const char *clpool_status_string(clpool_status status)
         return "OpenCL error";
     case CLPOOL_ERROR_INVALID_ROIS:
         return "invalid boxes";
+    case CLPOOL_ERROR_INVALID_INDICES:
+        return "invalid indices";
     }
     return "unknown status";
 }

@@ -1,9 +1,10 @@
 /*
  * "clpool run OP": the input file becomes a clpool_tensor_desc, the options a
- * clpool_window_desc (or, for roi-max and roi-align, a clpool_roi_desc with
- * the --rois boxes, see roi.c); a context, a plan and clpool_run_host_io()
- * compute the result, which is written atomically (with the indices, when
- * asked). The
+ * clpool_window_desc (or, for fractional-max and max-unpool, the descriptor
+ * and extra files of run_unpool.c; for roi-max and roi-align a
+ * clpool_roi_desc with the --rois boxes, see roi.c); a context, a plan and
+ * clpool_run_host_io() compute the result, which is written atomically
+ * (with the indices, when asked). The
  * library's sentences reach the user through a log callback that keeps the
  * last error, so each failure still prints one line.
  */
@@ -13,6 +14,7 @@
 #include "outfile.h"
 #include "report.h"
 #include "roi.h"
+#include "run_unpool.h"
 
 #include <clpool.h>
 #include <math.h>
@@ -36,6 +38,7 @@ struct run_state {
     clpool_roi_desc roi; /* roi-max, roi-align */
     npy_array rois;      /* their boxes */
     int want_indices;
+    struct cli_unpool_extra unpool; /* fractional-max, max-unpool */
     struct log_record log;
     clpool_context *context;
     clpool_plan *plan;
@@ -325,6 +328,8 @@ static int plan_on_device(struct run_state *s)
     forget_log(s);
     if (cli_is_roi_op(s->args->op))
         status = clpool_plan_roi(s->context, &s->roi, &s->input_desc, &s->plan);
+    else if (cli_unpool_is_op(s->args->op))
+        status = cli_unpool_plan(s->args, &s->unpool, s->context, &s->input_desc, &s->plan);
     else
         status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
@@ -364,9 +369,10 @@ static int compute(struct run_state *s)
     if (rc != CLI_EXIT_OK)
         return rc;
     s->output = malloc(bytes ? bytes : 1);
-    if (s->want_indices)
+    int wants_indices = s->want_indices || s->unpool.wants_indices;
+    if (wants_indices)
         s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
-    if (!s->output || (s->want_indices && !s->indices))
+    if (!s->output || (wants_indices && !s->indices))
         return cli_fail(CLI_EXIT_DEVICE, "out of host memory for the %zu-byte output", bytes);
     /* An empty batch has nothing to compute (and no buffer to create). */
     if (s->output_count == 0)
@@ -378,6 +384,7 @@ static int compute(struct run_state *s)
     io.output = s->output;
     io.indices = s->indices;
     io.rois = s->rois.data;
+    cli_unpool_host_io(&s->unpool, &io);
     clpool_status status = clpool_run_host_io(s->plan, NULL, &io);
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "running the pooling failed");
@@ -479,7 +486,7 @@ static int op_supported(enum cli_op op)
 
 int cli_run(const struct cli_args *args)
 {
-    if (!op_supported(args->op))
+    if (!op_supported(args->op) && !cli_unpool_is_op(args->op))
         return cli_fail(CLI_EXIT_INPUT, "OP '%s' is not supported yet", cli_op_name(args->op));
     struct run_state s;
     memset(&s, 0, sizeof s);
@@ -488,7 +495,9 @@ int cli_run(const struct cli_args *args)
     int rc = load_input(&s);
     if (rc == CLI_EXIT_OK)
         rc = describe_input(&s);
-    if (rc == CLI_EXIT_OK)
+    if (rc == CLI_EXIT_OK && cli_unpool_is_op(args->op))
+        rc = cli_unpool_prepare(args, &s.input_desc, &s.unpool);
+    else if (rc == CLI_EXIT_OK)
         rc = describe_op(&s);
     if (rc == CLI_EXIT_OK)
         rc = plan_on_device(&s);
@@ -498,6 +507,7 @@ int cli_run(const struct cli_args *args)
         rc = save_outputs(&s);
     free(s.indices);
     free(s.output);
+    cli_unpool_release(&s.unpool);
     clpool_plan_destroy(s.plan);
     clpool_context_destroy(s.context);
     npy_release(&s.rois);

@@ -11,7 +11,9 @@
  *   loads and compares its compiler maps to SIMD; 1 on GPUs, where
  *   neighbouring work-items then read neighbouring addresses), with a
  *   cheap path per kind of border chunk; on CPUs a work-item takes a whole
- *   row, or, when window rows overlap, a column of chunks down the plane;
+ *   row, or, when window rows overlap, walks the chunk columns of a plane
+ *   (a row's last chunk overlaps the one before it rather than storing a
+ *   lane at a time);
  * - kernels/window_lanes.cl: everything else: VW channels (NHWC) or VW
  *   outputs of a row (NCHW) per work-item, any operator and dtype.
  */
@@ -50,6 +52,7 @@ typedef struct window_op {
     size_t channels;
     double power, alpha, beta;
     uint64_t seed;
+    uint64_t first_plane; /* first_sample * C: the generator's plane of plane 0 */
 } window_op;
 
 static const char *op_name(clpool_op op)
@@ -247,6 +250,14 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         "%s: %s averages windows of at most %d elements (this one has %lld)",
                         opname, clp_dtype_name(in->dtype), INTEGER_AVG_CELLS_MAX, cells);
+    /* The generator's planes run up to (first_sample + N) * C - 1. */
+    uint64_t end_sample = 0, end_plane = 0;
+    if (__builtin_add_overflow((uint64_t)w->first_sample, (uint64_t)in->n, &end_sample) ||
+        __builtin_mul_overflow(end_sample, (uint64_t)in->c, &end_plane))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: first_sample = %zu is too large: (first_sample + N) * C with N = %zu "
+                        "and C = %zu overflows 64 bits",
+                        opname, w->first_sample, in->n, in->c);
     if (w->indices == CLPOOL_INDICES_INT32 && (long long)g->in[0] * g->in[1] * g->in[2] > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: int32 indices cannot address a plane of %lld elements (at most %d); "
@@ -312,6 +323,8 @@ static cl_int set_lanes_shape_args(const clpool_plan *plan)
         cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
         err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
     }
+    cl_ulong first_plane = g->first_plane;
+    err |= clSetKernelArg(plan->kernel, 6, sizeof first_plane, &first_plane);
     return err;
 }
 
@@ -404,8 +417,9 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
 
 /* Output rows per work-item of the column variant, or 0 for the row variant.
  * Columns pay off when window rows overlap (SH < KH) and apply to 1-D and
- * 2-D windows without row dilation; a work-item then takes a whole column of
- * chunks unless that leaves too few work-items for the device.
+ * 2-D windows without row dilation; a work-item then takes every chunk
+ * column of a whole plane, unless that leaves too few work-items for the
+ * device (then blocks of rows).
  * $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare both). */
 static int choose_column_rows(const clpool_context *ctx, const window_op *g, int spatial_dims,
                               int row_items, size_t planes)
@@ -415,7 +429,7 @@ static int choose_column_rows(const clpool_context *ctx, const window_op *g, int
         return 0;
     if (!row_items || spatial_dims > 2 || g->d[1] != 1 || g->s[1] >= g->k[1] || g->k[1] > 8)
         return 0;
-    size_t columns = planes * (size_t)g->chunks;
+    size_t columns = planes; /* a work-item takes every chunk of its rows */
     size_t want = 8 * (size_t)ctx->info.compute_units;
     if (columns == 0 || columns >= want)
         return g->out[1];
@@ -534,6 +548,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
     geo.alpha = w->alpha;
     geo.beta = w->beta;
     geo.seed = w->seed;
+    geo.first_plane = (uint64_t)w->first_sample * in->c; /* checked by check_options */
 
     clpool_plan *p = NULL;
     bool global = global_kernel_fits(w, in, &geo);
@@ -593,7 +608,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         size_t rows_n = (size_t)g->out[0] * (size_t)g->out[1];
         size_t items = row_items ? rows_n : rows_n * (size_t)g->chunks;
         if (g->column_rows > 0)
-            items = (size_t)ceil_div(g->out[1], g->column_rows) * (size_t)g->chunks;
+            items = (size_t)ceil_div(g->out[1], g->column_rows);
         status = clp_plan_finish(p, "window_pool.cl", "window_pool", options, planes, items);
     }
     if (status != CLPOOL_SUCCESS) {
