@@ -783,6 +783,8 @@ CLPOOL_API clpool_status clpool_split_enqueue(clpool_split *split, const cl_comm
  */
 CLPOOL_API clpool_status clpool_split_run_host(clpool_split *split, const cl_command_queue *queues,
                                                const void *input, void *output, void *indices);
+/**@}*/
+
 /** @name Region (RoI) pooling */
 /**@{*/
 /**
