@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "dtype.h"
+#include "roi.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,6 +25,7 @@ struct bench_clpool_side {
     cl_mem *in;  /* [copies] */
     cl_mem *out; /* [copies] */
     cl_mem workspace;
+    cl_mem rois; /* region rows: the boxes, shared by every copy */
 };
 
 void bench_clpool_close(bench_clpool_side *s)
@@ -38,6 +40,8 @@ void bench_clpool_close(bench_clpool_side *s)
     }
     if (s->workspace)
         clReleaseMemObject(s->workspace);
+    if (s->rois)
+        clReleaseMemObject(s->rois);
     clpool_plan_destroy(s->plan);
     free(s->in);
     free(s->out);
@@ -55,6 +59,7 @@ static int side_run(void *self, size_t copy, char *err, size_t err_len)
     io.input.mem = s->in[copy];
     io.output.mem = s->out[copy];
     io.workspace.mem = s->workspace;
+    io.rois.mem = s->rois;
     clpool_status st = clpool_enqueue(s->plan, s->queue, &io, 0, NULL, NULL);
     if (st != CLPOOL_SUCCESS) {
         snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
@@ -113,15 +118,20 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
     clpool_window_desc op;
     clpool_tensor_desc in_desc, out_desc;
     clpool_cache_stats before, after;
+    clpool_roi_desc roi;
     bench_layer_window_desc(layer, &op);
     bench_layer_input_desc(layer, &in_desc);
+    if (layer->roi)
+        bench_roi_desc(layer, &roi);
     clpool_context_cache_stats(ctx, &before);
     double t0 = bench_now();
-    clpool_status st = clpool_plan_window(ctx, &op, &in_desc, &s->plan);
+    clpool_status st = layer->roi ? clpool_plan_roi(ctx, &roi, &in_desc, &s->plan)
+                                  : clpool_plan_window(ctx, &op, &in_desc, &s->plan);
     info->plan_s = bench_now() - t0;
     if (st != CLPOOL_SUCCESS) {
         info->unsupported = st == CLPOOL_ERROR_UNSUPPORTED;
-        snprintf(err, err_len, "clpool_plan_window: %s", clpool_status_string(st));
+        snprintf(err, err_len, "%s: %s", layer->roi ? "clpool_plan_roi" : "clpool_plan_window",
+                 clpool_status_string(st));
         return -1;
     }
     clpool_context_cache_stats(ctx, &after);
@@ -133,7 +143,8 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
     bench_layer_output_spatial(layer, out);
     memset(&out_desc, 0, sizeof out_desc);
     st = clpool_plan_output_desc(s->plan, &out_desc);
-    same = st == CLPOOL_SUCCESS && out_desc.n == layer->n && out_desc.c == layer->c &&
+    size_t out_n = layer->roi ? layer->roi->boxes : layer->n;
+    same = st == CLPOOL_SUCCESS && out_desc.n == out_n && out_desc.c == layer->c &&
            out_desc.spatial_dims == layer->dims && out_desc.dtype == layer->dtype &&
            out_desc.layout == layer->layout;
     for (int i = 0; same && i < layer->dims; i++)
@@ -144,7 +155,7 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
                  "expected %zux%zux%zux%zux%zu (rank %d)",
                  out_desc.n, out_desc.c, out_desc.spatial[0], out_desc.spatial[1],
                  out_desc.spatial[2], out_desc.spatial_dims, (int)out_desc.dtype,
-                 (int)out_desc.layout, layer->n, layer->c, out[0], out[1], out[2], layer->dims);
+                 (int)out_desc.layout, out_n, layer->c, out[0], out[1], out[2], layer->dims);
         return -1;
     }
     return 0;
@@ -163,6 +174,18 @@ static int make_buffers(cl_context cl_ctx, bench_clpool_side *s, char *err, size
     cl_int rc = CL_SUCCESS;
     if (ws > 0)
         s->workspace = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, ws, NULL, &rc);
+    if (rc == CL_SUCCESS && s->layer->roi) {
+        size_t bytes = 5 * s->layer->roi->boxes * sizeof(float);
+        float *boxes = malloc(bytes);
+        if (boxes == NULL) {
+            snprintf(err, err_len, "out of host memory for the boxes");
+            return -1;
+        }
+        bench_roi_boxes(s->layer, boxes);
+        s->rois =
+            clCreateBuffer(cl_ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, boxes, &rc);
+        free(boxes);
+    }
     for (size_t k = 0; k < s->copies && rc == CL_SUCCESS; k++) {
         what = "clCreateBuffer";
         s->in[k] = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, in_bytes, NULL, &rc);

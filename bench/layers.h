@@ -27,6 +27,17 @@ typedef struct bench_targets {
     double max_us;      /* median time, at most, in microseconds */
 } bench_targets;
 
+/* What a region pooling row adds (issue 5): boxes over the row's feature
+ * map, which is the layer's input; the output is (boxes, C, pooled, pooled). */
+typedef struct bench_roi {
+    clpool_roi_op op;
+    int pooled;           /* bins per box side */
+    int sampling;         /* roi align: samples per bin side */
+    int aligned;          /* roi align: half-pixel offset */
+    size_t boxes;         /* K */
+    double spatial_scale; /* image to feature coordinates */
+} bench_roi;
+
 typedef struct bench_layer {
     const char *name;
     const char *origin; /* the network the layer comes from */
@@ -47,7 +58,8 @@ typedef struct bench_layer {
     /* 1: the row times max unpooling of this max pooling's output and
      * indices back to the input's size (unpool_side.c) */
     int unpool;
-    const char *pair; /* the row this one is compared with, or NULL */
+    const bench_roi *roi; /* region pooling rows (op unused), else NULL */
+    const char *pair;     /* the row this one is compared with, or NULL */
     bench_pair_kind pair_kind;
     bench_targets targets;
 } bench_layer;

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 runs=${FUZZ_RUNS:-1000000}
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(npy cache_entry window_plan unpool)
+  targets=(npy cache_entry window_plan unpool roi_plan)
 fi
 
 if [ ! -f build-fuzz/build.ninja ]; then
@@ -22,9 +22,10 @@ if [ ! -f build-fuzz/build.ninja ]; then
 fi
 ninja -C build-fuzz $(printf 'tests/fuzz/fuzz_%s ' "${targets[@]}") >/dev/null
 
-# The window and unpool targets run on the default OpenCL device (PoCL on CI)
-# with the disk cache off; window_plan never builds a program, unpool builds
-# each variant of unpool.cl once per process.
+# The window, unpool and roi targets run on the default OpenCL device (PoCL
+# on CI) with the disk cache off; window_plan never builds a program, unpool
+# builds each variant of unpool.cl once per process, roi_plan four small
+# programs.
 export CLPOOL_CACHE=0
 # UBSan findings stop the run; leaks are checked after every input.
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -42,6 +43,7 @@ for target in "${targets[@]}"; do
     unpool)  # a descriptor, then up to ~1000 indices; PoCL's compiler leaks at exit
       extra=(-max_len=1024)
       lsan=suppressions=$PWD/tests/fuzz/lsan_pocl.supp ;;
+    roi_plan) extra=(-max_len=1024) ;;    # 64 boxes of 5 values decode from < 1000 bytes
   esac
   work=build-fuzz/fuzz-corpus/$target
   artifacts=build-fuzz/fuzz-artifacts/$target
@@ -59,7 +61,7 @@ for target in "${targets[@]}"; do
   executed=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 || true)
   echo "fuzz $target: $verdict, ${executed:-?} executions in ${seconds} s (${coverage:-cov: ?})"
-  grep -E '^fuzz_(window_plan|unpool): ' "$log" | sed 's/^/  /' || true
+  grep -E '^fuzz_(window_plan|unpool|roi_plan): ' "$log" | sed 's/^/  /' || true
   if [ "$verdict" = FAILED ]; then
     grep -E -A30 'ERROR|runtime error|fuzz_[a-z_]*: ' "$log" | head -60 || true
     echo "  full log: $log; crashing input: $(ls "$artifacts" | head -1)"

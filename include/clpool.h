@@ -99,7 +99,11 @@ typedef enum clpool_status {
     /** Max unpooling: an index outside its output plane (found by
      *  clpool_unpool_check_indices(), clpool_run_host_io(), the clpool
      *  program, or read back by clpool_unpool_check_workspace()). */
-    CLPOOL_ERROR_INVALID_INDICES = 16
+    CLPOOL_ERROR_INVALID_INDICES = 16,
+    /** Region (RoI) pooling: a box whose batch index is NaN or outside [0, N);
+     *  found by the host checks of clpool_roi_check_boxes(),
+     *  clpool_run_host_io() and the clpool program. */
+    CLPOOL_ERROR_INVALID_ROIS = 17
 } clpool_status;
 
 /** A static English name of @p status ("invalid padding", ...). */
@@ -444,7 +448,7 @@ typedef struct clpool_io {
     clpool_buffer grad_output;
     /** reserved for gradient plans */
     clpool_buffer grad_input;
-    /** reserved for region pooling plans */
+    /** the boxes of region pooling plans (see clpool_plan_roi()) */
     clpool_buffer rois;
     /** scratch memory, when clpool_plan_workspace_size() is not 0; unlike
      *  the tensors its offset counts bytes, a multiple of 16 */
@@ -493,6 +497,9 @@ typedef struct clpool_host_io {
  * plan uses (and its workspace), copies what it reads, runs it, copies back
  * what it writes and releases everything. @p queue as in clpool_run_host().
  * CLPOOL_ERROR_INVALID_ARGUMENT names a slot the plan needs whose array is NULL.
+ * Plans whose inputs carry rules the device cannot report check them here
+ * first, before anything is created or written (region pooling: its boxes,
+ * CLPOOL_ERROR_INVALID_ROIS).
  */
 CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue queue,
                                             const clpool_host_io *io);
@@ -776,6 +783,107 @@ CLPOOL_API clpool_status clpool_split_enqueue(clpool_split *split, const cl_comm
  */
 CLPOOL_API clpool_status clpool_split_run_host(clpool_split *split, const cl_command_queue *queues,
                                                const void *input, void *output, void *indices);
+/**@}*/
+
+/** @name Region (RoI) pooling */
+/**@{*/
+/**
+ * The region pooling operators of torchvision 0.14 (spec §8), over boxes
+ * given as a (K, 5) tensor of rows [batch_index, x1, y1, x2, y2] in image
+ * coordinates; spatial_scale maps them to feature-map coordinates. The
+ * output is (K, C, PH, PW) in NCHW, (K, PH, PW, C) in NHWC: a box's result
+ * is one "sample" of the output, whatever its batch index.
+ */
+typedef enum clpool_roi_op {
+    /**
+     * torchvision roi_pool (spec §8.1, §0.10). With T the computation type
+     * (double for float64 inputs, else float), in T without FMA
+     * contraction: box corners round(coord * (T)scale), half away from zero;
+     * roi size max(end - start + 1, 1); bin size roi size / P; bin rows
+     * [floor(ph*bin_h) + start, ceil((ph+1)*bin_h) + start) clamped to
+     * [0, H] (columns likewise). An empty bin gives 0 with index -1; NaN
+     * inputs are ignored (a plain '>'); a bin of only -inf or NaN gives
+     * -FLT_MAX (stored as -inf in float16 and bfloat16, which cannot hold
+     * it) with index -1. The index is the flat h*W + w in the input plane.
+     * Where torchvision converts to int with undefined behaviour this
+     * library decides: a box with a NaN corner has only empty bins, and
+     * rounded corners are clamped to [-2^30, 2^30].
+     */
+    CLPOOL_ROI_MAX = 1,
+    /**
+     * torchvision roi_align (spec §8.2, §0.9): aligned subtracts 0.5 from
+     * the scaled corners (and keeps a zero or negative roi size, where
+     * aligned = 0 raises it to 1); each bin averages gh x gw bilinear
+     * samples (sampling_ratio > 0: that many per side; else adaptive,
+     * ceil(roi size / P) per side, clamped at 0 and a NaN size giving 0),
+     * divided by max(gh*gw, 1). A sample outside [-1, H] x [-1, W], or at a
+     * NaN position, adds 0 and reads nothing; others are clamped to the map
+     * and interpolated. Arithmetic in T (see CLPOOL_ROI_MAX).
+     */
+    CLPOOL_ROI_ALIGN = 2
+} clpool_roi_op;
+
+/** The most samples per bin side sampling_ratio may ask for. */
+#define CLPOOL_ROI_SAMPLING_MAX 1024
+
+/**
+ * A region pooling operator. The input is a 2-D tensor (spatial_dims 2) of
+ * float32, float16 or bfloat16 (storage only, computed in float) or float64
+ * (devices with cl_khr_fp64), NCHW or NHWC; the output shares its dtype and
+ * layout. Zero fields take the documented defaults.
+ */
+typedef struct clpool_roi_desc {
+    /** which operator, required */
+    clpool_roi_op op;
+    /** PH, PW: bins per box side, each 1 to 65536, required */
+    int output_size[2];
+    /** K, the number of boxes (0: an empty output, nothing runs). */
+    size_t num_rois;
+    /** dtype of the boxes: CLPOOL_FLOAT32 (0, the default) or CLPOOL_FLOAT64
+     *  (devices with cl_khr_fp64); corners are converted to T on load. */
+    clpool_dtype rois_dtype;
+    /** box to feature-map scale, finite and not 0; 0 means 1.0 */
+    double spatial_scale;
+    /** roi-align: samples per bin side, 1 to CLPOOL_ROI_SAMPLING_MAX; 0 or
+     *  negative: adaptive (torchvision's default -1) */
+    int sampling_ratio;
+    /** roi-align: 1 shifts the box by half a pixel (torchvision aligned=True) */
+    int aligned;
+    /** roi-max: also write the argmax, flat in the input plane (-1 for an
+     *  empty or all-NaN/-inf bin); CLPOOL_INDICES_INT32 is torchvision's. */
+    clpool_index_type indices;
+} clpool_roi_desc;
+
+/**
+ * Plans a region pooling operator for @p input and @p op->num_rois boxes.
+ * The plan reads clpool_io.input and clpool_io.rois ((K, 5) elements of
+ * rois_dtype) and writes clpool_io.output and, when asked, clpool_io.indices.
+ * One launch covers every box, channel and bin: a work-item computes one
+ * bin of one box (for a chunk of channels on CPUs), so boxes of any mix of
+ * sizes keep the device busy.
+ * N = 0 with boxes is refused: no batch index would be valid.
+ *
+ * Bad boxes: a box whose batch index b is NaN or truncates (torchvision's
+ * C cast: 1.7 gives 1, -0.5 gives 0) outside [0, N), i.e. unless
+ * -1 < b < N, is an error. clpool_run_host_io() checks every box on the
+ * host before anything runs and returns CLPOOL_ERROR_INVALID_ROIS (naming
+ * the box) with nothing written. clpool_enqueue() cannot see boxes in
+ * device memory: call clpool_roi_check_boxes() on host copies first; the
+ * kernel itself never reads outside the input whatever the boxes hold, and
+ * writes NaN to every output element of a bad box (and -1 to its indices).
+ */
+CLPOOL_API clpool_status clpool_plan_roi(clpool_context *context, const clpool_roi_desc *op,
+                                         const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Checks the K boxes at @p rois (host memory, rois_dtype of the plan's
+ * descriptor) against a region pooling plan: CLPOOL_SUCCESS, or
+ * CLPOOL_ERROR_INVALID_ROIS with a log sentence naming the first bad box
+ * and its batch index. CLPOOL_ERROR_INVALID_ARGUMENT for another plan or a
+ * NULL @p rois (with boxes to check). Corners may hold any value (see
+ * clpool_roi_op for NaN, reversed and out-of-map boxes).
+ */
+CLPOOL_API clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const void *rois);
 /**@}*/
 
 #ifdef __cplusplus

@@ -242,7 +242,7 @@ const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
     [CLI_OP_SPP] = {"spp", "spatial pyramid pooling",
                     CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE), CLI_BIT(CLI_OPT_LEVELS), 0,
                     NULL},
-    [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI,
+    [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI | CLI_BIT(CLI_OPT_INDICES),
                         CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_ROI_ALIGN] = {"roi-align", "region align pooling over --rois",
                           ROI | CLI_BIT(CLI_OPT_SAMPLING_RATIO) | CLI_BIT(CLI_OPT_ALIGNED),

@@ -1,8 +1,10 @@
 /*
  * "clpool run OP": the input file becomes a clpool_tensor_desc, the options a
  * clpool_window_desc (or, for fractional-max and max-unpool, the descriptor
- * and extra files of run_unpool.c); a context, a plan and clpool_run_host_io() compute the
- * result, which is written atomically (with the indices, when asked). The
+ * and extra files of run_unpool.c; for roi-max and roi-align a
+ * clpool_roi_desc with the --rois boxes, see roi.c); a context, a plan and
+ * clpool_run_host_io() compute the result, which is written atomically
+ * (with the indices, when asked). The
  * library's sentences reach the user through a log callback that keeps the
  * last error, so each failure still prints one line.
  */
@@ -11,6 +13,7 @@
 #include "npy.h"
 #include "outfile.h"
 #include "report.h"
+#include "roi.h"
 #include "run_unpool.h"
 
 #include <clpool.h>
@@ -32,6 +35,9 @@ struct run_state {
     clpool_tensor_desc input_desc;
     clpool_tensor_desc output_desc;
     clpool_window_desc window;
+    clpool_roi_desc roi; /* roi-max, roi-align */
+    npy_array rois;      /* their boxes */
+    int want_indices;
     struct cli_unpool_extra unpool; /* fractional-max, max-unpool */
     struct log_record log;
     clpool_context *context;
@@ -298,6 +304,14 @@ static int describe_window(struct run_state *s)
     return CLI_EXIT_OK;
 }
 
+static int describe_op(struct run_state *s)
+{
+    s->want_indices = s->args->opt.indices != NULL;
+    if (cli_is_roi_op(s->args->op))
+        return cli_roi_describe(s->args, &s->input_desc, &s->rois, &s->roi);
+    return describe_window(s);
+}
+
 /* ---- the device --------------------------------------------------------- */
 
 static int plan_on_device(struct run_state *s)
@@ -312,7 +326,9 @@ static int plan_on_device(struct run_state *s)
     if (status != CLPOOL_SUCCESS)
         return library_failure(s, status, "opening the OpenCL device failed");
     forget_log(s);
-    if (cli_unpool_is_op(s->args->op))
+    if (cli_is_roi_op(s->args->op))
+        status = clpool_plan_roi(s->context, &s->roi, &s->input_desc, &s->plan);
+    else if (cli_unpool_is_op(s->args->op))
         status = cli_unpool_plan(s->args, &s->unpool, s->context, &s->input_desc, &s->plan);
     else
         status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
@@ -353,7 +369,7 @@ static int compute(struct run_state *s)
     if (rc != CLI_EXIT_OK)
         return rc;
     s->output = malloc(bytes ? bytes : 1);
-    int wants_indices = s->window.indices != CLPOOL_INDICES_NONE || s->unpool.wants_indices;
+    int wants_indices = s->want_indices || s->unpool.wants_indices;
     if (wants_indices)
         s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
     if (!s->output || (wants_indices && !s->indices))
@@ -367,6 +383,7 @@ static int compute(struct run_state *s)
     io.input = s->input.data;
     io.output = s->output;
     io.indices = s->indices;
+    io.rois = s->rois.data;
     cli_unpool_host_io(&s->unpool, &io);
     clpool_status status = clpool_run_host_io(s->plan, NULL, &io);
     if (status != CLPOOL_SUCCESS)
@@ -464,7 +481,7 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return library_op(op) != (clpool_op)0;
+    return library_op(op) != (clpool_op)0 || cli_is_roi_op(op);
 }
 
 int cli_run(const struct cli_args *args)
@@ -481,7 +498,7 @@ int cli_run(const struct cli_args *args)
     if (rc == CLI_EXIT_OK && cli_unpool_is_op(args->op))
         rc = cli_unpool_prepare(args, &s.input_desc, &s.unpool);
     else if (rc == CLI_EXIT_OK)
-        rc = describe_window(&s);
+        rc = describe_op(&s);
     if (rc == CLI_EXIT_OK)
         rc = plan_on_device(&s);
     if (rc == CLI_EXIT_OK)
@@ -493,6 +510,7 @@ int cli_run(const struct cli_args *args)
     cli_unpool_release(&s.unpool);
     clpool_plan_destroy(s.plan);
     clpool_context_destroy(s.context);
+    npy_release(&s.rois);
     npy_release(&s.input);
     return rc;
 }

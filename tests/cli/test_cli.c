@@ -1670,6 +1670,10 @@ END_TEST
 
 #include "unpool_cases.c"
 
+/* ---- tcase: region pooling (roi-max, roi-align; spec §8) ------------------ */
+
+#include "roi_cases.c"
+
 /* ---- suite -------------------------------------------------------------- */
 
 static TCase *tcase(const char *name, const TTest *tests[], size_t count)
@@ -1713,6 +1717,8 @@ static Suite *cli_suite(void)
     TCASE(s, "unpool", test_fractional_worked_example, test_fractional_seed_replay,
           test_fractional_errors, test_unpool_worked_example, test_unpool_round_trip,
           test_unpool_errors);
+    TCASE(s, "roi", test_roi_max_worked_example, test_roi_align_worked_examples,
+          test_roi_layouts_and_scale, test_roi_errors);
     return s;
 }
 

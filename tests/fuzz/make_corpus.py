@@ -188,6 +188,52 @@ def window_plan_seeds():
     }
 
 
+# ---- roi_plan: the encoding of fuzz_roi_plan.c ----------------------------
+
+
+def roi_int(v):
+    return bytes([v + 2]) if -2 <= v <= 13 else b"\xc0" + struct.pack("<i", v)
+
+
+def roi_desc(op=1, n=2, c=3, h=8, w=8, out=(7, 7), k=4, nhwc=0, rois64=0, sampling=0,
+             aligned=0, indices=0):
+    b = b"\x00"  # even: the descriptor part
+    b += bytes([op - 1, 0, 0x80 if nhwc else 0, 0])  # op, float32, layout, 2-D
+    b += enc_size(n) + enc_size(c) + enc_size(h) + enc_size(w) + enc_size(0)
+    b += roi_int(out[0]) + roi_int(out[1]) + enc_size(k)
+    b += bytes([0x80 if rois64 else 0, 0])  # boxes dtype; scale 0: the default 1
+    return b + roi_int(sampling) + roi_int(aligned) + roi_int(indices)
+
+
+def roi_boxes(align, rois64, n, codes):
+    """codes: 5 value codes per box (< 0x60: (code % 8) - 2; 0x60 + i: an edge)."""
+    flags = (1 if align else 0) | (2 if rois64 else 0)
+    return b"\x01" + bytes([flags, len(codes) // 5, n - 1, 0]) + bytes(codes)
+
+
+def roi_plan_seeds():
+    good = [2, 2, 2, 7, 7]  # batch 0, corners 0, 0, 5, 5
+    return {
+        "max_valid": roi_desc(),
+        "max_int32_indices": roi_desc(indices=2),
+        "align_adaptive": roi_desc(op=2, sampling=-1, aligned=1),
+        "align_sampling_max": roi_desc(op=2, sampling=1024, nhwc=1),
+        "align_sampling_too_many": roi_desc(op=2, sampling=1025),
+        "max_with_aligned": roi_desc(aligned=1),
+        "align_with_indices": roi_desc(op=2, indices=1),
+        "no_samples_with_boxes": roi_desc(n=0),
+        "float64_boxes": roi_desc(op=2, rois64=1),
+        "one_bin_many_boxes": roi_desc(out=(1, 1), k=1000),
+        "boxes_valid": roi_boxes(0, 0, 2, good * 3),
+        "boxes_nan_batch": roi_boxes(1, 0, 2, good + [0x60] + good[1:]),
+        "boxes_batch_n": roi_boxes(0, 1, 3, good + [0x60 + 9] + good[1:]),
+        "boxes_just_below_n": roi_boxes(1, 0, 4, [0x60 + 12] + good[1:]),
+        "boxes_minus_half": roi_boxes(0, 0, 1, [0x60 + 5] + good[1:]),
+        "boxes_minus_one": roi_boxes(1, 1, 1, [0x60 + 4] + good[1:]),
+        "boxes_inf_corners": roi_boxes(1, 0, 2, [2, 0x62, 0x63, 0x62, 0x61]),
+    }
+
+
 # ---- unpool: fuzz_unpool.c's decoder --------------------------------------
 
 
@@ -226,6 +272,7 @@ def main():
     write_folder("cache_entry", cache_entry_seeds())
     write_folder("window_plan", window_plan_seeds())
     write_folder("unpool", unpool_seeds())
+    write_folder("roi_plan", roi_plan_seeds())
 
 
 if __name__ == "__main__":
