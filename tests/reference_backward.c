@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GEM_EPS_F ((double)1e-6f)
 
 /* One window: its real cells (flat in-plane indices, values) in scan
  * order, and the cells of the divisor with and without padding. */
@@ -92,8 +91,10 @@ static double divisor(const clpool_window_desc *op, const window *w)
     return op->exclude_padding ? (double)w->real_cells : (double)w->padded_cells;
 }
 
+/* Scatters output gradient @p g of window @p w; @p gem_eps is GeM's clamp,
+ * 1e-6 in the computation's type (the float 1e-6f unless float64). */
 static void scatter(const clpool_window_desc *op, const window *w, double g, int64_t sel,
-                    ref_grad *gx)
+                    double gem_eps, ref_grad *gx)
 {
     double slack = 1.0 + (double)w->n / 8.0;
     switch (op->op) {
@@ -141,7 +142,7 @@ static void scatter(const clpool_window_desc *op, const window *w, double g, int
         int gem = op->op == CLPOOL_OP_GEM;
         double p = op->p, sum = 0;
         for (size_t i = 0; i < w->n; i++)
-            sum += pow(gem ? fmax(w->v[i], GEM_EPS_F) : w->v[i], p);
+            sum += pow(gem ? fmax(w->v[i], gem_eps) : w->v[i], p);
         if (w->n == 0)
             return;
         double D = (double)w->n, K = (double)w->all_cells;
@@ -151,7 +152,7 @@ static void scatter(const clpool_window_desc *op, const window *w, double g, int
         double scale = gem ? 1 / D : K / D;
         double cond = (2 + fabs(p)) * (1 + fabs(1 - p)) * slack;
         for (size_t i = 0; i < w->n; i++) {
-            if (gem && !(w->v[i] >= GEM_EPS_F))
+            if (gem && !(w->v[i] >= gem_eps))
                 continue;
             double c = g * scale * pow(y, 1 - p) * pow(w->v[i], p - 1);
             add(gx, w->q[i], c, fabs(c) * cond);
@@ -194,6 +195,7 @@ void ref_backward_run(const clpool_window_desc *op, const clpool_tensor_desc *in
     size_t S = (size_t)(r[0].in * r[1].in * r[2].in), O = (size_t)(r[0].out * r[1].out * r[2].out);
     size_t planes = in->n * in->c, K = (size_t)(r[0].k * r[1].k * r[2].k);
     memset(gx, 0, planes * S * sizeof *gx);
+    double gem_eps = in->dtype == CLPOOL_FLOAT64 ? 1e-6 : (double)1e-6f;
     window w;
     w.q = malloc(K * sizeof *w.q);
     w.v = malloc(K * sizeof *w.v);
@@ -208,7 +210,7 @@ void ref_backward_run(const clpool_window_desc *op, const clpool_tensor_desc *in
             int64_t s = -1;
             if (op->op == CLPOOL_OP_MAX || op->op == CLPOOL_OP_STOCHASTIC)
                 s = sel ? sel[pl * O + pos] : argmax(&w);
-            scatter(op, &w, gy[pl * O + pos], s, gx + pl * S);
+            scatter(op, &w, gy[pl * O + pos], s, gem_eps, gx + pl * S);
         }
     }
     free(w.q);
