@@ -37,6 +37,9 @@
  *   NHWC          1 for channels-last tensors
  *   ROW_ITEMS     1: a work-item takes a whole input row (every channel of
  *                 it in NHWC); 0: one input element
+ *   BLOCK_ROWS    > 0: the block variant below (float32/float64 avg and
+ *                 indexed selections): a work-item takes this many rows
+ *   VW            block variant, NCHW avg with stride 1: columns per vector
  */
 #include "dtype.cl"
 
@@ -100,6 +103,28 @@
 #ifndef ROW_ITEMS
 #define ROW_ITEMS 1
 #endif
+#ifndef BLOCK_ROWS
+#define BLOCK_ROWS 0
+#endif
+#ifndef VW
+#define VW 1
+#endif
+
+/* The block variant's vector path: avg over NCHW rows with stride 1. */
+#define VEC_AVG (BLOCK_ROWS && VW > 1 && POOL_OP == OP_AVG && !NHWC && SW == 1)
+#if VW > 1
+typedef CAT(REAL, VW) RV;
+typedef CAT(int, VW) IV;
+#if VW == 2
+#define LANE_IDS ((IV)(0, 1))
+#elif VW == 4
+#define LANE_IDS ((IV)(0, 1, 2, 3))
+#elif VW == 8
+#define LANE_IDS ((IV)(0, 1, 2, 3, 4, 5, 6, 7))
+#else
+#define LANE_IDS ((IV)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+#endif
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -136,6 +161,20 @@ inline float uniform01(ulong seed, ulong plane, ulong position)
 inline int pooled_cells(int start, int k, int in, int pad, int count_pad)
 {
     return count_pad ? min(start + k, in + pad) - start : min(start + k, in) - max(start, 0);
+}
+
+/* The divisor of the avg window whose depth and row factors are dzy and
+ * whose columns start at xs (the forward's: DIVISOR, else the counted cells). */
+inline real_t avg_divisor(int dzy, int xs, int W)
+{
+#if DIVISOR
+    (void)dzy;
+    (void)xs;
+    (void)W;
+    return (real_t)DIVISOR;
+#else
+    return (real_t)(dzy * pooled_cells(xs, KW, W, PW, COUNT_PAD));
+#endif
 }
 
 /* The outputs along one dimension whose windows contain input position i:
@@ -309,6 +348,8 @@ GRAD_FN real_t input_grad(__global const data_t *xp, __global const data_t *gp,
                           int oy_hi, real_t xq, CAT(REAL, 4) params, ulong seed, ulong plane)
 {
     const real_t P = params.s0, INV_P = params.s1, ALPHA = params.s2, BETA = params.s3;
+    (void)D;
+    (void)OD;
     (void)P;
     (void)INV_P;
     (void)ALPHA;
@@ -332,6 +373,14 @@ GRAD_FN real_t input_grad(__global const data_t *xp, __global const data_t *gp,
             if (DH > 1 && (iy - ys) % DH != 0)
                 continue;
             const long row = ((long)oz * OH + oy) * OW;
+#if POOL_OP == OP_AVG
+            /* the row's contributions are summed first, then added: the
+             * block variant adds whole row sums in the same order */
+            const int dzy = pooled_cells(zs, KD, D, PD, COUNT_PAD) *
+                            pooled_cells(ys, KH, H, PH, COUNT_PAD);
+            (void)dzy;
+            real_t rs = 0;
+#endif
             for (int ox = ox_lo; ox <= ox_hi; ox++) {
                 const int xs = ox * SW - PW;
                 if (DW > 1 && (ix - xs) % DW != 0)
@@ -375,21 +424,170 @@ GRAD_FN real_t input_grad(__global const data_t *xp, __global const data_t *gp,
                     acc += g * ((real_t)2 * xq - st.y) / st.a;
 #endif
 #elif POOL_OP == OP_AVG
-#if DIVISOR
-                const real_t div = (real_t)DIVISOR;
-#else
-                const real_t div = (real_t)(pooled_cells(zs, KD, D, PD, COUNT_PAD) *
-                                            pooled_cells(ys, KH, H, PH, COUNT_PAD) *
-                                            pooled_cells(xs, KW, W, PW, COUNT_PAD));
-#endif
-                acc += g / div;
+                rs += g / avg_divisor(dzy, xs, W);
 #endif
             }
+#if POOL_OP == OP_AVG
+            acc += rs;
+#endif
         }
     }
     return acc;
 }
 
+#if BLOCK_ROWS
+/*
+ * The block variant (CPUs, float32 and float64, avg and the selections read
+ * from the forward's indices): a work-item owns BLOCK_ROWS input rows of one
+ * depth slice of a unit (every channel of them in NHWC), zeroes them in
+ * grad_in, then visits each output whose window reaches the block once, in
+ * the gather's order (oz, oy, ox ascending), and adds its contribution to
+ * the cells of the block it reaches. grad_in then accumulates in the
+ * computation type (the storage type here), and every element receives the
+ * same additions in the same order as in the per-element gather: the
+ * results are bit for bit those of the gather, with each output read about
+ * once per block instead of once per window cell.
+ */
+__kernel void window_backward(__global const data_t *restrict x,
+                              __global const data_t *restrict grad_out,
+                              __global const INDEX_T *restrict indices,
+                              __global data_t *restrict grad_in, ulong8 run, int8 shape,
+                              CAT(REAL, 4) params)
+{
+    const ulong items = run.s5, seed = run.s7;
+    const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
+    const int OW = shape.s5, blocks = shape.s6;
+#if NHWC
+    const int C = (int)run.s6;
+#else
+    const int C = 1;
+#endif
+    (void)x;
+    (void)seed;
+    (void)params;
+    (void)indices;
+    const uint gid = (uint)get_global_id(0);
+    if (gid >= items)
+        return;
+    const int b = (int)(gid % (uint)blocks);
+    uint rest = gid / (uint)blocks;
+    const int iz = (int)(rest % (uint)D);
+    const ulong unit = run.s4 + rest / (uint)D;
+    const int y0 = b * BLOCK_ROWS, y1 = min(y0 + BLOCK_ROWS, H);
+    const ulong in_plane = (ulong)D * H * W, out_plane = (ulong)OD * OH * OW;
+    /* unit: a plane (NCHW) or a sample (NHWC, C channels per position) */
+    __global data_t *dst = grad_in + run.s3 + unit * in_plane * C;
+    __global const data_t *gp = grad_out + run.s1 + unit * out_plane * C;
+#if READS_INDICES
+    __global const INDEX_T *ip = indices + run.s2 + unit * out_plane * C;
+#endif
+    const long row0 = ((long)iz * H + y0) * W;
+    const long cells = (long)(y1 - y0) * W * C;
+    for (long i = 0; i < cells; i++)
+        dst[row0 * C + i] = 0;
+    int oz_lo, oz_hi, oy_lo, oy_hi, t;
+    covering(iz, KD, SD, PD, DD, OD, &oz_lo, &oz_hi);
+    covering(y0, KH, SH, PH, DH, OH, &oy_lo, &t);
+    covering(y1 - 1, KH, SH, PH, DH, OH, &t, &oy_hi);
+    for (int oz = oz_lo; oz <= oz_hi; oz++) {
+        const int zs = oz * SD - PD;
+        (void)zs;
+        if (DD > 1 && (iz - zs) % DD != 0)
+            continue;
+        for (int oy = oy_lo; oy <= oy_hi; oy++) {
+            const int ys = oy * SH - PH;
+            const long orow = ((long)oz * OH + oy) * OW;
+#if READS_INDICES
+            /* the rows of this window inside the block: the index must lie
+             * in one of them, on a cell of the window */
+            for (int ox = 0; ox < OW; ox++) {
+                const int xs = ox * SW - PW;
+                const long o = orow + ox;
+                for (int c = 0; c < C; c++) {
+                    const long q = (long)ip[o * C + c];
+                    const long r = q - row0;
+                    if (r < 0 || r >= (long)(y1 - y0) * W)
+                        continue;
+                    const int qy = y0 + (int)(r / W), qx = (int)(r % W);
+                    const int dy = qy - ys, dx = qx - xs;
+                    if (dy < 0 || dy > (KH - 1) * DH || dx < 0 || dx > (KW - 1) * DW ||
+                        ((dy % DH) | (dx % DW)) != 0)
+                        continue;
+                    __global data_t *at = dst + q * C + c;
+                    STORE1(LOAD1(at) + LOAD1(gp + o * C + c), at);
+                }
+            }
+#elif POOL_OP == OP_AVG
+            /* each input column's share of this output row (the gather's
+             * row sum), added to the block rows the window row reaches */
+            const int ky_lo = max(0, y0 - ys), ky_hi = min(KH, y1 - ys);
+            if (ky_lo >= ky_hi)
+                continue;
+            const int dzy = pooled_cells(zs, KD, D, PD, COUNT_PAD) *
+                            pooled_cells(ys, KH, H, PH, COUNT_PAD);
+            (void)dzy;
+            __global data_t *rowp = dst + (((long)iz * H + ys + ky_lo) * W) * C;
+#if VEC_AVG
+            /* VW columns at once (NCHW, stride 1): lane l of the chunk at cx0
+             * is column cx0 + l, whose outputs are ox = cx0 + l + PW - KW + 1
+             * + j, j = 0 .. KW-1 ascending as in the scalar loop; outputs
+             * outside the row add +0, which leaves a sum (never -0) as is. */
+            for (int cx0 = 0; cx0 < W; cx0 += VW) {
+                RV rs = (RV)(0);
+                for (int j = 0; j < KW; j++) {
+                    const int ox0 = cx0 + PW - (KW - 1) + j;
+                    const IV ox = (IV)(ox0) + LANE_IDS;
+                    const IV in_row = (ox >= (IV)(0)) & (ox < (IV)(OW));
+                    RV gv;
+                    if (ox0 >= 0 && ox0 + VW <= OW) {
+                        gv = LOADN(VW, gp + orow + ox0);
+                    } else {
+                        real_t t_[VW];
+                        for (int l = 0; l < VW; l++)
+                            t_[l] = ox0 + l >= 0 && ox0 + l < OW ? LOAD1(gp + orow + ox0 + l) : 0;
+                        gv = CAT(vload, VW)(0, t_);
+                    }
+#if DIVISOR
+                    const RV dv = (RV)((real_t)DIVISOR);
+#else
+                    const IV xs = ox - (IV)(PW);
+                    const IV cells = COUNT_PAD ? min(xs + (IV)(KW), (IV)(W + PW)) - xs
+                                               : min(xs + (IV)(KW), (IV)(W)) - max(xs, (IV)(0));
+                    const RV dv = CAT(convert_, CAT(REAL, VW))((IV)(dzy) * select((IV)(1), cells, in_row));
+#endif
+                    rs += gv / dv;
+                }
+                __global data_t *at = rowp + cx0;
+                if (cx0 + VW <= W) {
+                    for (int ky = ky_lo; ky < ky_hi; ky++, at += W)
+                        STOREN(VW, LOADN(VW, at) + rs, at);
+                } else {
+                    real_t r_[VW];
+                    CAT(vstore, VW)(rs, 0, r_);
+                    for (int ky = ky_lo; ky < ky_hi; ky++, at += W)
+                        for (int l = 0; cx0 + l < W; l++)
+                            STORE1(LOAD1(at + l) + r_[l], at + l);
+                }
+            }
+#else
+            for (int cx = 0; cx < W; cx++) {
+                int ox_lo, ox_hi;
+                covering(cx, KW, SW, PW, DW, OW, &ox_lo, &ox_hi);
+                for (int c = 0; c < C; c++) {
+                    real_t rs = 0;
+                    for (int ox = ox_lo; ox <= ox_hi; ox++)
+                        rs += LOAD1(gp + (orow + ox) * C + c) / avg_divisor(dzy, ox * SW - PW, W);
+                    __global data_t *at = rowp + (long)cx * C + c;
+                    for (int ky = ky_lo; ky < ky_hi; ky++, at += (long)W * C)
+                        STORE1(LOAD1(at) + rs, at);
+                }
+            }
+#endif
+#endif
+        }
+    }
+}
+#else
 /* Arguments: the input (read by the operators that recompute their
  * window), the output gradient, the forward's indices (HAS_INDICES) and the
  * input gradient; `run` = (offsets in elements of input, grad_output,
@@ -411,6 +609,7 @@ __kernel void window_backward(__global const data_t *restrict x,
     const ulong items = run.s5, C = run.s6, seed = run.s7;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
     const int OW = shape.s5;
+    (void)C;
     const uint gid = (uint)get_global_id(0);
     if (gid >= items)
         return;
@@ -477,3 +676,4 @@ __kernel void window_backward(__global const data_t *restrict x,
     }
 #endif
 }
+#endif

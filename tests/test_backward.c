@@ -362,7 +362,8 @@ END_TEST
 /* ---- determinism and replayed selections ---------------------------------- */
 
 /* Every operator, work-groups of 1 vs 8 (or the device's choice), one plane
- * per launch vs all: bit for bit. */
+ * per launch vs 3 vs all, and the kernel variants (block, row gather,
+ * per-element gather): bit for bit. */
 START_TEST(test_determinism)
 {
     clpool_context *a = make_context(1, 1), *b = make_context(8, 0), *c0 = make_context(0, 3);
@@ -371,13 +372,13 @@ START_TEST(test_determinism)
     size_t compared = 0, bad = 0;
     int budget = 20;
     for (int kind = CLPOOL_OP_MAX; kind <= CLPOOL_OP_STOCHASTIC; kind++) {
-        for (int s = 0; s < (small ? 1 : 4); s++) {
+        for (int s = 0; s < (small ? 1 : 8); s++) {
             clpool_dtype dtype = float_dtypes[rng_below(&r, fp64 ? 4 : 3)];
             clpool_layout layout = s % 2 ? CLPOOL_NHWC : CLPOOL_NCHW;
             family_set fs;
             family_gen_set(&r, (clpool_op)kind, 2, dtype, layout, &fs);
             clpool_tensor_desc in;
-            family_gen_shape(&r, &fs, 6, small, &in); /* a batch of several channels */
+            family_gen_shape(&r, &fs, 1 + s % 6, small, &in);
             clpool_tensor_desc out;
             if (ref_window_check(&fs.op, &in, &out) != CLPOOL_SUCCESS)
                 continue;
@@ -391,6 +392,16 @@ START_TEST(test_determinism)
             bad += bw_compare(&c, ga, "wg1/split1", &budget);
             bad += bw_compare_bitwise(&c, ga, gb, "wg1/split1 vs wg8", &budget);
             bad += bw_compare_bitwise(&c, ga, gc, "wg1/split1 vs split3", &budget);
+            /* the GPU variant (a work-item per element) and the row gather
+             * without the block variant give the same bits */
+            setenv("CLPOOL_TUNE_ROWS", "0", 1);
+            ck_assert_int_eq(bw_run(c0, &c, 0, &r, gb, "per-element"), CLPOOL_SUCCESS);
+            unsetenv("CLPOOL_TUNE_ROWS");
+            bad += bw_compare_bitwise(&c, ga, gb, "device's variant vs per-element", &budget);
+            setenv("CLPOOL_TUNE_BACKWARD_BLOCK", "0", 1);
+            ck_assert_int_eq(bw_run(c0, &c, 0, &r, gc, "rows"), CLPOOL_SUCCESS);
+            unsetenv("CLPOOL_TUNE_BACKWARD_BLOCK");
+            bad += bw_compare_bitwise(&c, ga, gc, "device's variant vs row gather", &budget);
             compared += c.f.in_elems;
             free(ga);
             free(gb);

@@ -25,10 +25,44 @@ static bool reads_input(const clpool_window_desc *w)
     return w->op != CLPOOL_OP_AVG && !reads_indices(w);
 }
 
+/* Rows per work-item of the block variant (kernels/window_backward.cl), 0
+ * for the gather: on CPUs (work-items taking rows), for float32 and float64
+ * (grad_input accumulates in place, in the computation type), for avg and
+ * the selections read from indices (each output then scatters into the
+ * block; the others recompute their window per output). About eight output
+ * rows' worth of input rows, so each output is read ~1.1-1.3 times instead
+ * of once per window cell. $CLPOOL_TUNE_BACKWARD_BLOCK=0 turns it off (tests
+ * compare the variants). */
+static int choose_block_rows(const clpool_window_desc *w, const clpool_tensor_desc *in,
+                             const window_op *g, int row_items)
+{
+    const char *env = getenv("CLPOOL_TUNE_BACKWARD_BLOCK");
+    if (env && strcmp(env, "0") == 0)
+        return 0;
+    bool float_acc = in->dtype == CLPOOL_FLOAT32 || in->dtype == CLPOOL_FLOAT64;
+    bool scatters = w->op == CLPOOL_OP_AVG || reads_indices(w);
+    if (!row_items || !float_acc || !scatters)
+        return 0;
+    int rows = 8 * g->s[1] > 8 ? 8 * g->s[1] : 8;
+    return rows < g->in[1] ? rows : g->in[1];
+}
+
+/* Columns per vector of the block variant's NCHW stride-1 avg path: the
+ * CPU's preferred float vector (half as many doubles), 1 otherwise (the
+ * kernel then takes the scalar path; the program is the same otherwise). */
+static int vector_width(const clpool_context *ctx, const clpool_window_desc *w,
+                        const clpool_tensor_desc *in, const window_op *g, int block_rows)
+{
+    if (!block_rows || w->op != CLPOOL_OP_AVG || in->layout != CLPOOL_NCHW || g->s[2] != 1)
+        return 1;
+    int width = ctx->info.preferred_vector_width_float >= 16 ? 16 : 8;
+    return in->dtype == CLPOOL_FLOAT64 ? width / 2 : width;
+}
+
 static cl_int set_shape_args(const clpool_plan *plan)
 {
     const window_op *g = plan->op;
-    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], 0, 0}};
+    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
     cl_int err = clSetKernelArg(plan->kernel, 5, sizeof shape, &shape);
     double inv_p = g->power != 0 ? 1.0 / g->power : 0;
     if (g->dtype == CLPOOL_FLOAT64) {
@@ -139,20 +173,26 @@ clpool_status clpool_plan_window_backward(clpool_context *ctx, const clpool_wind
 
     bool nhwc = in->layout == CLPOOL_NHWC;
     int row_items = clp_window_row_items(ctx);
+    int block_rows = choose_block_rows(w, in, g, row_items);
+    /* the block variant's blocks per depth slice travel as g->groups */
+    g->groups = block_rows ? (g->in[1] + block_rows - 1) / block_rows : 0;
     char options[512];
     snprintf(options, sizeof options,
              "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
              "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
-             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DROW_ITEMS=%d",
+             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DROW_ITEMS=%d -DBLOCK_ROWS=%d -DVW=%d",
              (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
              g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
              w->op == CLPOOL_OP_AVG ? w->divisor_override : 0,
              w->op == CLPOOL_OP_STOCHASTIC && w->train, reads_indices(w),
-             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, row_items);
+             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, row_items, block_rows,
+             vector_width(ctx, w, in, g, block_rows));
     size_t rows = (size_t)g->in[0] * (size_t)g->in[1];
     size_t units = nhwc ? in->n : in->n * in->c;
     size_t items = rows, row_elems = (size_t)g->in[2] * (nhwc ? in->c : 1);
-    if (!row_items && clp_mul_overflow(rows, row_elems, &items)) {
+    if (block_rows)
+        items = (size_t)g->in[0] * (size_t)g->groups;
+    else if (!row_items && clp_mul_overflow(rows, row_elems, &items)) {
         clpool_plan_destroy(p);
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         "%s: the gradient of one unit needs more than SIZE_MAX work-items", opname);
