@@ -231,7 +231,10 @@ int ref_grad_accepts(clpool_dtype t, const ref_grad *e, const void *got, size_t 
      * double pow measured at 2000; the family suite's float64 band is a
      * relative 1e-12 likewise), so the unit is 1e-13 rather than 2^-53. */
     double u = t == CLPOOL_FLOAT64 ? 1e-13 : 0x1p-24;
-    double tol = 8 * u * (4 + e->terms) * e->band;
+    /* plus the absolute error of a few operations per contribution that
+     * underflow to subnormals (2^-149 in float, 2^-1074 in double) */
+    double tiny = t == CLPOOL_FLOAT64 ? 0x1p-1074 : 0x1p-149;
+    double tol = 8 * u * (4 + e->terms) * e->band + 16 * tiny * (1 + e->terms);
     if (isinf(tol) || isnan(tol))
         return 1; /* a contribution overflowed: any finite value */
     double lo = storage_round(t, e->g - tol);
