@@ -172,17 +172,6 @@ static int parse_value(const struct cli_option_spec *spec, const char *text,
 
 /* ---- commands ----------------------------------------------------------- */
 
-/* Options an OP takes under grad only: the forward's indices of the OPs
- * that select an element (spec/cli.md: --indices-in "where the forward's
- * indices apply"). */
-static uint32_t grad_extra(const struct cli_args *args)
-{
-    if (args->command != CLI_CMD_GRAD)
-        return 0;
-    return args->op == CLI_OP_MAX || args->op == CLI_OP_STOCHASTIC ? CLI_BIT(CLI_OPT_INDICES_IN)
-                                                                   : 0;
-}
-
 /* "--name value" or "--name=value" at argv[*i]; advances *i past the value. */
 static int parse_option(struct cli_args *args, int argc, char **argv, int *i)
 {
@@ -198,8 +187,7 @@ static int parse_option(struct cli_args *args, int argc, char **argv, int *i)
         return cli_fail(
             CLI_EXIT_USAGE,
             "grad writes no indices; it reads the forward's with --indices-in FILE.npy");
-    if (!((cli_op_specs[args->op].allowed | CLI_COMMON_OPTIONS | grad_extra(args)) &
-          CLI_BIT(spec->id)))
+    if (!(cli_op_options(args->command, args->op) & CLI_BIT(spec->id)))
         return cli_fail(CLI_EXIT_USAGE,
                         "option --%s does not apply to OP '%s' (try 'clpool %s --help')",
                         spec->name, cli_op_specs[args->op].name, cli_op_specs[args->op].name);
