@@ -227,9 +227,12 @@ typedef struct window_stats {
 #endif
 /* Recomputes what the forward computed over one window (the same float
  * operations in the same order where the result selects a cell). */
-STATS_FN window_stats window_scan(__global const data_t *xp, long cs, int D, int H, int W, int zs,
-                                  int ys, int xs, real_t P, real_t INV_P, real_t BETA, ulong seed,
-                                  ulong plane, ulong out_pos)
+/* (The result goes through a plain pointer: a returned struct is an
+ * implicit noalias pointer, whose inlining emits an intrinsic oclgrind
+ * 21.10 cannot run.) */
+STATS_FN void window_scan(window_stats *out, __global const data_t *xp, long cs, int D, int H,
+                          int W, int zs, int ys, int xs, real_t P, real_t INV_P, real_t BETA,
+                          ulong seed, ulong plane, ulong out_pos)
 {
     window_stats st;
     st.pick = -1;
@@ -328,7 +331,7 @@ STATS_FN window_stats window_scan(__global const data_t *xp, long cs, int D, int
     st.a = (real_t)FLT_MIN + sum;
     st.y = sum2 / st.a;
 #endif
-    return st;
+    *out = st;
 }
 #endif
 
@@ -391,8 +394,9 @@ GRAD_FN real_t input_grad(__global const data_t *xp, __global const data_t *gp,
                 if ((long)ip[o * cs] == q)
                     acc += g;
 #elif READS_INPUT
-                const window_stats st =
-                    window_scan(xp, cs, D, H, W, zs, ys, xs, P, INV_P, BETA, seed, plane, (ulong)o);
+                window_stats st;
+                window_scan(&st, xp, cs, D, H, W, zs, ys, xs, P, INV_P, BETA, seed, plane,
+                            (ulong)o);
 #if SELECTS
                 if (st.pick == q)
                     acc += g;
