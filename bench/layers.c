@@ -54,6 +54,11 @@ const bench_layer bench_layers[] = {
     {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
      .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
      .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
+
+    /* The region family (issue 5). */
+    {.name = "unpool", .origin = "ResNet-50 stem output and indices, max-unpooled",
+     .op = CLPOOL_OP_MAX, .unpool = 1, .dims = 2, .n = 16, .c = 64, .in = {112, 112},
+     .kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
 };
 /* clang-format on */
 const size_t bench_layer_count = sizeof bench_layers / sizeof bench_layers[0];
@@ -183,6 +188,11 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
     default:
         append(buf, len, &used, "op%g ", (double)layer->op, 0);
         break;
+    }
+    if (layer->unpool) { /* an unpool row names the max pooling it inverts "unpool" */
+        buf[0] = '\0';
+        used = 0;
+        append(buf, len, &used, "unpool ", 0, 0);
     }
     for (int i = 0; i < layer->dims; i++) {
         append(buf, len, &used, i ? "x%g" : "%g", layer->kernel[i], 0);

@@ -44,7 +44,10 @@ typedef struct bench_layer {
     double p;            /* lp: the exponent */
     double beta;         /* softmax: the inverse temperature */
     int latency;         /* 1: a latency case, reported in microseconds */
-    const char *pair;    /* the row this one is compared with, or NULL */
+    /* 1: the row times max unpooling of this max pooling's output and
+     * indices back to the input's size (unpool_side.c) */
+    int unpool;
+    const char *pair; /* the row this one is compared with, or NULL */
     bench_pair_kind pair_kind;
     bench_targets targets;
 } bench_layer;
@@ -80,7 +83,8 @@ size_t bench_layer_offset(const bench_layer *layer, size_t plane, size_t n, size
 void bench_layer_window_desc(const bench_layer *layer, clpool_window_desc *desc);
 void bench_layer_input_desc(const bench_layer *layer, clpool_tensor_desc *desc);
 
-/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1" into @p buf. */
+/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1",
+ * "unpool 3x3 s2 p1" (an unpool row: the max pooling it inverts) into @p buf. */
 void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len);
 /* "16x64x112x112" (N, C, then the spatial extents, whatever the layout) into @p buf. */
 void bench_layer_shape_string(const bench_layer *layer, char *buf, size_t len);

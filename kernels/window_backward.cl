@@ -456,7 +456,7 @@ __kernel void window_backward(__global const data_t *restrict x,
                               __global const data_t *restrict grad_out,
                               __global const INDEX_T *restrict indices,
                               __global data_t *restrict grad_in, ulong8 run, int8 shape,
-                              CAT(REAL, 4) params)
+                              CAT(REAL, 4) params, ulong first_plane)
 {
     const ulong items = run.s5, seed = run.s7;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
@@ -470,6 +470,7 @@ __kernel void window_backward(__global const data_t *restrict x,
     (void)seed;
     (void)params;
     (void)indices;
+    (void)first_plane;
     const uint gid = (uint)get_global_id(0);
     if (gid >= items)
         return;
@@ -597,8 +598,9 @@ __kernel void window_backward(__global const data_t *restrict x,
  * input gradient; `run` = (offsets in elements of input, grad_output,
  * indices and grad_input, the launch's first unit (a plane for NCHW, a
  * sample for NHWC), its work-item count, channels C, the seed); `shape` =
- * (input D, H, W, output OD, OH, OW, unused, unused); `params` = (p, 1/p,
- * alpha, beta).
+ * (input D, H, W, output OD, OH, OW, blocks per slice (block variant),
+ * unused); `params` = (p, 1/p, alpha, beta); `first_plane` = the
+ * generator's plane of the tensor's plane 0 (first_sample * C).
  *
  * Work-items: ROW_ITEMS, one per input row (z, y) of a unit, looping over
  * the row's elements (and, NHWC, every channel of each); else one per input
@@ -608,7 +610,7 @@ __kernel void window_backward(__global const data_t *restrict x,
                               __global const data_t *restrict grad_out,
                               __global const INDEX_T *restrict indices,
                               __global data_t *restrict grad_in, ulong8 run, int8 shape,
-                              CAT(REAL, 4) params)
+                              CAT(REAL, 4) params, ulong first_plane)
 {
     const ulong items = run.s5, C = run.s6, seed = run.s7;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
@@ -662,7 +664,8 @@ __kernel void window_backward(__global const data_t *restrict x,
             const real_t xq = READS_INPUT ? LOAD1(xs_ + at) : (real_t)0;
             const real_t r =
                 input_grad(xs_ + c, gs + c, is + c, (long)C, D, H, W, OD, OH, OW, iz, iy, ix,
-                           oz_lo, oz_hi, oy_lo, oy_hi, xq, params, seed, unit * C + c);
+                           oz_lo, oz_hi, oy_lo, oy_hi, xq, params, seed,
+                           first_plane + unit * C + c);
             STORE1(r, ds + at);
         }
     }
@@ -675,7 +678,8 @@ __kernel void window_backward(__global const data_t *restrict x,
     for (int ix = x_begin; ix < x_end; ix++) {
         const real_t xq = READS_INPUT ? LOAD1(xp + row + ix) : (real_t)0;
         const real_t r = input_grad(xp, gp, ip, 1, D, H, W, OD, OH, OW, iz, iy, ix, oz_lo, oz_hi,
-                                    oy_lo, oy_hi, xq, params, seed, unit);
+                                    oy_lo, oy_hi, xq, params, seed,
+                                    first_plane + unit);
         STORE1(r, dp + row + ix);
     }
 #endif

@@ -1,6 +1,7 @@
 /*
  * "clpool run OP": the input file becomes a clpool_tensor_desc, the options a
- * clpool_window_desc; a context, a plan and clpool_run_host() compute the
+ * clpool_window_desc (or, for fractional-max and max-unpool, the descriptor
+ * and extra files of run_unpool.c); a context, a plan and clpool_run_host_io() compute the
  * result, which is written atomically (with the indices, when asked). The
  * library's sentences reach the user through a log callback that keeps the
  * last error, so each failure still prints one line.
@@ -11,6 +12,7 @@
 #include "npy.h"
 #include "outfile.h"
 #include "report.h"
+#include "run_unpool.h"
 
 #include <clpool.h>
 #include <math.h>
@@ -290,7 +292,10 @@ static int plan_on_device(struct run_state *s)
     if (status != CLPOOL_SUCCESS)
         return cli_library_failure(s, status, "opening the OpenCL device failed");
     cli_forget_log(s);
-    status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
+    if (cli_unpool_is_op(s->args->op))
+        status = cli_unpool_plan(s->args, &s->unpool, s->context, &s->input_desc, &s->plan);
+    else
+        status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
     if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
@@ -328,15 +333,22 @@ static int compute(struct run_state *s)
     if (rc != CLI_EXIT_OK)
         return rc;
     s->output = malloc(bytes ? bytes : 1);
-    if (s->window.indices != CLPOOL_INDICES_NONE)
+    int wants_indices = s->window.indices != CLPOOL_INDICES_NONE || s->unpool.wants_indices;
+    if (wants_indices)
         s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
-    if (!s->output || (s->window.indices != CLPOOL_INDICES_NONE && !s->indices))
+    if (!s->output || (wants_indices && !s->indices))
         return cli_fail(CLI_EXIT_DEVICE, "out of host memory for the %zu-byte output", bytes);
     /* An empty batch has nothing to compute (and no buffer to create). */
     if (s->output_count == 0)
         return CLI_EXIT_OK;
     cli_forget_log(s);
-    clpool_status status = clpool_run_host(s->plan, NULL, s->input.data, s->output, s->indices);
+    clpool_host_io io;
+    memset(&io, 0, sizeof io);
+    io.input = s->input.data;
+    io.output = s->output;
+    io.indices = s->indices;
+    cli_unpool_host_io(&s->unpool, &io);
+    clpool_status status = clpool_run_host_io(s->plan, NULL, &io);
     if (status != CLPOOL_SUCCESS)
         return cli_library_failure(s, status, "running the pooling failed");
     return CLI_EXIT_OK;
@@ -437,7 +449,7 @@ static int op_supported(enum cli_op op)
 
 int cli_run(const struct cli_args *args)
 {
-    if (!op_supported(args->op))
+    if (!op_supported(args->op) && !cli_unpool_is_op(args->op))
         return cli_fail(CLI_EXIT_INPUT, "OP '%s' is not supported yet", cli_op_name(args->op));
     struct run_state s;
     memset(&s, 0, sizeof s);
@@ -446,7 +458,9 @@ int cli_run(const struct cli_args *args)
     int rc = cli_load_input(&s);
     if (rc == CLI_EXIT_OK)
         rc = cli_describe_input(&s);
-    if (rc == CLI_EXIT_OK)
+    if (rc == CLI_EXIT_OK && cli_unpool_is_op(args->op))
+        rc = cli_unpool_prepare(args, &s.input_desc, &s.unpool);
+    else if (rc == CLI_EXIT_OK)
         rc = cli_describe_window(&s);
     if (rc == CLI_EXIT_OK)
         rc = plan_on_device(&s);
@@ -456,6 +470,7 @@ int cli_run(const struct cli_args *args)
         rc = save_outputs(&s);
     free(s.indices);
     free(s.output);
+    cli_unpool_release(&s.unpool);
     clpool_plan_destroy(s.plan);
     clpool_context_destroy(s.context);
     npy_release(&s.input);

@@ -10,6 +10,7 @@
 #include "args.h"
 #include "npy.h"
 #include "outfile.h"
+#include "run_unpool.h"
 
 #include <clpool.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@ struct run_state {
     clpool_tensor_desc input_desc;
     clpool_tensor_desc output_desc;
     clpool_window_desc window;
+    struct cli_unpool_extra unpool; /* fractional-max, max-unpool */
     struct log_record log;
     clpool_context *context;
     clpool_plan *plan;

@@ -233,6 +233,14 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         "%s: %s averages windows of at most %d elements (this one has %lld)",
                         opname, clp_dtype_name(in->dtype), INTEGER_AVG_CELLS_MAX, cells);
+    /* The generator's planes run up to (first_sample + N) * C - 1. */
+    uint64_t end_sample = 0, end_plane = 0;
+    if (__builtin_add_overflow((uint64_t)w->first_sample, (uint64_t)in->n, &end_sample) ||
+        __builtin_mul_overflow(end_sample, (uint64_t)in->c, &end_plane))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: first_sample = %zu is too large: (first_sample + N) * C with N = %zu "
+                        "and C = %zu overflows 64 bits",
+                        opname, w->first_sample, in->n, in->c);
     if (w->indices == CLPOOL_INDICES_INT32 && (long long)g->in[0] * g->in[1] * g->in[2] > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: int32 indices cannot address a plane of %lld elements (at most %d); "
@@ -260,6 +268,7 @@ clpool_status clp_window_validate(const clpool_context *ctx, const clpool_window
     geo->alpha = w->alpha;
     geo->beta = w->beta;
     geo->seed = w->seed;
+    geo->first_plane = (uint64_t)w->first_sample * in->c; /* checked by check_options */
     return CLPOOL_SUCCESS;
 }
 
@@ -320,6 +329,8 @@ static cl_int set_lanes_shape_args(const clpool_plan *plan)
         cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
         err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
     }
+    cl_ulong first_plane = g->first_plane;
+    err |= clSetKernelArg(plan->kernel, 6, sizeof first_plane, &first_plane);
     return err;
 }
 
@@ -349,12 +360,12 @@ static clpool_status set_lanes_seed(clpool_plan *plan, uint64_t seed)
 }
 
 static const clp_family lanes_family = {"window pooling", set_lanes_shape_args, set_lanes_args,
-                                        set_lanes_seed};
+                                        set_lanes_seed, NULL};
 
 static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args,
-                                         NULL};
+                                         NULL, NULL};
 /* global_pool has no shape arguments: the plane size travels with the run values. */
-static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL};
+static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL, NULL};
 
 /* Whole planes up to this size are baked into the global kernel as a
  * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */

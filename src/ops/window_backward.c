@@ -72,6 +72,8 @@ static cl_int set_shape_args(const clpool_plan *plan)
         cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
         err |= clSetKernelArg(plan->kernel, 6, sizeof params, &params);
     }
+    cl_ulong first_plane = g->first_plane;
+    err |= clSetKernelArg(plan->kernel, 7, sizeof first_plane, &first_plane);
     return err;
 }
 

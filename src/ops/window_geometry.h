@@ -24,6 +24,7 @@ typedef struct window_op {
     size_t channels;
     double power, alpha, beta;
     uint64_t seed;
+    uint64_t first_plane; /* first_sample * C: the generator's plane of plane 0 */
 } window_op;
 
 /* "max pooling", "avg pooling", ...; NULL for a value that is no window op. */

@@ -741,8 +741,6 @@ START_TEST(test_unsupported_ops)
     EXPECT_FAILURE(3, "OP 'spp' is not supported yet", "run", "spp", "--levels", "1,2", "in.npy",
                    "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "run", "global-avg", "in.npy", "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "run", "fractional-max", "--kernel", "2",
-                   "--output-ratio", "0.5", "--indices", "idx.npy", "in.npy", "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "grad", "spp", "--levels", "1,2", "in.npy", "idx.npy",
                    "out.npy");
     /* The parser is ready for them: a missing required option is still usage. */
@@ -1668,6 +1666,10 @@ START_TEST(test_family_errors)
 }
 END_TEST
 
+/* ---- tcase: fractional-max and max-unpool ------------------------------- */
+
+#include "unpool_cases.c"
+
 /* ---- suite -------------------------------------------------------------- */
 
 static TCase *tcase(const char *name, const TTest *tests[], size_t count)
@@ -1708,6 +1710,9 @@ static Suite *cli_suite(void)
           test_bfloat16_round_trip);
     TCASE(s, "layouts", test_layout_nhwc, test_nhwc_matches_nchw);
     TCASE(s, "family_errors", test_family_errors);
+    TCASE(s, "unpool", test_fractional_worked_example, test_fractional_seed_replay,
+          test_fractional_errors, test_unpool_worked_example, test_unpool_round_trip,
+          test_unpool_errors);
     return s;
 }
 

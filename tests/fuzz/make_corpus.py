@@ -188,10 +188,44 @@ def window_plan_seeds():
     }
 
 
+# ---- unpool: fuzz_unpool.c's decoder --------------------------------------
+
+
+def unpool_seed(dtype=0, layout=0, dims=2, n=1, c=1, spatial=(2, 2, 2), kernel=(2, 2, 2),
+                stride=(0, 0, 0), padding=(0, 0, 0), output_size=None, index_type=1,
+                indices=()):
+    """Small values only: every size, kernel, stride and padding below 6
+    (output sizes below 12); indices are bytes, b % plane size below 0xF8,
+    plane size - 2 + (b - 0xF8) up to 0xFB."""
+    out = bytes([dtype, layout, dims - 1, n, 0, c]) + bytes(spatial)
+    out += bytes(kernel) + bytes(stride) + bytes(padding)
+    out += bytes([0x80]) + bytes(output_size) if output_size else bytes([0])
+    return out + bytes([index_type]) + bytes(indices)
+
+
+def unpool_seeds():
+    return {
+        # spec 7: x=[[1,2],[3,4]], idx=[[0,0],[5,5]], k=2
+        "spec_duplicates": unpool_seed(indices=(0, 0, 5, 5)),
+        "nhwc_1d_int32_size": unpool_seed(layout=1, dims=1, n=2, c=3, spatial=(5, 0, 0),
+                                          kernel=(3, 0, 0), stride=(2, 0, 0),
+                                          output_size=(10, 0, 0), index_type=2,
+                                          indices=range(0, 60, 2)),
+        "f16_3d_bad_index": unpool_seed(dtype=1, dims=3, c=2, spatial=(2, 2, 1),
+                                        kernel=(2, 2, 2), indices=(1, 2, 3, 0xFA, 4, 5, 6, 7)),
+        "u8_2d_padding": unpool_seed(dtype=2, n=2, c=2, spatial=(3, 4, 0), kernel=(3, 3, 0),
+                                     stride=(2, 2, 0), padding=(1, 1, 0),
+                                     indices=[i * 7 % 240 for i in range(48)]),
+        "f64_size_out_of_range": unpool_seed(dtype=3, spatial=(3, 3, 0),
+                                             output_size=(9, 3, 0)),
+    }
+
+
 def main():
     write_folder("npy", npy_seeds())
     write_folder("cache_entry", cache_entry_seeds())
     write_folder("window_plan", window_plan_seeds())
+    write_folder("unpool", unpool_seeds())
 
 
 if __name__ == "__main__":
