@@ -437,6 +437,7 @@ START_TEST(test_replay_matches_indices)
         clpool_window_desc op = fs.op;
         op.train = 1;
         op.indices = CLPOOL_INDICES_INT64;
+        op.first_sample = t % 3 == 1 ? (size_t)t * 5 : 0; /* a part of a split batch */
         clpool_tensor_desc in;
         family_gen_shape(&r, &fs, 1 + t % 5, small, &in);
         clpool_tensor_desc out;
