@@ -420,9 +420,58 @@ CLPOOL_API size_t clpool_plan_launch_count(const clpool_plan *plan);
 /** NULL is a no-op. */
 CLPOOL_API void clpool_plan_destroy(clpool_plan *plan);
 
+/**
+ * Plans the gradient of window pooling @p op over @p input: given the
+ * gradient of the forward's output, the gradient of its input (spec §9,
+ * §10). @p op and @p input are what clpool_plan_window() was given, checked
+ * by the same rules (same statuses); integer dtypes have no gradient
+ * (CLPOOL_ERROR_UNSUPPORTED). clpool_plan_output_desc() describes the
+ * forward's output, i.e. the shape of grad_output (and of the indices); the
+ * input gradient has the shape of @p input. Both share its dtype and layout.
+ *
+ * clpool_enqueue() slots, all tensors in @p input's dtype and layout:
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (CLPOOL_INT64 or CLPOOL_INT32 as op->indices
+ *   says) when op->indices is not CLPOOL_INDICES_NONE (max, and stochastic
+ *   with train = 1): the forward's indices choose the cell each output's
+ *   gradient goes to; an index of -1, or one that is not a cell of its
+ *   window, sends that gradient nowhere;
+ * - reads clpool_io.input for every operator except avg and the two that
+ *   were given indices: max recomputes the forward's argmax (first maximum,
+ *   last NaN, the first real cell of an all -inf window), stochastic with
+ *   train = 1 replays the forward's draw from op->seed and op->first_sample
+ *   (clpool_uniform()),
+ *   lp, gem, mixed, softmax and stochastic with train = 0 recompute their
+ *   window's values;
+ * - writes clpool_io.grad_input, every element (0 where no window reaches).
+ * No workspace. clpool_run_host_io() takes the same slots as host arrays.
+ *
+ * Rules, per output o with gradient g and each real cell q of its window
+ * (K cells in the window, D of them real, y the forward's value):
+ * max and training stochastic: g to the selected cell; avg: g / the
+ * forward's divisor (exclude_padding, the ceil-mode overhang, the
+ * divisor_override); lp: g (K/D) y^(1-p) x_q^(p-1), nothing when the window's
+ * sum of x^p is 0; gem: g (1/D) y^(1-p) x_q^(p-1) where x_q >= 1e-6 (the
+ * clamp passes no gradient below); mixed: alpha g to the argmax plus
+ * (1-alpha) g / divisor to every cell; softmax: g w_q (1 + beta (x_q - y))
+ * with w the window's softmax weights (nothing where w_q is 0); stochastic
+ * with train = 0: g (2 x_q - y) / (FLT_MIN + sum max(x, 0)) where x_q > 0.
+ *
+ * Deterministic: each input element sums its contributions in a fixed
+ * order (outputs in row-major order) in float (double for float64), with
+ * no atomics and no floating-point contraction, so results are bit
+ * identical across runs, work-group sizes and batch splits; float16 and
+ * bfloat16 are rounded once at the end.
+ */
+CLPOOL_API clpool_status clpool_plan_window_backward(clpool_context *context,
+                                                     const clpool_window_desc *op,
+                                                     const clpool_tensor_desc *input,
+                                                     clpool_plan **plan);
+
 /** Changes the seed of a stochastic plan (or of a fractional max pooling plan
- *  that draws its samples) for its next enqueues (a training
- *  step draws anew without a new plan). CLPOOL_ERROR_INVALID_ARGUMENT for
+ *  that draws its samples) for its next enqueues (a training step draws anew
+ *  without a new plan; a gradient plan that replays the draw must be given
+ *  the forward's seed). CLPOOL_ERROR_INVALID_ARGUMENT for
  *  other plans. Not concurrently with an enqueue of the same plan. */
 CLPOOL_API clpool_status clpool_plan_set_seed(clpool_plan *plan, uint64_t seed);
 
@@ -436,7 +485,7 @@ typedef struct clpool_buffer {
 
 /** The buffers of one run; each plan documents which slots it reads and writes,
  *  unused slots are ignored. Window pooling uses input, output and (when asked
- *  for) indices. */
+ *  for) indices; its gradient plans see clpool_plan_window_backward(). */
 typedef struct clpool_io {
     /** the input tensor */
     clpool_buffer input;
@@ -444,9 +493,9 @@ typedef struct clpool_io {
     clpool_buffer output;
     /** the indices, when the plan writes them */
     clpool_buffer indices;
-    /** reserved for gradient plans */
+    /** the gradient of the forward's output, read by gradient plans */
     clpool_buffer grad_output;
-    /** reserved for gradient plans */
+    /** the gradient of the forward's input, written by gradient plans */
     clpool_buffer grad_input;
     /** the boxes of region pooling plans (see clpool_plan_roi()) */
     clpool_buffer rois;

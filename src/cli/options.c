@@ -294,3 +294,16 @@ const char *cli_command_name(enum cli_command command)
 {
     return command == CLI_CMD_GRAD ? "grad" : command == CLI_CMD_DEVICES ? "devices" : "run";
 }
+
+uint32_t cli_op_options(enum cli_command command, enum cli_op op)
+{
+    uint32_t mask = cli_op_specs[op].allowed | CLI_COMMON_OPTIONS;
+    if (command != CLI_CMD_GRAD)
+        return mask;
+    /* grad reads the forward's indices of the OPs that select an element
+     * (spec/cli.md: --indices-in "where the forward's indices apply") and
+     * writes none (--indices is refused with a pointer to --indices-in). */
+    if (op == CLI_OP_MAX || op == CLI_OP_STOCHASTIC)
+        mask |= CLI_BIT(CLI_OPT_INDICES_IN);
+    return mask;
+}

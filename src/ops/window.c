@@ -18,6 +18,7 @@
  *   outputs of a row (NCHW) per work-item, any operator and dtype.
  */
 #include "internal.h"
+#include "window_geometry.h"
 
 #include <limits.h>
 #include <math.h>
@@ -37,25 +38,7 @@
 /* Integer averages sum in float: exact while 255 * cells < 2^24. */
 #define INTEGER_AVG_CELLS_MAX 65536
 
-typedef struct window_op {
-    clpool_op op;
-    clpool_dtype dtype;
-    int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
-    int in[3], out[3];
-    int chunks, xr;  /* window_pool row split: chunks per row, outputs whose
-                      * windows end inside the row */
-    int column_rows; /* > 0: the column variant, output rows per work-item */
-    size_t in_elems;
-    /* window_lanes: lane groups per output row (NCHW) or position (NHWC),
-     * channels, the operator's parameters and the generator seed. */
-    int groups;
-    size_t channels;
-    double power, alpha, beta;
-    uint64_t seed;
-    uint64_t first_plane; /* first_sample * C: the generator's plane of plane 0 */
-} window_op;
-
-static const char *op_name(clpool_op op)
+const char *clp_window_op_name(clpool_op op)
 {
     switch (op) {
     case CLPOOL_OP_MAX:
@@ -266,6 +249,29 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
     return CLPOOL_SUCCESS;
 }
 
+clpool_status clp_window_validate(const clpool_context *ctx, const clpool_window_desc *w,
+                                  const clpool_tensor_desc *in, window_op *geo)
+{
+    const char *opname = clp_window_op_name(w->op);
+    memset(geo, 0, sizeof *geo);
+    clpool_status status = check_input(ctx, opname, in);
+    if (status == CLPOOL_SUCCESS)
+        status = check_window(ctx, opname, w, in, geo);
+    if (status == CLPOOL_SUCCESS)
+        status = check_options(ctx, opname, w, in, geo);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    geo->op = w->op;
+    geo->dtype = in->dtype;
+    geo->channels = in->c;
+    geo->power = w->p;
+    geo->alpha = w->alpha;
+    geo->beta = w->beta;
+    geo->seed = w->seed;
+    geo->first_plane = (uint64_t)w->first_sample * in->c; /* checked by check_options */
+    return CLPOOL_SUCCESS;
+}
+
 static bool is_whole_plane(const window_op *g)
 {
     for (int i = 0; i < 3; i++)
@@ -347,7 +353,8 @@ static clpool_status set_lanes_seed(clpool_plan *plan, uint64_t seed)
     window_op *g = plan->op;
     if (g->op != CLPOOL_OP_STOCHASTIC)
         return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_plan_set_seed: a %s plan has no generator seed", op_name(g->op));
+                        "clpool_plan_set_seed: a %s plan has no generator seed",
+                        clp_window_op_name(g->op));
     g->seed = seed;
     return CLPOOL_SUCCESS;
 }
@@ -378,7 +385,7 @@ static bool is_gpu(const clpool_context *ctx)
 
 /* Whether a work-item takes a whole output row: on CPUs (far fewer index
  * divisions per output), unless $CLPOOL_TUNE_ROWS (0 or 1) says otherwise. */
-static int choose_row_items(const clpool_context *ctx)
+int clp_window_row_items(const clpool_context *ctx)
 {
     const char *env = getenv("CLPOOL_TUNE_ROWS");
     if (env && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
@@ -406,7 +413,7 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
      * too short to fill most of it. */
     int width = cpu_vector_width(ctx);
     *run = !cpu || g->out[2] < 4 ? 1 : g->out[2] >= 12 ? width : 8;
-    *row_items = choose_row_items(ctx);
+    *row_items = clp_window_row_items(ctx);
     const char *env_run = getenv("CLPOOL_TUNE_RUN");
     if (env_run &&
         (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 || strcmp(env_run, "16") == 0))
@@ -502,9 +509,9 @@ static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpoo
         nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw : (size_t)ceil_div(g->out[2], vw);
     if (groups > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
-                        op_name(w->op), g->channels);
+                        clp_window_op_name(w->op), g->channels);
     g->groups = (int)groups;
-    int row_items = choose_row_items(ctx);
+    int row_items = clp_window_row_items(ctx);
     snprintf(options, options_size,
              "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
              "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
@@ -529,26 +536,14 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
                         : !w  ? "op"
                         : !in ? "input"
                               : "plan");
-    const char *opname = op_name(w->op);
+    const char *opname = clp_window_op_name(w->op);
     if (!opname)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_plan_window: op = %d is not a window pooling operator", (int)w->op);
     window_op geo;
-    clpool_status status = check_input(ctx, opname, in);
-    if (status == CLPOOL_SUCCESS)
-        status = check_window(ctx, opname, w, in, &geo);
-    if (status == CLPOOL_SUCCESS)
-        status = check_options(ctx, opname, w, in, &geo);
+    clpool_status status = clp_window_validate(ctx, w, in, &geo);
     if (status != CLPOOL_SUCCESS)
         return status;
-    geo.op = w->op;
-    geo.dtype = in->dtype;
-    geo.channels = in->c;
-    geo.power = w->p;
-    geo.alpha = w->alpha;
-    geo.beta = w->beta;
-    geo.seed = w->seed;
-    geo.first_plane = (uint64_t)w->first_sample * in->c; /* checked by check_options */
 
     clpool_plan *p = NULL;
     bool global = global_kernel_fits(w, in, &geo);

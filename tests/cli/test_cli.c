@@ -741,7 +741,7 @@ START_TEST(test_unsupported_ops)
     EXPECT_FAILURE(3, "OP 'spp' is not supported yet", "run", "spp", "--levels", "1,2", "in.npy",
                    "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "run", "global-avg", "in.npy", "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "grad", "max", "--kernel", "2", "in.npy", "idx.npy",
+    EXPECT_FAILURE(3, "not supported yet", "grad", "spp", "--levels", "1,2", "in.npy", "idx.npy",
                    "out.npy");
     /* The parser is ready for them: a missing required option is still usage. */
     EXPECT_FAILURE(2, "needs --output-size", "run", "adaptive-max", "in.npy", "out.npy");
