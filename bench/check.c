@@ -9,6 +9,8 @@
  */
 #include "check.h"
 
+#include "roi.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +190,8 @@ int bench_check_output(const bench_layer *layer, const float *input, const float
 {
     if (layer->family == BENCH_SPP)
         return check_spp(layer, input, output, msg, msg_len);
+    if (layer->roi)
+        return bench_check_roi(layer, input, output, msg, msg_len);
     geometry g;
     make_geometry(layer, &g);
     double *cells = malloc((size_t)(g.k[0] * g.k[1] * g.k[2]) * sizeof *cells);

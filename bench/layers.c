@@ -54,8 +54,21 @@ const bench_layer bench_layers[] = {
     {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
      .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
      .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
-    /* The region family (issue 5): global pooling of large planes, adaptive
-     * pooling and a spatial pyramid. */
+
+    /* The region family (issue 5). */
+    {.name = "unpool", .origin = "ResNet-50 stem output and indices, max-unpooled",
+     .op = CLPOOL_OP_MAX, .unpool = 1, .dims = 2, .n = 16, .c = 64, .in = {112, 112},
+     .kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
+    /* A Faster R-CNN second stage, 1000 proposals over the stride-16 map
+     * of an 800x1088 image. Reported with their boxes per second, no
+     * target: gathers bound them (README.md). */
+    {.name = "rcnn-roialign", .origin = "Faster R-CNN box head (RoIAlign)", .dims = 2, .n = 2,
+     .c = 256, .in = {50, 68},
+     .roi = &(const bench_roi){CLPOOL_ROI_ALIGN, 7, 2, 0, 1000, 0.0625}},
+    {.name = "rcnn-roipool", .origin = "Faster R-CNN box head (RoI max pooling)", .dims = 2,
+     .n = 2, .c = 256, .in = {50, 68},
+     .roi = &(const bench_roi){CLPOOL_ROI_MAX, 7, 0, 0, 1000, 0.0625}},
+    /* Global pooling of large planes, adaptive pooling, a spatial pyramid. */
     {.name = "big-gap", .origin = "global average of 224x224 maps", .op = CLPOOL_OP_AVG,
      .family = BENCH_ADAPTIVE, .dims = 2, .n = 4, .c = 256, .in = {224, 224},
      .kernel = {224, 224}, .stride = {224, 224}, .targets = BANDWIDTH_ROW},
@@ -90,6 +103,11 @@ size_t bench_pool_out_dim(size_t in, int k, int s, int p, int ceil_mode)
 
 void bench_layer_output_spatial(const bench_layer *layer, size_t out[3])
 {
+    if (layer->roi) {
+        out[0] = out[1] = (size_t)layer->roi->pooled;
+        out[2] = 1;
+        return;
+    }
     for (int i = 0; i < 3; i++)
         out[i] = i < layer->dims
                      ? bench_pool_out_dim(layer->in[i], layer->kernel[i], layer->stride[i],
@@ -125,7 +143,9 @@ size_t bench_layer_input_elements(const bench_layer *layer)
 
 size_t bench_layer_output_elements(const bench_layer *layer)
 {
-    return layer->n * layer->c * bench_layer_output_plane(layer);
+    /* A region row has one output sample per box. */
+    size_t n = layer->roi ? layer->roi->boxes : layer->n;
+    return n * layer->c * bench_layer_output_plane(layer);
 }
 
 size_t bench_layer_elem_size(const bench_layer *layer)
@@ -203,6 +223,14 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
             append(buf, len, &used, i ? "x%g" : " %g", (double)out[i], 0);
         return;
     }
+    if (layer->roi) {
+        const bench_roi *r = layer->roi;
+        append(buf, len, &used, r->op == CLPOOL_ROI_ALIGN ? "roi-align %gx%g" : "roi-max %gx%g",
+               r->pooled, r->pooled);
+        if (r->op == CLPOOL_ROI_ALIGN)
+            append(buf, len, &used, " sr%g", r->sampling, 0);
+        return;
+    }
     switch (layer->op) {
     case CLPOOL_OP_MAX:
         append(buf, len, &used, "max ", 0, 0);
@@ -219,6 +247,11 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
     default:
         append(buf, len, &used, "op%g ", (double)layer->op, 0);
         break;
+    }
+    if (layer->unpool) { /* an unpool row names the max pooling it inverts "unpool" */
+        buf[0] = '\0';
+        used = 0;
+        append(buf, len, &used, "unpool ", 0, 0);
     }
     for (int i = 0; i < layer->dims; i++) {
         append(buf, len, &used, i ? "x%g" : "%g", layer->kernel[i], 0);

@@ -36,6 +36,17 @@ typedef struct bench_targets {
     double max_us;      /* median time, at most, in microseconds */
 } bench_targets;
 
+/* What a region pooling row adds (issue 5): boxes over the row's feature
+ * map, which is the layer's input; the output is (boxes, C, pooled, pooled). */
+typedef struct bench_roi {
+    clpool_roi_op op;
+    int pooled;           /* bins per box side */
+    int sampling;         /* roi align: samples per bin side */
+    int aligned;          /* roi align: half-pixel offset */
+    size_t boxes;         /* K */
+    double spatial_scale; /* image to feature coordinates */
+} bench_roi;
+
 typedef struct bench_layer {
     const char *name;
     const char *origin; /* the network the layer comes from */
@@ -56,7 +67,11 @@ typedef struct bench_layer {
     bench_family family;
     int levels[CLPOOL_SPP_LEVELS_MAX]; /* spp: bins per side of each level */
     int level_count;
-    const char *pair;    /* the row this one is compared with, or NULL */
+    /* 1: the row times max unpooling of this max pooling's output and
+     * indices back to the input's size (unpool_side.c) */
+    int unpool;
+    const bench_roi *roi; /* region pooling rows (op unused), else NULL */
+    const char *pair;     /* the row this one is compared with, or NULL */
     bench_pair_kind pair_kind;
     bench_targets targets;
 } bench_layer;
@@ -93,7 +108,8 @@ size_t bench_layer_offset(const bench_layer *layer, size_t plane, size_t n, size
 void bench_layer_window_desc(const bench_layer *layer, clpool_window_desc *desc);
 void bench_layer_input_desc(const bench_layer *layer, clpool_tensor_desc *desc);
 
-/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1" into @p buf. */
+/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1",
+ * "unpool 3x3 s2 p1" (an unpool row: the max pooling it inverts) into @p buf. */
 void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len);
 /* "16x64x112x112" (N, C, then the spatial extents, whatever the layout) into @p buf. */
 void bench_layer_shape_string(const bench_layer *layer, char *buf, size_t len);

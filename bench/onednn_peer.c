@@ -111,6 +111,10 @@ int bench_onednn_applies(const bench_layer *layer, char *why, size_t why_len)
         snprintf(why, why_len, "n/a: oneDNN has no spatial pyramid pooling");
         return 0;
     }
+    if (layer->unpool) {
+        snprintf(why, why_len, "n/a: oneDNN has no max unpooling");
+        return 0;
+    }
     if (layer->op != CLPOOL_OP_MAX && layer->op != CLPOOL_OP_AVG) {
         snprintf(why, why_len, "n/a: oneDNN has only max and avg pooling");
         return 0;

@@ -93,8 +93,3 @@ clpool_status cli_adaptive_plan(clpool_context *context, const struct cli_adapti
         return clpool_plan_spp(context, &op->pyramid, in, plan);
     return clpool_plan_adaptive(context, &op->adaptive, in, plan);
 }
-
-clpool_index_type cli_adaptive_indices(const struct cli_adaptive_op *op)
-{
-    return op->spp ? op->pyramid.indices : op->adaptive.indices;
-}

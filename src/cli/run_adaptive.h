@@ -28,7 +28,4 @@ int cli_adaptive_describe(const struct cli_args *args, const clpool_tensor_desc 
 clpool_status cli_adaptive_plan(clpool_context *context, const struct cli_adaptive_op *op,
                                 const clpool_tensor_desc *in, clpool_plan **plan);
 
-/* The index type @p op asks for. */
-clpool_index_type cli_adaptive_indices(const struct cli_adaptive_op *op);
-
 #endif /* CLPOOL_CLI_RUN_ADAPTIVE_H */

@@ -738,9 +738,7 @@ START_TEST(test_unsupported_ops)
 {
     const float x[16] = {0};
     write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
-    EXPECT_FAILURE(3, "not supported yet", "run", "fractional-max", "--kernel", "2",
-                   "--output-ratio", "0.5", "--indices", "idx.npy", "in.npy", "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "grad", "max", "--kernel", "2", "in.npy", "idx.npy",
+    EXPECT_FAILURE(3, "not supported yet", "grad", "spp", "--levels", "1,2", "in.npy", "idx.npy",
                    "out.npy");
     /* A missing required option is usage. */
     EXPECT_FAILURE(2, "needs --output-size", "run", "adaptive-max", "in.npy", "out.npy");
@@ -1665,6 +1663,14 @@ START_TEST(test_family_errors)
 }
 END_TEST
 
+/* ---- tcase: fractional-max and max-unpool ------------------------------- */
+
+#include "unpool_cases.c"
+
+/* ---- tcase: region pooling (roi-max, roi-align; spec §8) ------------------ */
+
+#include "roi_cases.c"
+
 /* ---- tcase: global, adaptive and spatial pyramid pooling ---------------- */
 
 /* Global pooling keeps the rank with spatial sizes 1, in either layout. */
@@ -1843,6 +1849,11 @@ static Suite *cli_suite(void)
           test_bfloat16_round_trip);
     TCASE(s, "layouts", test_layout_nhwc, test_nhwc_matches_nchw);
     TCASE(s, "family_errors", test_family_errors);
+    TCASE(s, "unpool", test_fractional_worked_example, test_fractional_seed_replay,
+          test_fractional_errors, test_unpool_worked_example, test_unpool_round_trip,
+          test_unpool_errors);
+    TCASE(s, "roi", test_roi_max_worked_example, test_roi_align_worked_examples,
+          test_roi_layouts_and_scale, test_roi_errors);
     TCASE(s, "adaptive", test_global_ops, test_adaptive_ops, test_spp_op);
     return s;
 }
