@@ -116,38 +116,63 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
 {
     const bench_layer *layer = s->layer;
     clpool_window_desc op;
+    clpool_adaptive_desc adaptive;
+    clpool_spp_desc pyramid;
     clpool_tensor_desc in_desc, out_desc;
     clpool_cache_stats before, after;
     clpool_roi_desc roi;
+    size_t out[3];
     bench_layer_window_desc(layer, &op);
     bench_layer_input_desc(layer, &in_desc);
     if (layer->roi)
         bench_roi_desc(layer, &roi);
+    bench_layer_output_spatial(layer, out);
+    memset(&adaptive, 0, sizeof adaptive);
+    memset(&pyramid, 0, sizeof pyramid);
+    adaptive.op = pyramid.op = layer->op;
+    for (int i = 0; i < layer->dims; i++)
+        adaptive.output_size[i] = (int)out[i];
+    pyramid.level_count = layer->level_count;
+    for (int l = 0; l < layer->level_count; l++)
+        pyramid.levels[l] = layer->levels[l];
     clpool_context_cache_stats(ctx, &before);
     double t0 = bench_now();
-    clpool_status st = layer->roi ? clpool_plan_roi(ctx, &roi, &in_desc, &s->plan)
-                                  : clpool_plan_window(ctx, &op, &in_desc, &s->plan);
+    const char *call = layer->roi                          ? "clpool_plan_roi"
+                       : layer->family == BENCH_ADAPTIVE ? "clpool_plan_adaptive"
+                       : layer->family == BENCH_SPP      ? "clpool_plan_spp"
+                                                         : "clpool_plan_window";
+    clpool_status st =
+        layer->roi                          ? clpool_plan_roi(ctx, &roi, &in_desc, &s->plan)
+        : layer->family == BENCH_ADAPTIVE ? clpool_plan_adaptive(ctx, &adaptive, &in_desc, &s->plan)
+        : layer->family == BENCH_SPP      ? clpool_plan_spp(ctx, &pyramid, &in_desc, &s->plan)
+                                          : clpool_plan_window(ctx, &op, &in_desc, &s->plan);
     info->plan_s = bench_now() - t0;
     if (st != CLPOOL_SUCCESS) {
         info->unsupported = st == CLPOOL_ERROR_UNSUPPORTED;
-        snprintf(err, err_len, "%s: %s", layer->roi ? "clpool_plan_roi" : "clpool_plan_window",
-                 clpool_status_string(st));
+        snprintf(err, err_len, "%s: %s", call, clpool_status_string(st));
         return -1;
     }
     clpool_context_cache_stats(ctx, &after);
     info->source = plan_source(&before, &after);
     info->launches = clpool_plan_launch_count(s->plan);
 
-    size_t out[3];
     int same = 1;
-    bench_layer_output_spatial(layer, out);
     memset(&out_desc, 0, sizeof out_desc);
     st = clpool_plan_output_desc(s->plan, &out_desc);
     size_t out_n = layer->roi ? layer->roi->boxes : layer->n;
-    same = st == CLPOOL_SUCCESS && out_desc.n == out_n && out_desc.c == layer->c &&
-           out_desc.spatial_dims == layer->dims && out_desc.dtype == layer->dtype &&
-           out_desc.layout == layer->layout;
-    for (int i = 0; same && i < layer->dims; i++)
+    if (layer->family == BENCH_SPP) {
+        /* (N, C*sum(n^2)) as (N, C*sum(n^2), 1) */
+        same = st == CLPOOL_SUCCESS && out_desc.n == layer->n &&
+               out_desc.c == layer->c * bench_layer_output_plane(layer) &&
+               out_desc.spatial_dims == 1 && out_desc.spatial[0] == 1 &&
+               out_desc.dtype == layer->dtype;
+        out[0] = out[1] = out[2] = 1;
+    } else {
+        same = st == CLPOOL_SUCCESS && out_desc.n == out_n && out_desc.c == layer->c &&
+               out_desc.spatial_dims == layer->dims && out_desc.dtype == layer->dtype &&
+               out_desc.layout == layer->layout;
+    }
+    for (int i = 0; same && layer->family != BENCH_SPP && i < layer->dims; i++)
         same = out_desc.spatial[i] == out[i];
     if (!same) {
         snprintf(err, err_len,

@@ -68,6 +68,16 @@ const bench_layer bench_layers[] = {
     {.name = "rcnn-roipool", .origin = "Faster R-CNN box head (RoI max pooling)", .dims = 2,
      .n = 2, .c = 256, .in = {50, 68},
      .roi = &(const bench_roi){CLPOOL_ROI_MAX, 7, 0, 0, 1000, 0.0625}},
+    /* Global pooling of large planes, adaptive pooling, a spatial pyramid. */
+    {.name = "big-gap", .origin = "global average of 224x224 maps", .op = CLPOOL_OP_AVG,
+     .family = BENCH_ADAPTIVE, .dims = 2, .n = 4, .c = 256, .in = {224, 224},
+     .kernel = {224, 224}, .stride = {224, 224}, .targets = BANDWIDTH_ROW},
+    {.name = "adaptive", .origin = "adaptive average 14x14 -> 7x7", .op = CLPOOL_OP_AVG,
+     .family = BENCH_ADAPTIVE, .dims = 2, .n = 16, .c = 512, .in = {14, 14}, .kernel = {2, 2},
+     .stride = {2, 2}, .targets = BANDWIDTH_ROW},
+    {.name = "spp", .origin = "SPP-net pyramid (levels 1, 2, 4) of 13x13 maps",
+     .op = CLPOOL_OP_MAX, .family = BENCH_SPP, .dims = 2, .n = 16, .c = 256, .in = {13, 13},
+     .kernel = {13, 13}, .stride = {13, 13}, .levels = {1, 2, 4}, .level_count = 3},
 };
 /* clang-format on */
 const size_t bench_layer_count = sizeof bench_layers / sizeof bench_layers[0];
@@ -115,6 +125,12 @@ size_t bench_layer_input_plane(const bench_layer *layer)
 
 size_t bench_layer_output_plane(const bench_layer *layer)
 {
+    if (layer->family == BENCH_SPP) {
+        size_t positions = 0;
+        for (int l = 0; l < layer->level_count; l++)
+            positions += (size_t)layer->levels[l] * (size_t)layer->levels[l];
+        return positions;
+    }
     size_t out[3];
     bench_layer_output_spatial(layer, out);
     return out[0] * out[1] * out[2];
@@ -188,6 +204,25 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
     size_t used = 0;
     int padded = 0;
     buf[0] = '\0';
+    if (layer->family == BENCH_SPP) {
+        append(buf, len, &used, layer->op == CLPOOL_OP_MAX ? "spp max " : "spp avg ", 0, 0);
+        for (int l = 0; l < layer->level_count; l++)
+            append(buf, len, &used, l ? ",%g" : "%g", layer->levels[l], 0);
+        return;
+    }
+    if (layer->family == BENCH_ADAPTIVE) {
+        size_t out[3];
+        int global = 1;
+        bench_layer_output_spatial(layer, out);
+        for (int i = 0; i < layer->dims; i++)
+            global &= out[i] == 1;
+        snprintf(buf, len, global ? "global %s" : "adaptive %s",
+                 layer->op == CLPOOL_OP_MAX ? "max" : "avg");
+        used = strlen(buf);
+        for (int i = 0; !global && i < layer->dims; i++)
+            append(buf, len, &used, i ? "x%g" : " %g", (double)out[i], 0);
+        return;
+    }
     if (layer->roi) {
         const bench_roi *r = layer->roi;
         append(buf, len, &used, r->op == CLPOOL_ROI_ALIGN ? "roi-align %gx%g" : "roi-max %gx%g",

@@ -18,6 +18,15 @@ typedef enum bench_pair_kind {
     BENCH_PAIR_SPEED = 2      /* the target is on the pair's time / this time (a dtype change) */
 } bench_pair_kind;
 
+/* Which clpool plan a row measures. Adaptive rows keep In a multiple of Out,
+ * so the table also gives them as the window (kernel = stride = In/Out) that
+ * the reference and oneDNN compute; a pyramid row gives its levels. */
+typedef enum bench_family {
+    BENCH_WINDOW = 0,   /* clpool_plan_window */
+    BENCH_ADAPTIVE = 1, /* clpool_plan_adaptive to the window's output size (1: global) */
+    BENCH_SPP = 2       /* clpool_plan_spp: output (N, C*sum(n^2)), the levels' order */
+} bench_family;
+
 /* What a row should reach; 0 means no target of that kind. */
 typedef struct bench_targets {
     double bw_fraction; /* GB/s / stream copy GB/s, at least */
@@ -55,6 +64,9 @@ typedef struct bench_layer {
     double p;            /* lp: the exponent */
     double beta;         /* softmax: the inverse temperature */
     int latency;         /* 1: a latency case, reported in microseconds */
+    bench_family family;
+    int levels[CLPOOL_SPP_LEVELS_MAX]; /* spp: bins per side of each level */
+    int level_count;
     /* 1: the row times max unpooling of this max pooling's output and
      * indices back to the input's size (unpool_side.c) */
     int unpool;
@@ -77,7 +89,8 @@ size_t bench_pool_out_dim(size_t in, int k, int s, int p, int ceil_mode);
 /* The spatial output extents of @p layer, outermost first (layer->dims of them). */
 void bench_layer_output_spatial(const bench_layer *layer, size_t out[3]);
 
-/* The product of the layer's spatial input / output extents. */
+/* The product of the layer's spatial input / output extents (spp: the
+ * output positions sum(n^2) of one channel). */
 size_t bench_layer_input_plane(const bench_layer *layer);
 size_t bench_layer_output_plane(const bench_layer *layer);
 

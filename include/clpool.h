@@ -554,6 +554,82 @@ CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue 
                                             const clpool_host_io *io);
 /**@}*/
 
+/** @name Adaptive, global and spatial pyramid pooling */
+/**@{*/
+/**
+ * Adaptive pooling (spec §4, torch adaptive_max_pool / adaptive_avg_pool in
+ * 1-D, 2-D and 3-D) and global pooling (§10.5), which is adaptive pooling to
+ * an output of 1 along every dimension. Output i of a dimension of input
+ * size In and output size Out covers the input cells
+ * [floor(i*In/Out), ceil((i+1)*In/Out)): Out may be smaller than, equal to
+ * or larger than In (bins then overlap or repeat). Input and output share
+ * dtype and layout; dtypes as clpool_window_desc (float32, float16 and
+ * bfloat16 computed in float, float64 with cl_khr_fp64, uint8 and int8).
+ */
+typedef struct clpool_adaptive_desc {
+    /** CLPOOL_OP_MAX (§2's rules: the first maximum in row-major order
+     *  wins, NaN propagates with the index of the last NaN) or CLPOOL_OP_AVG
+     *  (the mean of the bin; uint8 and int8 divide the exact integer sum
+     *  with C division). Required. */
+    clpool_op op;
+    /** Output size per spatial dimension, outermost first; only the first
+     *  spatial_dims values are read. 0 means 1: a zeroed array is global
+     *  pooling. Otherwise 1 to 2^29 (torch's size 0, an empty tensor, is not
+     *  a pooling; a negative size is CLPOOL_ERROR_OUTPUT_TOO_SMALL). */
+    int output_size[CLPOOL_MAX_SPATIAL_DIMS];
+    /** max: also write the flat in-plane index of each selected element
+     *  (torch's return_indices; CLPOOL_INDICES_INT32 for planes of at most
+     *  2^31-1 elements). */
+    clpool_index_type indices;
+} clpool_adaptive_desc;
+
+/**
+ * Plans adaptive (or, with output size 1, global) pooling of @p input. The
+ * plan reads clpool_io.input and writes clpool_io.output and, when asked,
+ * clpool_io.indices. Bins of at most a few thousand cells are reduced one per
+ * work-item; larger bins (a global plane of a million elements) one per
+ * work-group, as a pairwise tree (sums: about log2(bin size) rounding errors,
+ * not bin size); every plane of the tensor is covered by the same launch
+ * (launches split only beyond 2^31 work-items).
+ */
+CLPOOL_API clpool_status clpool_plan_adaptive(clpool_context *context,
+                                              const clpool_adaptive_desc *op,
+                                              const clpool_tensor_desc *input, clpool_plan **plan);
+
+/** Most levels a spatial pyramid has. */
+#define CLPOOL_SPP_LEVELS_MAX 8
+
+/**
+ * Spatial pyramid pooling (spec §10.4, §0.8) of a 2-D input: level l is
+ * adaptive pooling (§4) to levels[l] x levels[l] bins. Per sample, the levels
+ * are concatenated in the order given, each flattened as (C, n, n) (channel,
+ * bin row, bin column), whatever the input's layout: one output of
+ * (N, C * sum(levels[l]^2)) elements.
+ */
+typedef struct clpool_spp_desc {
+    /** 0 or CLPOOL_OP_MAX: adaptive max per bin (the default); CLPOOL_OP_AVG:
+     *  adaptive avg. */
+    clpool_op op;
+    /** bins per side of each level, 1 to 65536, in output order (e.g. 1, 2,
+     *  4 as Caffe; 4, 2, 1 as the paper's figure) */
+    int levels[CLPOOL_SPP_LEVELS_MAX];
+    /** how many of @p levels are used, 1 to CLPOOL_SPP_LEVELS_MAX */
+    int level_count;
+    /** max: also write the flat index in the input plane (h*W + w) of each
+     *  output element, laid out as the output. */
+    clpool_index_type indices;
+} clpool_spp_desc;
+
+/**
+ * Plans spatial pyramid pooling of @p input (spatial_dims 2, NCHW or NHWC).
+ * clpool_plan_output_desc() describes the (N, C * sum(n^2)) result as an
+ * NCHW tensor with c = C * sum(n^2) and one spatial dimension of size 1.
+ * One enqueue is one launch over every level (no round trip per level).
+ */
+CLPOOL_API clpool_status clpool_plan_spp(clpool_context *context, const clpool_spp_desc *op,
+                                         const clpool_tensor_desc *input, clpool_plan **plan);
+/**@}*/
+
 /** @name Max unpooling */
 /**@{*/
 /**

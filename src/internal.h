@@ -194,6 +194,17 @@ clpool_status clp_enqueue_checked(clpool_plan *plan, cl_command_queue queue, con
                                   cl_command_queue_properties props,
                                   cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
                                   cl_event *event);
+/* Like clp_plan_finish(), for kernels whose work-group computes one output
+ * together (a reduction tree in local memory): each of @p groups outputs gets
+ * one work-group, all of one size: the context's work_group_size when set,
+ * else the largest power of two up to @p want_size that the kernel and the
+ * device allow and for which @p local_bytes_per_item bytes per work-item fit
+ * the local memory the kernel has left. set_shape_args runs after scheduling
+ * (it reads the size in launches[0].local_size, e.g. to size __local
+ * arguments). */
+clpool_status clp_plan_finish_groups(clpool_plan *plan, const char *source_name,
+                                     const char *kernel_name, const char *options, size_t groups,
+                                     size_t want_size, size_t local_bytes_per_item);
 
 /* ---- scheduler (scheduler.c) -------------------------------------------- */
 
@@ -203,6 +214,11 @@ clpool_status clp_enqueue_checked(clpool_plan *plan, cl_command_queue queue, con
 clpool_status clp_schedule(const clpool_context *ctx, size_t planes, size_t items_per_plane,
                            size_t kernel_wg_max, size_t kernel_wg_multiple, clp_launch **launches,
                            size_t *launch_count);
+
+/* Splits @p groups work-groups of @p group_size work-items into launches
+ * (plane_begin, plane_count count groups; local_size is @p group_size). */
+clpool_status clp_schedule_groups(const clpool_context *ctx, size_t groups, size_t group_size,
+                                  clp_launch **launches, size_t *launch_count);
 
 /* ---- helpers ------------------------------------------------------------ */
 

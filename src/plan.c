@@ -85,6 +85,63 @@ clpool_status clp_plan_add_stage(clpool_plan *plan, const char *kernel_name, siz
                        &st->launches, &st->launch_count);
 }
 
+clpool_status clp_plan_finish_groups(clpool_plan *plan, const char *source_name,
+                                     const char *kernel_name, const char *options, size_t groups,
+                                     size_t want_size, size_t local_bytes_per_item)
+{
+    clpool_context *ctx = plan->ctx;
+    clpool_status status = clp_program_get(ctx, source_name, options, &plan->program);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    cl_int err = CL_SUCCESS;
+    plan->kernel = clCreateKernel(plan->program, kernel_name, &err);
+    if (err != CL_SUCCESS)
+        return clp_cl_fail(ctx, err, "clCreateKernel");
+    size_t wg_max = 1;
+    cl_ulong kernel_local = 0;
+    err = clGetKernelWorkGroupInfo(plan->kernel, ctx->device, CL_KERNEL_WORK_GROUP_SIZE,
+                                   sizeof wg_max, &wg_max, NULL);
+    if (err == CL_SUCCESS)
+        err = clGetKernelWorkGroupInfo(plan->kernel, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE,
+                                       sizeof kernel_local, &kernel_local, NULL);
+    if (err != CL_SUCCESS)
+        return clp_cl_fail(ctx, err, "clGetKernelWorkGroupInfo");
+    size_t limit = wg_max;
+    if (ctx->info.max_work_group_size < limit)
+        limit = ctx->info.max_work_group_size;
+    if (ctx->info.max_work_item_sizes[0] && ctx->info.max_work_item_sizes[0] < limit)
+        limit = ctx->info.max_work_item_sizes[0];
+    cl_ulong local_left =
+        ctx->info.local_mem_size > kernel_local ? ctx->info.local_mem_size - kernel_local : 0;
+    if (local_bytes_per_item && local_left / local_bytes_per_item < limit)
+        limit = (size_t)(local_left / local_bytes_per_item);
+    if (limit == 0)
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY,
+                        "the device's local memory (%llu bytes) is too small for one work-item "
+                        "of %s",
+                        (unsigned long long)ctx->info.local_mem_size, kernel_name);
+    size_t size = 1;
+    if (ctx->work_group_size) {
+        if (ctx->work_group_size > limit)
+            return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                            "work_group_size %zu is more than this kernel and device allow (%zu)",
+                            ctx->work_group_size, limit);
+        size = ctx->work_group_size;
+    } else {
+        while (size * 2 <= want_size && size * 2 <= limit)
+            size *= 2;
+    }
+    status = clp_schedule_groups(ctx, groups, size, &plan->launches, &plan->launch_count);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    if (plan->family->set_shape_args) {
+        err = plan->family->set_shape_args(plan);
+        if (err != CL_SUCCESS)
+            return clp_cl_fail(ctx, err, "clSetKernelArg");
+    }
+    return CLPOOL_SUCCESS;
+}
+
 clpool_status clpool_plan_output_desc(const clpool_plan *plan, clpool_tensor_desc *output)
 {
     if (!plan || !output)

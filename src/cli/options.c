@@ -219,13 +219,19 @@ const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
                            "cell drawn with probability a / sum a by the counter-based generator "
                            "of --seed (the same draw on every device); --indices only with "
                            "--train 1. Float dtypes only."},
-    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0, NULL},
-    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0, NULL},
+    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0,
+                           "OUTPUT keeps the input's rank with every spatial size 1."},
+    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0,
+                           "OUTPUT keeps the input's rank with every spatial size 1; uint8 and "
+                           "int8 divide the exact sum (C division)."},
     [CLI_OP_ADAPTIVE_MAX] = {"adaptive-max", "PyTorch adaptive max pooling",
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_INDICES),
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
-    [CLI_OP_ADAPTIVE_AVG] = {"adaptive-avg", "PyTorch adaptive average pooling",
-                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
+    [CLI_OP_ADAPTIVE_AVG] =
+        {"adaptive-avg", "PyTorch adaptive average pooling", CLI_BIT(CLI_OPT_OUTPUT_SIZE),
+         CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0,
+         "Output i of a dimension covers [floor(i*In/Out), ceil((i+1)*In/Out)); "
+         "Out may exceed In."},
     [CLI_OP_FRACTIONAL_MAX] = {"fractional-max", "fractional max pooling",
                                CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
                                    CLI_BIT(CLI_OPT_OUTPUT_RATIO) | CLI_BIT(CLI_OPT_SEED) |
@@ -240,8 +246,12 @@ const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
                                "(--seed, p, j). --output-ratio R gives int(input * R), 0 < R < 1. "
                                "Every dtype."},
     [CLI_OP_SPP] = {"spp", "spatial pyramid pooling",
-                    CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE), CLI_BIT(CLI_OPT_LEVELS), 0,
-                    NULL},
+                    CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE) | CLI_BIT(CLI_OPT_INDICES),
+                    CLI_BIT(CLI_OPT_LEVELS), 0,
+                    "Level l is adaptive pooling to n_l x n_l bins; per sample the levels follow "
+                    "in the order given, each as (C, n, n): OUTPUT is (N, C*sum(n^2)) in either "
+                    "layout. --indices (flat h*W+w in the input plane, laid out as OUTPUT) with "
+                    "--spp-mode max only."},
     [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI | CLI_BIT(CLI_OPT_INDICES),
                         CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_ROI_ALIGN] = {"roi-align", "region align pooling over --rois",

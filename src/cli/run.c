@@ -15,6 +15,7 @@
 #include "outfile.h"
 #include "report.h"
 #include "roi.h"
+#include "run_adaptive.h"
 #include "run_unpool.h"
 
 #include <clpool.h>
@@ -284,6 +285,8 @@ int cli_describe_window(struct run_state *s)
 static int describe_op(struct run_state *s)
 {
     s->want_indices = s->args->opt.indices != NULL;
+    if (cli_is_adaptive_op(s->args->op))
+        return cli_adaptive_describe(s->args, &s->input_desc, &s->adaptive);
     if (cli_is_roi_op(s->args->op))
         return cli_roi_describe(s->args, &s->input_desc, &s->rois, &s->roi);
     return cli_describe_window(s);
@@ -303,7 +306,9 @@ static int plan_on_device(struct run_state *s)
     if (status != CLPOOL_SUCCESS)
         return cli_library_failure(s, status, "opening the OpenCL device failed");
     cli_forget_log(s);
-    if (cli_is_roi_op(s->args->op))
+    if (cli_is_adaptive_op(s->args->op))
+        status = cli_adaptive_plan(s->context, &s->adaptive, &s->input_desc, &s->plan);
+    else if (cli_is_roi_op(s->args->op))
         status = clpool_plan_roi(s->context, &s->roi, &s->input_desc, &s->plan);
     else if (cli_unpool_is_op(s->args->op))
         status = cli_unpool_plan(s->args, &s->unpool, s->context, &s->input_desc, &s->plan);
@@ -440,9 +445,13 @@ static int save_outputs(struct run_state *s)
                       (int)s->output_desc.dtype);
         goto done;
     }
-    rc = cli_write_temp(&output, s->args->paths[1], dtype, &s->output_desc, s->output);
+    /* spp's (N, C*sum(n^2), 1) is written as (N, C*sum(n^2)) */
+    clpool_tensor_desc desc = s->output_desc;
+    if (s->args->op == CLI_OP_SPP)
+        desc.spatial_dims = 0;
+    rc = cli_write_temp(&output, s->args->paths[1], dtype, &desc, s->output);
     if (rc == CLI_EXIT_OK && s->indices)
-        rc = cli_write_temp(&indices, s->args->opt.indices, NPY_INT64, &s->output_desc, s->indices);
+        rc = cli_write_temp(&indices, s->args->opt.indices, NPY_INT64, &desc, s->indices);
     if (rc != CLI_EXIT_OK)
         goto done;
     if (cli_outfile_publish(&output, err, sizeof err) != 0 ||
@@ -458,7 +467,7 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return cli_library_op(op) != (clpool_op)0 || cli_is_roi_op(op);
+    return cli_library_op(op) != (clpool_op)0 || cli_is_roi_op(op) || cli_is_adaptive_op(op);
 }
 
 int cli_run(const struct cli_args *args)

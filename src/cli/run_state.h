@@ -10,6 +10,7 @@
 #include "args.h"
 #include "npy.h"
 #include "outfile.h"
+#include "run_adaptive.h"
 #include "run_unpool.h"
 
 #include <clpool.h>
@@ -31,6 +32,7 @@ struct run_state {
     npy_array rois;                 /* their boxes */
     int want_indices;               /* --indices (window OPs, roi-max) */
     struct cli_unpool_extra unpool; /* fractional-max, max-unpool */
+    struct cli_adaptive_op adaptive; /* global-*, adaptive-*, spp */
     struct log_record log;
     clpool_context *context;
     clpool_plan *plan;

@@ -479,12 +479,9 @@ START_TEST(test_unsupported_ops)
 {
     const float x[16] = {0};
     write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
-    EXPECT_FAILURE(3, "OP 'spp' is not supported yet", "run", "spp", "--levels", "1,2", "in.npy",
-                   "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "run", "global-avg", "in.npy", "out.npy");
     EXPECT_FAILURE(3, "not supported yet", "grad", "spp", "--levels", "1,2", "in.npy", "idx.npy",
                    "out.npy");
-    /* The parser is ready for them: a missing required option is still usage. */
+    /* A missing required option is usage. */
     EXPECT_FAILURE(2, "needs --output-size", "run", "adaptive-max", "in.npy", "out.npy");
     EXPECT_FAILURE(2, "exactly one", "run", "fractional-max", "--kernel", "2", "in.npy", "out.npy");
 }
@@ -1415,6 +1412,144 @@ END_TEST
 
 #include "roi_cases.c"
 
+/* ---- tcase: global, adaptive and spatial pyramid pooling ---------------- */
+
+/* Global pooling keeps the rank with spatial sizes 1, in either layout. */
+START_TEST(test_global_ops)
+{
+    const float x[8] = {1, 5, -2, 5, 0, 3, 3, 7}; /* (1, 2, 2, 2) */
+    write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, x);
+    struct result r = RUN("run", "global-max", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 2, 1, 1)", 2, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 2, 1, 1)", 2, 8);
+    ck_assert(out[0] == 5 && out[1] == 7 && idx[0] == 1 && idx[1] == 3); /* first of the 5s */
+    free(out);
+    free(idx);
+    r = RUN("run", "global-avg", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 2, 1, 1)", 2, 4);
+    ck_assert(out[0] == 2.25f && out[1] == 3.25f);
+    free(out);
+    /* the same file read channels last: (N, H, W, C) = (1, 2, 2, 2) */
+    r = RUN("run", "global-avg", "--layout", "nhwc", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 1, 1, 2)", 2, 4);
+    ck_assert(out[0] == 0.5f && out[1] == 5.0f);
+    free(out);
+    /* uint8 divides the exact sum with C division: 1023 / 4 = 255 */
+    const uint8_t u[4] = {255, 255, 255, 258 - 3};
+    write_typed("in.npy", "|u1", 1, (size_t[]){1, 1, 4}, 3, u);
+    r = RUN("run", "global-avg", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    uint8_t *uo = read_npy("out.npy", "|u1", "(1, 1, 1)", 1, 1);
+    ck_assert_int_eq(uo[0], 255);
+    free(uo);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(2, "--indices", "run", "global-avg", "--indices", "idx.npy", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+/* The spec's adaptive worked examples (§4), and per-dimension sizes. */
+START_TEST(test_adaptive_ops)
+{
+    const float x5[5] = {0, 1, 2, 3, 4};
+    write_f32("in.npy", (size_t[]){1, 1, 5}, 3, x5);
+    struct result r = RUN("run", "adaptive-avg", "--output-size", "3", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 1, 3)", 3, 4);
+    ck_assert(out[0] == 0.5f && out[1] == 2.0f && out[2] == 3.5f);
+    free(out);
+    const float x3[3] = {0, 1, 2};
+    write_f32("in.npy", (size_t[]){1, 1, 3}, 3, x3);
+    r = RUN("run", "adaptive-max", "--output-size", "5", "--indices", "idx.npy", "in.npy",
+            "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 1, 5)", 5, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 1, 5)", 5, 8);
+    const int want[5] = {0, 1, 1, 2, 2};
+    for (int i = 0; i < 5; i++)
+        ck_assert(out[i] == (float)want[i] && idx[i] == want[i]);
+    free(out);
+    free(idx);
+    /* 2-D, --output-size H,W: a 2x3 map to 1x2: bins [0,2) x [0,2) and [0,2) x [1,3) */
+    const float x6[6] = {1, 2, 3, 4, 5, 6};
+    write_f32("in.npy", (size_t[]){1, 1, 2, 3}, 4, x6);
+    r = RUN("run", "adaptive-avg", "--output-size", "1,2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 1, 1, 2)", 2, 4);
+    ck_assert(out[0] == 3.0f && out[1] == 4.0f);
+    free(out);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(3, "give 1 value or 2", "run", "adaptive-avg", "--output-size", "1,2,3",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "at least 1", "run", "adaptive-max", "--output-size", "0", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+/* spp: levels in the order given, each (C, n, n), one (N, C*sum(n^2)) array. */
+START_TEST(test_spp_op)
+{
+    /* (1, 2, 2, 2): channel 0 = [[1, 2], [3, 4]], channel 1 = [[8, 7], [6, 5]] */
+    const float x[8] = {1, 2, 3, 4, 8, 7, 6, 5};
+    write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, x);
+    struct result r =
+        RUN("run", "spp", "--levels", "1,2", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 10)", 10, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 10)", 10, 8);
+    const float want[10] = {4, 8, 1, 2, 3, 4, 8, 7, 6, 5};
+    const int64_t want_idx[10] = {3, 0, 0, 1, 2, 3, 0, 1, 2, 3};
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(out[i] == want[i] && idx[i] == want_idx[i], "spp at %d: %g %lld", i, out[i],
+                      (long long)idx[i]);
+    free(out);
+    free(idx);
+    r = RUN("run", "spp", "--levels", "2,1", "--spp-mode", "avg", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 10)", 10, 4);
+    const float want_avg[10] = {1, 2, 3, 4, 8, 7, 6, 5, 2.5f, 6.5f};
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(out[i] == want_avg[i], "spp avg at %d: %g", i, out[i]);
+    free(out);
+    /* NHWC input gives the same (N, C*sum(n^2)) order */
+    const float xt[8] = {1, 8, 2, 7, 3, 6, 4, 5};
+    write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, xt);
+    r = RUN("run", "spp", "--levels", "2,1", "--spp-mode", "avg", "--layout", "nhwc", "in.npy",
+            "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 10)", 10, 4);
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(out[i] == want_avg[i], "spp nhwc at %d: %g", i, out[i]);
+    free(out);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(2, "--spp-mode max", "run", "spp", "--levels", "1", "--spp-mode", "avg",
+                   "--indices", "idx.npy", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "at most 8", "run", "spp", "--levels", "1,2,3,4,5,6,7,8,9", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "at least 1 bin", "run", "spp", "--levels", "1,0", "in.npy", "out.npy");
+    write_f32("in.npy", (size_t[]){1, 2, 2}, 3, x);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(3, "2-D maps", "run", "spp", "--levels", "1", "in.npy", "out.npy");
+}
+END_TEST
+
 /* ---- suite -------------------------------------------------------------- */
 
 static TCase *tcase(const char *name, const TTest *tests[], size_t count)
@@ -1460,6 +1595,7 @@ static Suite *cli_suite(void)
           test_unpool_errors);
     TCASE(s, "roi", test_roi_max_worked_example, test_roi_align_worked_examples,
           test_roi_layouts_and_scale, test_roi_errors);
+    TCASE(s, "adaptive", test_global_ops, test_adaptive_ops, test_spp_op);
     return s;
 }
 
