@@ -28,6 +28,23 @@ struct bench_clpool_side {
     cl_mem rois; /* region rows: the boxes, shared by every copy */
 };
 
+int bench_clpool_enqueue_wait(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                              char *err, size_t err_len)
+{
+    clpool_status st = clpool_enqueue(plan, queue, io, 0, NULL, NULL);
+    if (st != CLPOOL_SUCCESS) {
+        snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
+        return -1;
+    }
+    cl_int rc = clFinish(queue);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, err_len, "clFinish after clpool_enqueue failed with OpenCL error %d",
+                 (int)rc);
+        return -1;
+    }
+    return 0;
+}
+
 void bench_clpool_close(bench_clpool_side *s)
 {
     if (s == NULL)
@@ -60,18 +77,7 @@ static int side_run(void *self, size_t copy, char *err, size_t err_len)
     io.output.mem = s->out[copy];
     io.workspace.mem = s->workspace;
     io.rois.mem = s->rois;
-    clpool_status st = clpool_enqueue(s->plan, s->queue, &io, 0, NULL, NULL);
-    if (st != CLPOOL_SUCCESS) {
-        snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
-        return -1;
-    }
-    cl_int rc = clFinish(s->queue);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, err_len, "clFinish after clpool_enqueue failed with OpenCL error %d",
-                 (int)rc);
-        return -1;
-    }
-    return 0;
+    return bench_clpool_enqueue_wait(s->plan, s->queue, &io, err, err_len);
 }
 
 static int side_check(void *self, size_t copy, char *err, size_t err_len)
@@ -137,12 +143,12 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
         pyramid.levels[l] = layer->levels[l];
     clpool_context_cache_stats(ctx, &before);
     double t0 = bench_now();
-    const char *call = layer->roi                          ? "clpool_plan_roi"
+    const char *call = layer->roi                        ? "clpool_plan_roi"
                        : layer->family == BENCH_ADAPTIVE ? "clpool_plan_adaptive"
                        : layer->family == BENCH_SPP      ? "clpool_plan_spp"
                                                          : "clpool_plan_window";
     clpool_status st =
-        layer->roi                          ? clpool_plan_roi(ctx, &roi, &in_desc, &s->plan)
+        layer->roi                        ? clpool_plan_roi(ctx, &roi, &in_desc, &s->plan)
         : layer->family == BENCH_ADAPTIVE ? clpool_plan_adaptive(ctx, &adaptive, &in_desc, &s->plan)
         : layer->family == BENCH_SPP      ? clpool_plan_spp(ctx, &pyramid, &in_desc, &s->plan)
                                           : clpool_plan_window(ctx, &op, &in_desc, &s->plan);

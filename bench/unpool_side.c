@@ -4,6 +4,7 @@
  */
 #include "unpool_side.h"
 
+#include "clpool_side.h"
 #include "util.h"
 
 #include <math.h>
@@ -64,18 +65,7 @@ static int side_run(void *self, size_t copy, char *err, size_t err_len)
     io.indices.mem = s->idx[copy];
     io.output.mem = s->out[copy];
     io.workspace.mem = s->workspace;
-    clpool_status st = clpool_enqueue(s->plan, s->queue, &io, 0, NULL, NULL);
-    if (st != CLPOOL_SUCCESS) {
-        snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
-        return -1;
-    }
-    cl_int rc = clFinish(s->queue);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, err_len, "clFinish after clpool_enqueue failed with OpenCL error %d",
-                 (int)rc);
-        return -1;
-    }
-    return 0;
+    return bench_clpool_enqueue_wait(s->plan, s->queue, &io, err, err_len);
 }
 
 /* Every element bit for bit: the unpooled values are copies. */

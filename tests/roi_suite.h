@@ -9,10 +9,9 @@
 
 #include "roi_run.h"
 
-#include <check.h>
+#include "test_env.h"
 
-/* CLPOOL_TEST_SMALL=1: a few tiny cases only (for oclgrind). */
-int roi_small_mode(void);
+#include <check.h>
 
 /* What a context's log sink received: error sentences and the last one. */
 typedef struct roi_log {

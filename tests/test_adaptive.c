@@ -10,6 +10,7 @@
  * poisoned buffers. CLPOOL_TEST_SMALL=1 keeps a few tiny cases (oclgrind).
  */
 #include "harness.h"
+#include "test_env.h"
 #include "reference_adaptive.h"
 #include "storage.h"
 
@@ -19,58 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
-
-static int scaled(int count)
-{
-    const char *s = getenv("CLPOOL_TEST_SCALE");
-    int pct = s ? atoi(s) : 100;
-    if (pct <= 0 || pct > 100)
-        pct = 100;
-    int n = count * pct / 100;
-    return n < 1 ? 1 : n;
-}
-
-typedef struct log_capture {
-    int count;
-    char last[512];
-} log_capture;
-
-static void capture_log(void *user, clpool_log_level level, const char *message)
-{
-    log_capture *c = user;
-    if (level != CLPOOL_LOG_ERROR)
-        return;
-    c->count++;
-    snprintf(c->last, sizeof c->last, "%s", message);
-}
-
-static clpool_context *make_context(size_t work_group_size, log_capture *cap)
-{
-    clpool_context_options o;
-    memset(&o, 0, sizeof o);
-    o.work_group_size = work_group_size;
-    if (cap) {
-        o.log = capture_log;
-        o.log_user = cap;
-    }
-    clpool_context *ctx = NULL;
-    clpool_status st = clpool_context_create(&o, &ctx);
-    ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
-    return ctx;
-}
-
-static int has_fp64(const clpool_context *ctx)
-{
-    clpool_device_info info;
-    ck_assert_int_eq(clpool_context_device_info(ctx, &info), CLPOOL_SUCCESS);
-    return info.has_fp64;
-}
 
 /* Which way plans take: "window", "bins", "tree" or NULL (the library's choice). */
 static void force_way(const char *way)
@@ -275,7 +224,7 @@ static const char *ways[] = {"bins", "tree", NULL};
 START_TEST(test_worked_examples)
 {
     force_way(ways[_i]);
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     /* avg, [0,1,2,3,4] -> 3: windows [0,2), [1,4), [3,5), out [0.5, 2, 3.5] */
     float x5[5] = {0, 1, 2, 3, 4}, y3[3];
     clpool_adaptive_desc d;
@@ -392,10 +341,10 @@ START_TEST(test_sweep)
     force_way(way);
     if (_i == 1)
         setenv("CLPOOL_TUNE_ROWS", "0", 1);
-    clpool_context *ctx = make_context(0, NULL);
-    int fp64 = has_fp64(ctx);
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    int fp64 = test_has_fp64(ctx);
     test_rng r = {0xada97u + (uint64_t)_i};
-    int count = scaled(_i == 0 ? 300 : 150), budget = 20;
+    int count = test_scaled(_i == 0 ? 300 : 150), budget = 20;
     size_t bad = 0, failing = 0;
     for (int i = 0; i < count; i++) {
         adaptive_case c = random_case(&r, fp64, _i == 2);
@@ -417,7 +366,7 @@ END_TEST
  * adaptive_bins.cl must give the same answers. */
 START_TEST(test_window_way)
 {
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x5eed};
     adaptive_case cases[] = {
         adaptive(CLPOOL_OP_AVG, make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 8, 14, 14, 0), 7, 7,
@@ -456,8 +405,8 @@ END_TEST
 
 START_TEST(test_one_by_one)
 {
-    clpool_context *ctx = make_context(0, NULL);
-    int fp64 = has_fp64(ctx);
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    int fp64 = test_has_fp64(ctx);
     test_rng r = {0x11};
     int budget = 20;
     size_t bad = 0;
@@ -498,7 +447,7 @@ static float sequential_mean(const float *x, size_t n)
  * the first of two equal maxima and the last of two NaNs. */
 START_TEST(test_big_planes)
 {
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     const size_t P = (size_t)1 << 20;
     const clpool_tensor_desc shapes[] = {
         make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 2, 1024, 1024, 0),
@@ -562,7 +511,7 @@ END_TEST
 /* 64x2048 planes of 7x7 (a ResNet-50 head) are one launch. */
 START_TEST(test_batched_head)
 {
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x4ead};
     int budget = 20;
     size_t bad = 0;
@@ -591,7 +540,7 @@ START_TEST(test_tree_group_sizes)
     force_way("tree");
     if (_i % 2) /* interleaved units (the GPU variant) */
         setenv("CLPOOL_TUNE_ROWS", "0", 1);
-    clpool_context *ctx = make_context(sizes[_i], NULL);
+    clpool_context *ctx = test_context(NULL, sizes[_i], 0);
     test_rng r = {0x7ee + (uint64_t)_i};
     int budget = 20;
     size_t bad = 0;
@@ -623,7 +572,7 @@ END_TEST
 
 START_TEST(test_empty_batch)
 {
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     clpool_adaptive_desc d;
     memset(&d, 0, sizeof d);
     d.op = CLPOOL_OP_MAX;
@@ -661,7 +610,7 @@ static adaptive_case pyramid(clpool_op op, clpool_tensor_desc in, const int *lev
 
 START_TEST(test_spp_named)
 {
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x5bb};
     int budget = 20;
     size_t bad = 0;
@@ -715,10 +664,10 @@ START_TEST(test_spp_sweep)
 {
     if (_i == 1)
         setenv("CLPOOL_TUNE_ROWS", "0", 1);
-    clpool_context *ctx = make_context(0, NULL);
-    int fp64 = has_fp64(ctx);
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    int fp64 = test_has_fp64(ctx);
     test_rng r = {0x5bb5 + (uint64_t)_i};
-    int count = scaled(_i == 0 ? 150 : 75), budget = 20;
+    int count = test_scaled(_i == 0 ? 150 : 75), budget = 20;
     size_t bad = 0;
     for (int i = 0; i < count; i++) {
         clpool_op op = rng_below(&r, 2) ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
@@ -743,8 +692,8 @@ END_TEST
 
 START_TEST(test_invalid)
 {
-    log_capture cap = {0};
-    clpool_context *ctx = make_context(0, &cap);
+    test_log cap = {0};
+    clpool_context *ctx = test_context(&cap, 0, 0);
     clpool_tensor_desc ok = make_tensor(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 2, 8, 8, 0);
     struct {
         const char *name;
@@ -869,15 +818,15 @@ END_TEST
 /* float64 is refused with UNSUPPORTED on devices without cl_khr_fp64. */
 START_TEST(test_float64_support)
 {
-    log_capture cap = {0};
-    clpool_context *ctx = make_context(0, &cap);
+    test_log cap = {0};
+    clpool_context *ctx = test_context(&cap, 0, 0);
     clpool_adaptive_desc d;
     memset(&d, 0, sizeof d);
     d.op = CLPOOL_OP_AVG;
     clpool_tensor_desc in = make_tensor(CLPOOL_FLOAT64, CLPOOL_NCHW, 2, 1, 2, 5, 5, 0);
     clpool_plan *plan = NULL;
     clpool_status st = clpool_plan_adaptive(ctx, &d, &in, &plan);
-    if (has_fp64(ctx)) {
+    if (test_has_fp64(ctx)) {
         ck_assert_int_eq(st, CLPOOL_SUCCESS);
         clpool_plan_destroy(plan);
     } else {
@@ -892,7 +841,7 @@ END_TEST
 
 START_TEST(test_small)
 {
-    clpool_context *ctx = make_context(0, NULL);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x5a11};
     int budget = 20;
     size_t bad = 0;
@@ -929,7 +878,7 @@ END_TEST
 static Suite *adaptive_suite(void)
 {
     Suite *s = suite_create("adaptive");
-    if (small_mode()) {
+    if (test_small_mode()) {
         TCase *tc = tcase_create("small");
         tcase_set_timeout(tc, 3600);
         tcase_add_test(tc, test_small);

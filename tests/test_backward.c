@@ -13,47 +13,13 @@
 #include "backward_run.h"
 #include "family_gen.h"
 #include "storage.h"
+#include "test_env.h"
 
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
-
-static int scaled(int n)
-{
-    const char *s = getenv("CLPOOL_TEST_SCALE");
-    int pct = s ? atoi(s) : 100;
-    if (pct <= 0 || pct > 100)
-        pct = 100;
-    n = n * pct / 100;
-    return n < 1 ? 1 : n;
-}
-
-static clpool_context *make_context(size_t work_group_size, size_t max_planes)
-{
-    clpool_context_options o;
-    memset(&o, 0, sizeof o);
-    o.work_group_size = work_group_size;
-    o.max_planes_per_launch = max_planes;
-    clpool_context *ctx = NULL;
-    clpool_status st = clpool_context_create(&o, &ctx);
-    ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
-    return ctx;
-}
-
-static int has_fp64(clpool_context *ctx)
-{
-    clpool_device_info info;
-    ck_assert_int_eq(clpool_context_device_info(ctx, &info), CLPOOL_SUCCESS);
-    return info.has_fp64;
-}
 
 static clpool_window_desc win(clpool_op kind, int k, int s, int p, int d, int ceil_mode)
 {
@@ -120,7 +86,7 @@ static void example_1d(clpool_context *ctx, const clpool_window_desc *op, const 
 
 START_TEST(test_examples)
 {
-    clpool_context *ctx = make_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     for (int l = 0; l < 2; l++) {
         clpool_layout layout = l ? CLPOOL_NHWC : CLPOOL_NCHW;
         /* §9: x=[1,3,2], k=2, s=1 gives [0,2,0], with and without indices */
@@ -201,13 +167,13 @@ static const clpool_dtype float_dtypes[] = {CLPOOL_FLOAT32, CLPOOL_FLOAT16, CLPO
 /* @p sets parameter sets of @p kind, @p shapes shapes each. */
 static void sweep(clpool_op kind, int sets, int shapes, uint64_t seed)
 {
-    clpool_context *ctx = make_context(0, 0);
-    int fp64 = has_fp64(ctx), small = small_mode();
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    int fp64 = test_has_fp64(ctx), small = test_small_mode();
     if (small) {
         sets = 2;
         shapes = 2;
     } else {
-        sets = scaled(sets);
+        sets = test_scaled(sets);
     }
     test_rng r = {seed};
     sweep_stats st;
@@ -366,8 +332,9 @@ END_TEST
  * per-element gather): bit for bit. */
 START_TEST(test_determinism)
 {
-    clpool_context *a = make_context(1, 1), *b = make_context(8, 0), *c0 = make_context(0, 3);
-    int fp64 = has_fp64(a), small = small_mode();
+    clpool_context *a = test_context(NULL, 1, 1), *b = test_context(NULL, 8, 0),
+                   *c0 = test_context(NULL, 0, 3);
+    int fp64 = test_has_fp64(a), small = test_small_mode();
     test_rng r = {0xde7e};
     size_t compared = 0, bad = 0;
     int budget = 20;
@@ -425,10 +392,10 @@ END_TEST
  * indices equals the one that recomputes the selection (replayed draw). */
 START_TEST(test_replay_matches_indices)
 {
-    clpool_context *ctx = make_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x7e91};
     size_t bad = 0, compared = 0;
-    int budget = 20, small = small_mode();
+    int budget = 20, small = test_small_mode();
     for (int t = 0; t < (small ? 2 : 16); t++) {
         clpool_op kind = t % 2 ? CLPOOL_OP_STOCHASTIC : CLPOOL_OP_MAX;
         family_set fs;
@@ -506,7 +473,7 @@ START_TEST(test_invalid)
     /* the forward plan's rules, with its statuses (checked against the
      * reference by the window and family suites) */
     test_rng r = {0xbad};
-    for (int t = 0; t < (small_mode() ? 12 : 200); t++) {
+    for (int t = 0; t < (test_small_mode() ? 12 : 200); t++) {
         clpool_window_desc w =
             win((clpool_op)rng_range(&r, 0, 8), rng_range(&r, -1, 4), rng_range(&r, -1, 3),
                 rng_range(&r, -1, 3), rng_range(&r, 0, 3), rng_range(&r, 0, 1));

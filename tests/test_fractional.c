@@ -9,6 +9,7 @@
  * CLPOOL_TEST_SMALL=1 keeps a few tiny cases (for oclgrind).
  */
 #include "harness.h"
+#include "test_env.h"
 #include "reference_unpool.h"
 #include "storage.h"
 
@@ -17,47 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct log_capture {
-    int count;
-    char last[1024];
-} log_capture;
-
-static void capture_log(void *user, clpool_log_level level, const char *message)
-{
-    log_capture *c = user;
-    if (level != CLPOOL_LOG_ERROR)
-        return;
-    c->count++;
-    snprintf(c->last, sizeof c->last, "%s", message ? message : "(null)");
-}
-
-static int small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
-
-static clpool_context *new_context(log_capture *cap, size_t wg, size_t max_planes)
-{
-    clpool_context_options o;
-    memset(&o, 0, sizeof o);
-    o.log = cap ? capture_log : NULL;
-    o.log_user = cap;
-    o.work_group_size = wg;
-    o.max_planes_per_launch = max_planes;
-    clpool_context *ctx = NULL;
-    clpool_status st = clpool_context_create(&o, &ctx);
-    ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
-    return ctx;
-}
-
-static int has_fp64(clpool_context *ctx)
-{
-    clpool_device_info info;
-    ck_assert_int_eq(clpool_context_device_info(ctx, &info), CLPOOL_SUCCESS);
-    return info.has_fp64;
-}
 
 static clpool_tensor_desc tdesc(clpool_dtype t, clpool_layout l, int dims, size_t n, size_t c,
                                 size_t s0, size_t s1, size_t s2)
@@ -73,7 +33,7 @@ static clpool_tensor_desc tdesc(clpool_dtype t, clpool_layout l, int dims, size_
 START_TEST(test_spec_7x10)
 {
     /* x = arange(70) as 7x10, k=(2,3), O=(4,5), samples [0.3, 0.8] */
-    clpool_context *ctx = new_context(NULL, 0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     clpool_fractional_desc f;
     memset(&f, 0, sizeof f);
     f.kernel[0] = 2;
@@ -123,7 +83,7 @@ END_TEST
  * output is x at the window starts. */
 START_TEST(test_spec_float_intervals)
 {
-    clpool_context *ctx = new_context(NULL, 0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     int seq[25];
     const float u = 0.0843373f;
     ref_fractional_starts(CLPOOL_FLOAT32, 84, 25, 1, u, seq);
@@ -139,7 +99,7 @@ START_TEST(test_spec_float_intervals)
     f.indices = CLPOOL_INDICES_INT32;
     for (int t = 0; t < 2; t++) {
         clpool_dtype dtype = t ? CLPOOL_FLOAT64 : CLPOOL_FLOAT32;
-        if (dtype == CLPOOL_FLOAT64 && !has_fp64(ctx))
+        if (dtype == CLPOOL_FLOAT64 && !test_has_fp64(ctx))
             continue;
         clpool_tensor_desc in = tdesc(dtype, CLPOOL_NCHW, 2, 1, 1, 1, 84, 0);
         clpool_plan *plan = NULL;
@@ -174,7 +134,7 @@ END_TEST
  * the plane (Oclgrind also checks that nothing outside is read). */
 START_TEST(test_bad_samples)
 {
-    clpool_context *ctx = new_context(NULL, 0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     clpool_fractional_desc f;
     memset(&f, 0, sizeof f);
     f.kernel[0] = f.kernel[1] = f.kernel[2] = 2;
@@ -408,12 +368,12 @@ static size_t run_case(clpool_context *ctx, test_rng *r, const sweep_case *c, in
 START_TEST(test_sweep)
 {
     size_t wgs[] = {0, 1, 16, 0}, splits[] = {0, 0, 1, 2};
-    int small = small_mode();
+    int small = test_small_mode();
     int nctx = small ? 1 : 4, cases = small ? 6 : 300;
     clpool_context *ctx[4];
     for (int i = 0; i < nctx; i++)
-        ctx[i] = new_context(NULL, wgs[i], splits[i]);
-    int fp64 = has_fp64(ctx[0]);
+        ctx[i] = test_context(NULL, wgs[i], splits[i]);
+    int fp64 = test_has_fp64(ctx[0]);
     test_rng r = {0xf4ac0000u + (uint64_t)_i};
     size_t bad = 0;
     for (int t = 0; t < cases; t++) {
@@ -429,7 +389,7 @@ END_TEST
 /* clpool_plan_set_seed redraws; the same seed gives the same result. */
 START_TEST(test_seed)
 {
-    clpool_context *ctx = new_context(NULL, 0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     clpool_fractional_desc f;
     memset(&f, 0, sizeof f);
     f.kernel[0] = f.kernel[1] = 2;
@@ -476,8 +436,8 @@ END_TEST
 
 START_TEST(test_invalid)
 {
-    log_capture cap = {0};
-    clpool_context *ctx = new_context(&cap, 0, 0);
+    test_log cap = {0};
+    clpool_context *ctx = test_context(&cap, 0, 0);
     clpool_tensor_desc in2 = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 2, 7, 7, 0);
     clpool_tensor_desc in3 = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 3, 1, 2, 6, 6, 6);
     struct {
@@ -584,9 +544,9 @@ static Suite *fractional_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("sweep");
     tcase_set_timeout(tc, 1800);
-    tcase_add_loop_test(tc, test_sweep, 0, small_mode() ? 1 : 2);
+    tcase_add_loop_test(tc, test_sweep, 0, test_small_mode() ? 1 : 2);
     suite_add_tcase(s, tc);
-    if (!small_mode()) {
+    if (!test_small_mode()) {
         tc = tcase_create("invalid");
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_invalid);

@@ -24,12 +24,6 @@
 /* ------------------------------------------------------------------------ */
 /* Shared helpers (roi_suite.h).                                            */
 
-int roi_small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
-
 static void record(void *user, clpool_log_level level, const char *message)
 {
     roi_log *log = user;
@@ -254,7 +248,7 @@ typedef struct sweep_stats {
 
 static void sweep(const roi_set *sets, size_t count, int shapes, uint64_t seed, const char *name)
 {
-    const int small = roi_small_mode();
+    const int small = test_small_mode();
     clpool_context *a = roi_context(0, 0, NULL);
     clpool_context *b = roi_context(8, 3, NULL);
     test_rng r = {seed};
@@ -412,7 +406,7 @@ END_TEST
 static Suite *roi_suite(void)
 {
     Suite *s = suite_create("roi");
-    int small = roi_small_mode();
+    int small = test_small_mode();
     TCase *tc = tcase_create("sweep");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_sweep_max);

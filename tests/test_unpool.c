@@ -11,6 +11,7 @@
  * CLPOOL_TEST_SMALL=1 keeps a few tiny cases (for oclgrind).
  */
 #include "harness.h"
+#include "test_env.h"
 #include "reference_unpool.h"
 #include "storage.h"
 
@@ -18,40 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct log_capture {
-    int count;
-    char last[1024];
-} log_capture;
-
-static void capture_log(void *user, clpool_log_level level, const char *message)
-{
-    log_capture *c = user;
-    if (level != CLPOOL_LOG_ERROR)
-        return;
-    c->count++;
-    snprintf(c->last, sizeof c->last, "%s", message ? message : "(null)");
-}
-
-static int small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
-
-static clpool_context *new_context(log_capture *cap, size_t wg, size_t max_planes)
-{
-    clpool_context_options o;
-    memset(&o, 0, sizeof o);
-    o.log = cap ? capture_log : NULL;
-    o.log_user = cap;
-    o.work_group_size = wg;
-    o.max_planes_per_launch = max_planes;
-    clpool_context *ctx = NULL;
-    clpool_status st = clpool_context_create(&o, &ctx);
-    ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
-    return ctx;
-}
 
 /* The two strategies of kernels/unpool.cl, forced for the plans made next
  * (the default depends on the device and the number of planes). */
@@ -179,7 +146,7 @@ START_TEST(test_spec_duplicates)
 {
     /* x=[[1,2],[3,4]], idx=[[0,0],[5,5]], k=2: out[0]=2, out[5]=4, zeros elsewhere */
     use_strategy(_i);
-    clpool_context *ctx = new_context(NULL, 0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     clpool_unpool_desc u = unpool_desc(2, 0, 0);
     clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 1, 2, 2, 0);
     clpool_plan *plan = NULL;
@@ -346,11 +313,11 @@ START_TEST(test_sweep)
 {
     /* contexts that differ in work-group size and in planes per launch */
     size_t wgs[] = {0, 1, 8, 0}, splits[] = {0, 0, 1, 2};
-    int small = small_mode();
+    int small = test_small_mode();
     int nctx = small ? 1 : 4, cases = small ? 6 : 250;
     clpool_context *ctx[4];
     for (int i = 0; i < nctx; i++)
-        ctx[i] = new_context(NULL, wgs[i], splits[i]);
+        ctx[i] = test_context(NULL, wgs[i], splits[i]);
     use_strategy(_i % 2);
     test_rng r = {0x5eed0000u + (uint64_t)_i};
     size_t bad = 0;
@@ -369,7 +336,7 @@ END_TEST
 START_TEST(test_out_of_order_queue)
 {
     use_strategy(_i);
-    clpool_context *ctx = new_context(NULL, 0, small_mode() ? 0 : 1);
+    clpool_context *ctx = test_context(NULL, 0, test_small_mode() ? 0 : 1);
     cl_int err = CL_SUCCESS;
     cl_command_queue q =
         clCreateCommandQueue(clpool_context_cl_context(ctx), clpool_context_cl_device(ctx),
@@ -380,8 +347,8 @@ START_TEST(test_out_of_order_queue)
     }
     test_rng r = {0x00f0 + (uint64_t)_i};
     size_t bad = 0;
-    for (int t = 0; t < (small_mode() ? 2 : 40); t++) {
-        sweep_case c = random_case(&r, small_mode());
+    for (int t = 0; t < (test_small_mode() ? 2 : 40); t++) {
+        sweep_case c = random_case(&r, test_small_mode());
         bad += run_case(ctx, q, &r, &c, 1);
     }
     clReleaseCommandQueue(q);
@@ -395,8 +362,8 @@ END_TEST
 START_TEST(test_from_max_pool)
 {
     use_strategy(_i);
-    clpool_context *ctx = new_context(NULL, 0, 0);
-    size_t H = small_mode() ? 6 : 40, W = small_mode() ? 5 : 36;
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    size_t H = test_small_mode() ? 6 : 40, W = test_small_mode() ? 5 : 36;
     clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 2, 3, H, W, 0);
     clpool_window_desc mp;
     memset(&mp, 0, sizeof mp);
@@ -447,8 +414,8 @@ END_TEST
 START_TEST(test_out_of_range)
 {
     use_strategy(_i);
-    log_capture cap = {0};
-    clpool_context *ctx = new_context(&cap, 0, small_mode() ? 0 : 1);
+    test_log cap = {0};
+    clpool_context *ctx = test_context(&cap, 0, test_small_mode() ? 0 : 1);
     const int64_t bad_values[] = {16, -1, 1000000, INT64_MIN};
     for (int lay = 0; lay < 2; lay++)
         for (int idx32 = 0; idx32 < 2; idx32++)
@@ -535,8 +502,8 @@ END_TEST
 START_TEST(test_invalid)
 {
     use_strategy(0);
-    log_capture cap = {0};
-    clpool_context *ctx = new_context(&cap, 0, 0);
+    test_log cap = {0};
+    clpool_context *ctx = test_context(&cap, 0, 0);
     clpool_tensor_desc in2 = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 2, 3, 3, 0);
     struct {
         const char *name;
@@ -660,10 +627,10 @@ static Suite *unpool_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("sweep");
     tcase_set_timeout(tc, 1800);
-    tcase_add_loop_test(tc, test_sweep, 0, small_mode() ? 2 : 4);
+    tcase_add_loop_test(tc, test_sweep, 0, test_small_mode() ? 2 : 4);
     tcase_add_loop_test(tc, test_out_of_order_queue, 0, 2);
     suite_add_tcase(s, tc);
-    if (!small_mode()) {
+    if (!test_small_mode()) {
         tc = tcase_create("invalid");
         tcase_set_timeout(tc, 300);
         tcase_add_test(tc, test_invalid);

@@ -316,22 +316,26 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
     return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2], 0);
 }
 
-static cl_int set_lanes_shape_args(const clpool_plan *plan)
+cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g)
 {
-    const window_op *g = plan->op;
     cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
-    cl_int err = clSetKernelArg(plan->kernel, 4, sizeof shape, &shape);
+    cl_int err = clSetKernelArg(kernel, first, sizeof shape, &shape);
     double inv_p = g->power != 0 ? 1.0 / g->power : 0;
     if (g->dtype == CLPOOL_FLOAT64) {
         cl_double4 params = {{g->power, inv_p, g->alpha, g->beta}};
-        err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
+        err |= clSetKernelArg(kernel, first + 1, sizeof params, &params);
     } else {
         cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
-        err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
+        err |= clSetKernelArg(kernel, first + 1, sizeof params, &params);
     }
     cl_ulong first_plane = g->first_plane;
-    err |= clSetKernelArg(plan->kernel, 6, sizeof first_plane, &first_plane);
+    err |= clSetKernelArg(kernel, first + 2, sizeof first_plane, &first_plane);
     return err;
+}
+
+static cl_int set_lanes_shape_args(const clpool_plan *plan)
+{
+    return clp_window_set_lanes_params(plan->kernel, 4, plan->op);
 }
 
 static cl_int set_lanes_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)

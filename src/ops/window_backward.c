@@ -61,20 +61,7 @@ static int vector_width(const clpool_context *ctx, const clpool_window_desc *w,
 
 static cl_int set_shape_args(const clpool_plan *plan)
 {
-    const window_op *g = plan->op;
-    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
-    cl_int err = clSetKernelArg(plan->kernel, 5, sizeof shape, &shape);
-    double inv_p = g->power != 0 ? 1.0 / g->power : 0;
-    if (g->dtype == CLPOOL_FLOAT64) {
-        cl_double4 params = {{g->power, inv_p, g->alpha, g->beta}};
-        err |= clSetKernelArg(plan->kernel, 6, sizeof params, &params);
-    } else {
-        cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
-        err |= clSetKernelArg(plan->kernel, 6, sizeof params, &params);
-    }
-    cl_ulong first_plane = g->first_plane;
-    err |= clSetKernelArg(plan->kernel, 7, sizeof first_plane, &first_plane);
-    return err;
+    return clp_window_set_lanes_params(plan->kernel, 5, plan->op);
 }
 
 /* Whether binding @p name is one of the plan's (unused slots pass NULL). */

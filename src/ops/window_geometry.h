@@ -40,4 +40,11 @@ clpool_status clp_window_validate(const clpool_context *ctx, const clpool_window
 /* True when work-items should take whole rows (CPUs; $CLPOOL_TUNE_ROWS). */
 int clp_window_row_items(const clpool_context *ctx);
 
+/* Sets the three arguments of a window_lanes.cl or window_backward.cl kernel
+ * that follow its buffers, from argument @p first on: the shape (int8: in,
+ * out, lane groups), the operator's parameters (p, 1/p, alpha, beta, as
+ * double4 for float64 and float4 otherwise) and the generator's first
+ * plane. */
+cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g);
+
 #endif /* CLPOOL_OPS_WINDOW_GEOMETRY_H */
