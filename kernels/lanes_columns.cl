@@ -107,19 +107,33 @@ OUTPUT_FN void store_head(RV v, int n, __global data_t *p)
         STORE1(v.s0, p);
 }
 
-/* Input cells [xs, xs + VW) of row iy of the plane at src (which starts
- * src_off elements into a tensor of in_elems): one vector load when the span
- * lies inside the tensor (lanes outside the row then hold its neighbours),
- * else lane by lane, with 0 outside the row. */
-OUTPUT_FN RV load_span(__global const data_t *src, int iy, int W, int xs, long src_off,
-                       long in_elems)
+/* The rows [lo, hi) of the plane at src (which starts src_off elements into a
+ * tensor of in_elems) whose span [xs, xs + VW) lies inside the tensor: those
+ * load one vector (lanes outside the row then hold its neighbours). */
+typedef struct span_rows {
+    int lo, hi;
+} span_rows;
+
+OUTPUT_FN span_rows vector_rows(int H, int W, int xs, long src_off, long in_elems)
 {
-    const long at = (long)iy * W + xs;
-    if (src_off + at >= 0 && src_off + at + VW <= in_elems)
-        return LOADW(src + at);
+    /* iy*W + xs + src_off >= 0 and iy*W + xs + src_off + VW <= in_elems */
+    const long first = -(src_off + xs), last = in_elems - VW - (src_off + xs);
+    span_rows r;
+    r.lo = first <= 0 ? 0 : (int)min((first + W - 1) / W, (long)H);
+    r.hi = last < 0 ? 0 : (int)min(last / W + 1, (long)H);
+    return r;
+}
+
+/* Input cells [xs, xs + VW) of row iy (inside the plane): a vector load for
+ * the rows of `vec`, else lane by lane with 0 outside the row. */
+OUTPUT_FN RV load_span(__global const data_t *src, int iy, int W, int xs, span_rows vec)
+{
+    __global const data_t *p = src + (long)iy * W + xs;
+    if (iy >= vec.lo && iy < vec.hi)
+        return LOADW(p);
     real_t t[VW];
     for (int l = 0; l < VW; l++)
-        t[l] = xs + l >= 0 && xs + l < W ? LOAD1(src + at + l) : (real_t)0;
+        t[l] = xs + l >= 0 && xs + l < W ? LOAD1(p + l) : (real_t)0;
     return PRIV_LOAD(t);
 }
 
@@ -152,8 +166,7 @@ OUTPUT_FN RV lp_power(RV x, real_t P)
  * those of e and e*x (padding cells add nothing); 0 for rows outside the
  * plane. */
 OUTPUT_FN void reduce_span(__global const data_t *src, int iy, int H, int W, int xs, IV valid,
-                           long src_off, long in_elems, real_t P, real_t BETA, real_t M, RV *h0,
-                           RV *h1)
+                           span_rows vec, real_t P, real_t BETA, real_t M, RV *h0, RV *h1)
 {
     (void)valid;
     (void)P;
@@ -164,7 +177,7 @@ OUTPUT_FN void reduce_span(__global const data_t *src, int iy, int H, int W, int
         *h1 = (RV)(0);
         return;
     }
-    const RV x = load_span(src, iy, W, xs, src_off, in_elems);
+    const RV x = load_span(src, iy, W, xs, vec);
 #if POOL_OP == OP_LP
     /* lp has no padding: lanes past the row feed only lanes past the chunk */
     *h0 = window_row_sum(lp_power(x, P));
@@ -175,6 +188,47 @@ OUTPUT_FN void reduce_span(__global const data_t *src, int iy, int H, int W, int
     *h1 = window_row_sum(select(e * x, (RV)(0), RMASK(IMASK(e == (RV)(0)))));
 #endif
 }
+
+#if POOL_OP == OP_SOFTMAX
+/* The largest beta*x of input rows [iy0, iy1) in the lanes of `valid` (NaN
+ * ignored): beta times the largest x, or the smallest for beta < 0 (the
+ * product is monotone in x). */
+OUTPUT_FN real_t span_max(__global const data_t *src, int iy0, int iy1, int W, int xs, IV valid,
+                          span_rows vec, real_t BETA)
+{
+    const bool up = BETA >= (real_t)0;
+    RV m = (RV)(up ? -INFINITY : INFINITY);
+    if (up) {
+        for (int iy = iy0; iy < iy1; iy++) {
+            const RV x = load_span(src, iy, W, xs, vec);
+            m = select(m, x, RMASK(IMASK(isgreater(x, m))));
+        }
+    } else {
+        for (int iy = iy0; iy < iy1; iy++) {
+            const RV x = load_span(src, iy, W, xs, vec);
+            m = select(m, x, RMASK(IMASK(isless(x, m))));
+        }
+    }
+    real_t t[VW];
+    PRIV_STORE(select((RV)(up ? -INFINITY : INFINITY), m, RMASK(valid)), t);
+    real_t e = t[0];
+    for (int l = 1; l < VW; l++)
+        e = up ? fmax(e, t[l]) : fmin(e, t[l]);
+    return BETA * e;
+}
+
+/* A softmax output row computed again window by window (each with its own
+ * maximum): rare, so kept out of line. */
+__attribute__((noinline)) void softmax_rows_exact(__global const data_t *src,
+                                                  __global data_t *dst, __global INDEX_T *idx,
+                                                  int H, int W, int ys, int xs, int live,
+                                                  long src_off, long in_elems, ulong unit,
+                                                  ulong out_pos, CAT(REAL, 4) params)
+{
+    pool_lanes(src, dst, idx, 1, H, W, 0, ys, xs, live, false, 1, src_off, in_elems, unit,
+               out_pos, 0, params);
+}
+#endif
 
 /* Output rows [oy0, oy1) of the chunk at ox0 (live outputs) of one plane:
  * src and dst point at the plane's input and output, which start src_off
@@ -193,30 +247,20 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
     const int xs = ox0 - PW;
     const IV xl = (IV)(xs) + LANE_IDS;
     const IV valid = (xl >= (IV)(0)) & (xl < (IV)(W));
-    real_t M = 0;
+    const span_rows vec = vector_rows(H, W, xs, src_off, in_elems);
 #if POOL_OP == OP_SOFTMAX
     const IV live_mask = LANE_IDS < (IV)(live);
-    {
-        /* the largest beta*x the block's windows read (NaN ignored) */
-        RV mv = (RV)(-INFINITY);
-        const int iy0 = max(oy0 * SH - PH, 0), iy1 = min((oy1 - 1) * SH - PH + KH, H);
-        for (int iy = iy0; iy < iy1; iy++) {
-            const RV b = (RV)(BETA)*load_span(src, iy, W, xs, src_off, in_elems);
-            mv = select(mv, b, RMASK(valid & IMASK(isgreater(b, mv))));
-        }
-        real_t t[VW];
-        PRIV_STORE(mv, t);
-        M = t[0];
-        for (int l = 1; l < VW; l++)
-            M = t[l] > M ? t[l] : M;
-    }
+    /* the shift: the largest beta*x the block's windows read */
+    const real_t M = span_max(src, max(oy0 * SH - PH, 0), min((oy1 - 1) * SH - PH + KH, H), W,
+                              xs, valid, vec, BETA);
+#else
+    const real_t M = 0;
 #endif
     RV h0[KH], h1[KH];
     /* Prime: after the first slide, rows ys0 .. ys0 + KH - SH are in place. */
     const int ys0 = oy0 * SH - PH;
     UNROLL for (int j = 0; j + SH < KH; j++)
-        reduce_span(src, ys0 + j, H, W, xs, valid, src_off, in_elems, P, BETA, M, &h0[j + SH],
-                    &h1[j + SH]);
+        reduce_span(src, ys0 + j, H, W, xs, valid, vec, P, BETA, M, &h0[j + SH], &h1[j + SH]);
     for (int oy = oy0; oy < oy1; oy++) {
         const int ys = oy * SH - PH;
         UNROLL for (int j = 0; j + SH < KH; j++) {
@@ -224,8 +268,7 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
             h1[j] = h1[j + SH];
         }
         UNROLL for (int j = KH - SH; j < KH; j++)
-            reduce_span(src, ys + j, H, W, xs, valid, src_off, in_elems, P, BETA, M, &h0[j],
-                        &h1[j]);
+            reduce_span(src, ys + j, H, W, xs, valid, vec, P, BETA, M, &h0[j], &h1[j]);
         RV s0 = h0[0], s1 = h1[0];
         UNROLL for (int j = 1; j < KH; j++) {
             s0 += h0[j];
@@ -246,11 +289,11 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
             r = pow(t, (RV)(INV_P));
         store_head(r, live, out);
 #else
-        const IV ok = IMASK(isfinite(s0)) & IMASK(isfinite(s1)) &
-                      IMASK(isgreaterequal(s0, (RV)(SOFTMAX_SUM_MIN)));
+        /* sum(e) <= K always (e <= 1), and NaN fails the comparison */
+        const IV ok = IMASK(isgreaterequal(s0, (RV)(SOFTMAX_SUM_MIN))) & IMASK(isfinite(s1));
         if (any_lane(live_mask & ~ok))
-            pool_lanes(src, out, idx, 1, H, W, 0, ys, xs, live, false, 1, src_off, in_elems, unit,
-                       (ulong)oy * OW + ox0, 0, params);
+            softmax_rows_exact(src, out, idx, H, W, ys, xs, live, src_off, in_elems, unit,
+                               (ulong)oy * OW + ox0, params);
         else
             store_head(s1 / s0, live, out);
 #endif
