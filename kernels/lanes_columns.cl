@@ -185,7 +185,9 @@ OUTPUT_FN void reduce_span(__global const data_t *src, int iy, int H, int W, int
 #else
     const RV e = select((RV)(0), exp((RV)(BETA)*x - (RV)(M)), RMASK(valid));
     *h0 = window_row_sum(e);
-    *h1 = window_row_sum(select(e * x, (RV)(0), RMASK(IMASK(e == (RV)(0)))));
+    /* e = 0 with x = +-inf (or a padding lane next to one) gives NaN: the
+     * windows holding it take the fallback, which weighs the cell 0 */
+    *h1 = window_row_sum(e * x);
 #endif
 }
 
