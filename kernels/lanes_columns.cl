@@ -114,14 +114,14 @@ typedef struct span_rows {
     int lo, hi;
 } span_rows;
 
-OUTPUT_FN span_rows vector_rows(int H, int W, int xs, long src_off, long in_elems)
+/* (An out-parameter, not a returned struct: inlining a struct return leaves
+ * noalias scope intrinsics in unoptimised builds, which Oclgrind rejects.) */
+OUTPUT_FN void vector_rows(int H, int W, int xs, long src_off, long in_elems, span_rows *r)
 {
     /* iy*W + xs + src_off >= 0 and iy*W + xs + src_off + VW <= in_elems */
     const long first = -(src_off + xs), last = in_elems - VW - (src_off + xs);
-    span_rows r;
-    r.lo = first <= 0 ? 0 : (int)min((first + W - 1) / W, (long)H);
-    r.hi = last < 0 ? 0 : (int)min(last / W + 1, (long)H);
-    return r;
+    r->lo = first <= 0 ? 0 : (int)min((first + W - 1) / W, (long)H);
+    r->hi = last < 0 ? 0 : (int)min(last / W + 1, (long)H);
 }
 
 /* Input cells [xs, xs + VW) of row iy (inside the plane): a vector load for
@@ -249,7 +249,8 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
     const int xs = ox0 - PW;
     const IV xl = (IV)(xs) + LANE_IDS;
     const IV valid = (xl >= (IV)(0)) & (xl < (IV)(W));
-    const span_rows vec = vector_rows(H, W, xs, src_off, in_elems);
+    span_rows vec;
+    vector_rows(H, W, xs, src_off, in_elems, &vec);
 #if POOL_OP == OP_SOFTMAX
     const IV live_mask = LANE_IDS < (IV)(live);
     /* the shift: the largest beta*x the block's windows read */
