@@ -15,8 +15,9 @@
  * cell; the quotient sum(e*x) / sum(e) does not depend on the shift. A window
  * whose own maximum lies far below M (sum(e) < SOFTMAX_SUM_MIN: its terms
  * would lose precision or underflow) or whose sums are not finite (NaN or
- * inf involved) is computed again by pool_lanes with its own maximum, so
- * those results are exactly window_lanes' per-window ones. With
+ * inf involved) sends its output row of the chunk to pool_lanes, which
+ * computes each window with its own maximum, so those results are exactly
+ * window_lanes' per-window ones. With
  * sum(e) >= SOFTMAX_SUM_MIN the window maximum m is within ln(K /
  * SOFTMAX_SUM_MIN) of M (K the window's cells), which adds at most that many
  * units of roundoff to each term's argument beta*x - M: within spec section 11.
