@@ -43,6 +43,18 @@
  * own maximum: m >= M - ln(K) - 6.93. */
 #define SOFTMAX_SUM_MIN ((real_t)0x1p-10)
 
+/* A column whose beta*x spread over at most this (< ln(2^10)), all finite
+ * and below SOFTMAX_X_MAX in magnitude, skips the per-row checks: every
+ * window's sum(e) >= exp(-spread) > SOFTMAX_SUM_MIN and sum(e*x) cannot
+ * overflow. Only without dilation along rows: with it a window may hold no
+ * real cell (sum(e) = 0, where the result is 0). */
+#define SOFTMAX_SPREAD ((real_t)6.5)
+#if DTYPE == DT_F64
+#define SOFTMAX_X_MAX (DBL_MAX / (4.0 * KH * KW))
+#else
+#define SOFTMAX_X_MAX (FLT_MAX / (4.0f * KH * KW))
+#endif
+
 /* Loops with compile-time bounds, unrolled so that the row reductions stay
  * in registers and every shift is a constant shuffle (compilers that do not
  * know the pragma ignore it). */
@@ -186,38 +198,39 @@ OUTPUT_FN void reduce_span(__global const data_t *src, int iy, int H, int W, int
 #else
     const RV e = select((RV)(0), exp((RV)(BETA)*x - (RV)(M)), RMASK(valid));
     *h0 = window_row_sum(e);
-    /* e = 0 with x = +-inf (or a padding lane next to one) gives NaN: the
-     * windows holding it take the fallback, which weighs the cell 0 */
-    *h1 = window_row_sum(e * x);
+    /* padding lanes hold the row's neighbours, which may be inf or NaN; e = 0
+     * with x = +-inf in the row gives NaN: the windows holding it take the
+     * fallback, which weighs the cell 0 */
+    *h1 = window_row_sum(e * select((RV)(0), x, RMASK(valid)));
 #endif
 }
 
 #if POOL_OP == OP_SOFTMAX
 /* The largest beta*x of input rows [iy0, iy1) in the lanes of `valid` (NaN
  * ignored): beta times the largest x, or the smallest for beta < 0 (the
- * product is monotone in x). */
+ * product is monotone in x). *safe: the rows need no per-window checks (see
+ * SOFTMAX_SPREAD). */
 OUTPUT_FN real_t span_max(__global const data_t *src, int iy0, int iy1, int W, int xs, IV valid,
-                          span_rows vec, real_t BETA)
+                          span_rows vec, real_t BETA, bool *safe)
 {
-    const bool up = BETA >= (real_t)0;
-    RV m = (RV)(up ? -INFINITY : INFINITY);
-    if (up) {
-        for (int iy = iy0; iy < iy1; iy++) {
-            const RV x = load_span(src, iy, W, xs, vec);
-            m = select(m, x, RMASK(IMASK(isgreater(x, m))));
-        }
-    } else {
-        for (int iy = iy0; iy < iy1; iy++) {
-            const RV x = load_span(src, iy, W, xs, vec);
-            m = select(m, x, RMASK(IMASK(isless(x, m))));
-        }
+    RV hi = (RV)(-INFINITY), lo = (RV)(INFINITY);
+    for (int iy = iy0; iy < iy1; iy++) {
+        const RV x = load_span(src, iy, W, xs, vec);
+        hi = select(hi, x, RMASK(IMASK(isgreater(x, hi))));
+        lo = select(lo, x, RMASK(IMASK(isless(x, lo))));
     }
-    real_t t[VW];
-    PRIV_STORE(select((RV)(up ? -INFINITY : INFINITY), m, RMASK(valid)), t);
-    real_t e = t[0];
-    for (int l = 1; l < VW; l++)
-        e = up ? fmax(e, t[l]) : fmin(e, t[l]);
-    return BETA * e;
+    real_t th[VW], tl[VW];
+    PRIV_STORE(select((RV)(-INFINITY), hi, RMASK(valid)), th);
+    PRIV_STORE(select((RV)(INFINITY), lo, RMASK(valid)), tl);
+    real_t h = th[0], l = tl[0];
+    for (int i = 1; i < VW; i++) {
+        h = fmax(h, th[i]);
+        l = fmin(l, tl[i]);
+    }
+    /* NaN cells are skipped by both: their windows come out NaN, as they should */
+    *safe = DW == 1 && fabs(h) <= SOFTMAX_X_MAX && fabs(l) <= SOFTMAX_X_MAX &&
+            fabs(BETA) * (h - l) <= SOFTMAX_SPREAD;
+    return BETA * (BETA >= (real_t)0 ? h : l);
 }
 
 /* A softmax output row computed again window by window (each with its own
@@ -255,8 +268,9 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
 #if POOL_OP == OP_SOFTMAX
     const IV live_mask = LANE_IDS < (IV)(live);
     /* the shift: the largest beta*x the block's windows read */
+    bool safe;
     const real_t M = span_max(src, max(oy0 * SH - PH, 0), min((oy1 - 1) * SH - PH + KH, H), W,
-                              xs, valid, vec, BETA);
+                              xs, valid, vec, BETA, &safe);
 #else
     const real_t M = 0;
 #endif
@@ -293,6 +307,10 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
             r = pow(t, (RV)(INV_P));
         store_head(r, live, out);
 #else
+        if (safe) {
+            store_head(s1 / s0, live, out);
+            continue;
+        }
         /* sum(e) <= K always (e <= 1), and NaN fails the comparison */
         const IV ok = IMASK(isgreaterequal(s0, (RV)(SOFTMAX_SUM_MIN))) & IMASK(isfinite(s1));
         if (any_lane(live_mask & ~ok))
