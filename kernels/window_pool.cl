@@ -482,6 +482,22 @@ CHUNK_FN void pool_column(__global const data_t *src, __global data_t *dst, __gl
 }
 #endif
 
+/* The first output of chunk c of a row. When one work-item takes every chunk
+ * of a row (ROW_ITEMS, COLUMNS) and the row's last chunk would have more
+ * than RUN/2 lanes (fewer to recompute than to store one at a time), that
+ * chunk ends at the row's end and overlaps the chunk before it: it stores a
+ * whole vector (the overlapped outputs are written again with the same
+ * values by the same work-item). */
+CHUNK_FN int chunk_start(int c, int OW)
+{
+#if ROW_ITEMS
+    return 2 * (OW % RUN) > RUN ? min(c * RUN, max(OW - RUN, 0)) : c * RUN;
+#else
+    (void)OW;
+    return c * RUN;
+#endif
+}
+
 /* The kind of chunk ox0, from where its windows fall in the row and whether
  * its vector loads stay inside the tensor. */
 CHUNK_FN int chunk_kind(int ox0, int OW, int xr, ulong last_row_start, ulong in_elems)
@@ -513,16 +529,13 @@ __kernel void window_pool(__global const data_t *restrict in, __global data_t *r
     if (gid >= items)
         return;
 #if COLUMNS
-    /* Work-item: (plane, block of `rows` output rows, chunk). */
+    /* Work-item: (plane, block of `rows` output rows); it walks the column of
+     * each chunk of the row in turn. */
     const int rows = (int)run.s6, blocks = (OH + rows - 1) / rows;
-    const uint per_plane = (uint)blocks * (uint)chunks;
-    const uint plane_rel = gid / per_plane, rest = gid - plane_rel * per_plane;
-    const uint block = rest / (uint)chunks;
-    const int c = (int)(rest - block * (uint)chunks);
+    const uint plane_rel = gid / (uint)blocks, block = gid - plane_rel * (uint)blocks;
     const ulong plane = plane_begin + plane_rel;
     const ulong plane_elems = (ulong)H * W;
     const int oy0 = (int)block * rows, oy1 = min(OH, oy0 + rows);
-    const int kind = chunk_kind(c * RUN, OW, xr, plane * plane_elems + plane_elems - W, in_elems);
     __global const data_t *src = in + in_off + plane * plane_elems;
     __global data_t *dst = out + out_off + plane * (ulong)OH * OW;
 #if HAS_INDICES
@@ -532,16 +545,20 @@ __kernel void window_pool(__global const data_t *restrict in, __global data_t *r
 #endif
     (void)D;
     (void)OD;
-    if (kind == INTERIOR)
-        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, INTERIOR);
-    else if (kind == LEFT)
-        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, LEFT);
-    else if (kind == RIGHT)
-        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, RIGHT);
-    else if (kind == LEFT_RIGHT)
-        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, LEFT_RIGHT);
-    else
-        pool_column(src, dst, idx, H, W, OW, oy0, oy1, c * RUN, STAGED);
+    for (int c = 0; c < chunks; c++) {
+        const int ox0 = chunk_start(c, OW);
+        const int kind = chunk_kind(ox0, OW, xr, plane * plane_elems + plane_elems - W, in_elems);
+        if (kind == INTERIOR)
+            pool_column(src, dst, idx, H, W, OW, oy0, oy1, ox0, INTERIOR);
+        else if (kind == LEFT)
+            pool_column(src, dst, idx, H, W, OW, oy0, oy1, ox0, LEFT);
+        else if (kind == RIGHT)
+            pool_column(src, dst, idx, H, W, OW, oy0, oy1, ox0, RIGHT);
+        else if (kind == LEFT_RIGHT)
+            pool_column(src, dst, idx, H, W, OW, oy0, oy1, ox0, LEFT_RIGHT);
+        else
+            pool_column(src, dst, idx, H, W, OW, oy0, oy1, ox0, STAGED);
+    }
 #else
 #if ROW_ITEMS
     const uint row = gid;
@@ -573,7 +590,7 @@ __kernel void window_pool(__global const data_t *restrict in, __global data_t *r
     const ulong last_row_start = plane * plane_elems + plane_elems - W;
 
     for (int c = c_begin; c < c_end; c++) {
-        const int ox0 = c * RUN, kind = chunk_kind(ox0, OW, xr, last_row_start, in_elems);
+        const int ox0 = chunk_start(c, OW), kind = chunk_kind(ox0, OW, xr, last_row_start, in_elems);
         /* Each kind is its own inlined copy, with the kind a constant. */
         if (kind == STAGED)
             pool_chunk(src, dst, idx, D, H, W, OW, oz, oy, ox0, STAGED);

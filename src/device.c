@@ -10,12 +10,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void get_string(cl_device_id device, cl_device_info what, char *out, size_t size)
+/* Copies a string query into out[size], truncated when longer (OpenCL
+ * refuses to write a value that does not fit, which would leave it empty);
+ * empty when the query fails. Exactly one of device and platform is set. */
+static void get_string(cl_device_id device, cl_platform_id platform, cl_uint what, char *out,
+                       size_t size)
 {
     out[0] = '\0';
-    if (clGetDeviceInfo(device, what, size, out, NULL) != CL_SUCCESS)
-        out[0] = '\0';
-    out[size - 1] = '\0';
+    size_t need = 0;
+    cl_int err = device ? clGetDeviceInfo(device, what, 0, NULL, &need)
+                        : clGetPlatformInfo(platform, what, 0, NULL, &need);
+    char *full = err == CL_SUCCESS && need > 0 ? malloc(need) : NULL;
+    if (!full)
+        return;
+    err = device ? clGetDeviceInfo(device, what, need, full, NULL)
+                 : clGetPlatformInfo(platform, what, need, full, NULL);
+    if (err == CL_SUCCESS) {
+        full[need - 1] = '\0';
+        snprintf(out, size, "%s", full);
+    }
+    free(full);
 }
 
 clpool_status clp_query_device(cl_device_id device, clpool_device_info *info)
@@ -24,14 +38,12 @@ clpool_status clp_query_device(cl_device_id device, clpool_device_info *info)
     cl_int err = clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform, &platform, NULL);
     if (err != CL_SUCCESS)
         return clp_cl_fail(NULL, err, "clGetDeviceInfo(CL_DEVICE_PLATFORM)");
-    clGetPlatformInfo(platform, CL_PLATFORM_NAME, CLPOOL_NAME_MAX, info->platform_name, NULL);
-    clGetPlatformInfo(platform, CL_PLATFORM_VERSION, CLPOOL_NAME_MAX, info->platform_version, NULL);
-    info->platform_name[CLPOOL_NAME_MAX - 1] = '\0';
-    info->platform_version[CLPOOL_NAME_MAX - 1] = '\0';
-    get_string(device, CL_DEVICE_NAME, info->device_name, CLPOOL_NAME_MAX);
-    get_string(device, CL_DEVICE_VENDOR, info->device_vendor, CLPOOL_NAME_MAX);
-    get_string(device, CL_DEVICE_VERSION, info->device_version, CLPOOL_NAME_MAX);
-    get_string(device, CL_DRIVER_VERSION, info->driver_version, CLPOOL_NAME_MAX);
+    get_string(NULL, platform, CL_PLATFORM_NAME, info->platform_name, CLPOOL_NAME_MAX);
+    get_string(NULL, platform, CL_PLATFORM_VERSION, info->platform_version, CLPOOL_NAME_MAX);
+    get_string(device, NULL, CL_DEVICE_NAME, info->device_name, CLPOOL_NAME_MAX);
+    get_string(device, NULL, CL_DEVICE_VENDOR, info->device_vendor, CLPOOL_NAME_MAX);
+    get_string(device, NULL, CL_DEVICE_VERSION, info->device_version, CLPOOL_NAME_MAX);
+    get_string(device, NULL, CL_DRIVER_VERSION, info->driver_version, CLPOOL_NAME_MAX);
     clGetDeviceInfo(device, CL_DEVICE_TYPE, sizeof info->type, &info->type, NULL);
     clGetDeviceInfo(device, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof info->compute_units,
                     &info->compute_units, NULL);
@@ -198,7 +210,7 @@ static long pick(const clpool_context *ctx, const device_list *list, const char 
     }
     for (size_t i = 0; i < list->count; i++) {
         char name[CLPOOL_NAME_MAX];
-        get_string(list->devices[i], CL_DEVICE_NAME, name, sizeof name);
+        get_string(list->devices[i], NULL, CL_DEVICE_NAME, name, sizeof name);
         if (contains_ignore_case(name, spec))
             return (long)i;
     }

@@ -131,7 +131,7 @@ static void restore_env(const char *name, char *saved)
 
 START_TEST(test_columns)
 {
-    int small = family_small_mode();
+    int small = test_small_mode();
     int has_fp64 = family_device_has_fp64();
     plan_log log;
     memset(&log, 0, sizeof log);
@@ -144,7 +144,7 @@ START_TEST(test_columns)
     test_rng r = {0xc01u};
     int budget = 40;
     size_t cases = 0, bad_cases = 0, bad_elements = 0, not_columns = 0;
-    int nsets = small ? 2 : family_scaled(SET_COUNT);
+    int nsets = small ? 2 : test_scaled(SET_COUNT);
     for (int i = 0; i < nsets; i++) {
         const column_set *cs = &sets[i];
         clpool_dtype dtype = small ? CLPOOL_FLOAT32 : set_dtype(i, has_fp64);
