@@ -327,8 +327,9 @@ OUTPUT_FN void pool_column(__global const data_t *src, __global data_t *dst,
 __kernel void window_lanes_columns(__global const data_t *restrict in,
                                    __global data_t *restrict out,
                                    __global INDEX_T *restrict indices, ulong8 run, int8 shape,
-                                   CAT(REAL, 4) params)
+                                   CAT(REAL, 4) params, ulong first_plane)
 {
+    (void)first_plane; /* window_lanes' argument list; lp and softmax draw nothing */
     const ulong items = run.s4, in_elems = run.s7;
     const int H = shape.s1, W = shape.s2, OH = shape.s4, OW = shape.s5;
     const int groups = shape.s6, rows = shape.s7;
