@@ -29,6 +29,8 @@
  *   NHWC          1 for channels-last tensors
  *   VW            lanes per work-item: 1, 2, 4, 8 or 16
  *   ROW_ITEMS     1: a work-item takes a whole output row
+ *   COLUMNS       1: lp and softmax on NCHW walk columns of chunks instead
+ *                 (kernel window_lanes_columns, see lanes_columns.cl)
  */
 #include "dtype.cl"
 
@@ -596,3 +598,5 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
     }
 #endif
 }
+
+#include "lanes_columns.cl"

@@ -15,7 +15,9 @@
  *   (a row's last chunk overlaps the one before it rather than storing a
  *   lane at a time);
  * - kernels/window_lanes.cl: everything else: VW channels (NHWC) or VW
- *   outputs of a row (NCHW) per work-item, any operator and dtype.
+ *   outputs of a row (NCHW) per work-item, any operator and dtype; on CPUs
+ *   lp and softmax over overlapping NCHW rows walk columns of chunks
+ *   (kernels/lanes_columns.cl).
  */
 #include "internal.h"
 #include "window_geometry.h"
@@ -318,7 +320,8 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
 
 cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g)
 {
-    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
+    cl_int8 shape = {
+        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, g->column_rows}};
     cl_int err = clSetKernelArg(kernel, first, sizeof shape, &shape);
     double inv_p = g->power != 0 ? 1.0 / g->power : 0;
     if (g->dtype == CLPOOL_FLOAT64) {
@@ -429,18 +432,20 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
 /* Output rows per work-item of the column variant, or 0 for the row variant.
  * Columns pay off when window rows overlap (SH < KH) and apply to 1-D and
  * 2-D windows without row dilation; a work-item then takes every chunk
- * column of a whole plane, unless that leaves too few work-items for the
- * device (then blocks of rows).
- * $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare both). */
+ * column of a whole plane (window_pool: @p columns_per_plane 1), or one of
+ * the plane's @p columns_per_plane chunk columns (window_lanes' column
+ * walk), unless that leaves too few work-items for the device (then blocks
+ * of rows). $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare
+ * both). */
 static int choose_column_rows(const clpool_context *ctx, const window_op *g, int spatial_dims,
-                              int row_items, size_t planes)
+                              int row_items, size_t planes, int columns_per_plane)
 {
     const char *env = getenv("CLPOOL_TUNE_COLUMNS");
     if (env && strcmp(env, "0") == 0)
         return 0;
     if (!row_items || spatial_dims > 2 || g->d[1] != 1 || g->s[1] >= g->k[1] || g->k[1] > 8)
         return 0;
-    size_t columns = planes; /* a work-item takes every chunk of its rows */
+    size_t columns = planes * (size_t)columns_per_plane;
     size_t want = 8 * (size_t)ctx->info.compute_units;
     if (columns == 0 || columns >= want)
         return g->out[1];
@@ -503,30 +508,55 @@ static bool global_kernel_fits(const clpool_window_desc *w, const clpool_tensor_
            (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) && is_whole_plane(g);
 }
 
+/* Outputs per chunk of window_lanes' column walk (lanes_columns.cl), or 0
+ * when the plan does not take it: lp and softmax on NCHW planes on CPUs (a
+ * work-item per row, VW >= 4) with 2-D windows whose rows overlap (the
+ * column variant's conditions), stride 1 along rows, and a window row that
+ * leaves at least half of the VW lanes as outputs (a chunk's lanes are VW
+ * input cells, each cell's power or exp computed once). */
+static int lanes_column_width(const window_op *g, bool nhwc, int vw, int row_items)
+{
+    bool op = g->op == CLPOOL_OP_LP || g->op == CLPOOL_OP_SOFTMAX;
+    int width = vw - (g->k[2] - 1) * g->d[2];
+    if (!op || nhwc || !row_items || vw < 4 || g->k[0] != 1 || g->s[2] != 1 || width < vw / 2)
+        return 0;
+    return width;
+}
+
 static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpool_window_desc *w,
                                 const clpool_tensor_desc *in, window_op *g, char *options,
                                 size_t options_size)
 {
     int vw = choose_lanes(ctx, g, in->layout);
     bool nhwc = in->layout == CLPOOL_NHWC;
-    size_t groups =
-        nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw : (size_t)ceil_div(g->out[2], vw);
+    int row_items = clp_window_row_items(ctx);
+    size_t units = nhwc ? in->n : in->n * in->c;
+    int column_width = lanes_column_width(g, nhwc, vw, row_items);
+    size_t groups = nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw
+                         : (size_t)ceil_div(g->out[2], column_width ? column_width : vw);
     if (groups > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
                         clp_window_op_name(w->op), g->channels);
     g->groups = (int)groups;
-    int row_items = clp_window_row_items(ctx);
+    g->column_rows =
+        column_width ? choose_column_rows(ctx, g, in->spatial_dims, row_items, units, (int)groups)
+                     : 0;
     snprintf(options, options_size,
              "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
              "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
-             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DROW_ITEMS=%d",
+             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DROW_ITEMS=%d -DCOLUMNS=%d",
              (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
              g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
              w->op == CLPOOL_OP_AVG ? w->divisor_override : 0,
              w->op == CLPOOL_OP_STOCHASTIC && w->train, w->indices != CLPOOL_INDICES_NONE,
-             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw, row_items);
+             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw, row_items,
+             g->column_rows > 0);
+    if (g->column_rows > 0) {
+        size_t blocks = (size_t)ceil_div(g->out[1], g->column_rows);
+        return clp_plan_finish(p, "window_lanes.cl", "window_lanes_columns", options, units,
+                               blocks * groups);
+    }
     size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
-    size_t units = nhwc ? in->n : in->n * in->c;
     size_t items = row_items ? rows : rows * (nhwc ? (size_t)g->out[2] * groups : groups);
     return clp_plan_finish(p, "window_lanes.cl", "window_lanes", options, units, items);
 }
@@ -596,7 +626,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         long long last = (long long)W - 1 + pw - (long long)(kw - 1) * dw;
         g->xr = last < 0 ? 0 : (int)(last / sw + 1 < OW ? last / sw + 1 : OW);
         g->chunks = (int)ceil_div(OW, run);
-        g->column_rows = choose_column_rows(ctx, g, in->spatial_dims, row_items, planes);
+        g->column_rows = choose_column_rows(ctx, g, in->spatial_dims, row_items, planes, 1);
         snprintf(options, sizeof options,
                  "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
                  "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d "

@@ -16,7 +16,8 @@ typedef struct window_op {
     int in[3], out[3];
     int chunks, xr;  /* window_pool row split: chunks per row, outputs whose
                       * windows end inside the row */
-    int column_rows; /* > 0: the column variant, output rows per work-item */
+    int column_rows; /* > 0: the column variant (window_pool, or window_lanes'
+                      * lanes_columns), output rows per work-item */
     size_t in_elems;
     /* window_lanes: lane groups per output row (NCHW) or position (NHWC),
      * channels, the operator's parameters and the generator seed. */
@@ -42,7 +43,7 @@ int clp_window_row_items(const clpool_context *ctx);
 
 /* Sets the three arguments of a window_lanes.cl or window_backward.cl kernel
  * that follow its buffers, from argument @p first on: the shape (int8: in,
- * out, lane groups), the operator's parameters (p, 1/p, alpha, beta, as
+ * out, lane groups, column_rows), the operator's parameters (p, 1/p, alpha, beta, as
  * double4 for float64 and float4 otherwise) and the generator's first
  * plane. */
 cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g);
