@@ -29,6 +29,8 @@
  *   NHWC          1 for channels-last tensors
  *   VW            lanes per work-item: 1, 2, 4, 8 or 16
  *   ROW_ITEMS     1: a work-item takes a whole output row
+ *   COLUMNS       1: lp and softmax on NCHW walk columns of chunks instead
+ *                 (kernel window_lanes_columns, see lanes_columns.cl)
  */
 #include "dtype.cl"
 
@@ -704,14 +706,16 @@ OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __glob
  * the input's element count); `shape` = (input D, H, W, output OD, OH, OW,
  * lane groups per output row (NCHW) or per position (NHWC), work-items per
  * output row (NHWC with ROW_ITEMS; else unused));
- * `params` = (p, 1/p, alpha, beta).
+ * `params` = (p, 1/p, alpha, beta); `first_plane` = first_sample * C, the
+ * generator's plane of the tensor's first plane when the tensor is a
+ * sub-batch of a larger batch (so a split batch draws as the whole one).
  *
  * Work-items: with ROW_ITEMS (CPUs) one per output row (NHWC: per run of
  * its positions), looping over the positions and lane groups (few index
  * divisions per output); else one per lane group. */
 __kernel void window_lanes(__global const data_t *restrict in, __global data_t *restrict out,
                            __global INDEX_T *restrict indices, ulong8 run, int8 shape,
-                           CAT(REAL, 4) params)
+                           CAT(REAL, 4) params, ulong first_plane)
 {
     const ulong items = run.s4, C = run.s5, seed = run.s6, in_elems = run.s7;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
@@ -772,7 +776,8 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
             const ulong out_at = (unit * out_plane + out_pos) * C + c0;
             pool_lanes(in + run.s0 + unit * in_plane * C + c0, out + run.s1 + out_at,
                        idx_base + (HAS_INDICES ? out_at : 0), D, H, W, zs, ys, xs, live,
-                       live == VW, (long)C, 0, 0, unit * C + c0, out_pos, seed, params);
+                       live == VW, (long)C, 0, 0, first_plane + unit * C + c0, out_pos, seed,
+                       params);
         }
     }
 #else
@@ -785,8 +790,10 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
         const ulong out_at = unit * out_plane + row_pos + (ulong)ox0;
         pool_lanes(in + run.s0 + unit * in_plane, out + run.s1 + out_at,
                    idx_base + (HAS_INDICES ? out_at : 0), D, H, W, zs, ys, xs, live, interior, 1,
-                   (long)(unit * in_plane), (long)in_elems, unit, row_pos + (ulong)ox0, seed,
-                   params);
+                   (long)(unit * in_plane), (long)in_elems, first_plane + unit,
+                   row_pos + (ulong)ox0, seed, params);
     }
 #endif
 }
+
+#include "lanes_columns.cl"

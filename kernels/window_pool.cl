@@ -483,14 +483,15 @@ CHUNK_FN void pool_column(__global const data_t *src, __global data_t *dst, __gl
 #endif
 
 /* The first output of chunk c of a row. When one work-item takes every chunk
- * of a row (ROW_ITEMS, COLUMNS), the last chunk of a row at least RUN wide
- * ends at the row's end and overlaps the chunk before it: it stores a whole
- * vector (the overlapped outputs are written again with the same values by
- * the same work-item) instead of a lane at a time. */
+ * of a row (ROW_ITEMS, COLUMNS) and the row's last chunk would have more
+ * than RUN/2 lanes (fewer to recompute than to store one at a time), that
+ * chunk ends at the row's end and overlaps the chunk before it: it stores a
+ * whole vector (the overlapped outputs are written again with the same
+ * values by the same work-item). */
 CHUNK_FN int chunk_start(int c, int OW)
 {
 #if ROW_ITEMS
-    return min(c * RUN, max(OW - RUN, 0));
+    return 2 * (OW % RUN) > RUN ? min(c * RUN, max(OW - RUN, 0)) : c * RUN;
 #else
     (void)OW;
     return c * RUN;

@@ -63,14 +63,14 @@ static double tie_value(test_rng *r, int nans)
 START_TEST(test_nhwc_fast_rows)
 {
     const nhwc_shape *sh = &shapes[_i];
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     int has_fp64 = family_device_has_fp64();
     test_rng r = {0x5eed + (uint64_t)_i};
     size_t bad = 0, checked = 0;
     int budget = 20;
     /* small mode (oclgrind, a "GPU" whose own choice is VW=1): float32 and
      * float16 at 16 and 8 lanes */
-    int small = family_small_mode();
+    int small = test_small_mode();
     size_t ntypes = small ? 2 : sizeof dtypes / sizeof dtypes[0];
     for (size_t t = 0; t < ntypes; t++) {
         clpool_dtype dtype = dtypes[t];
@@ -130,8 +130,8 @@ END_TEST
 void family_add_nhwc_tcases(Suite *s)
 {
     TCase *tc = tcase_create("nhwc-rows");
-    tcase_set_timeout(tc, family_small_mode() ? 3600 : 900);
-    if (family_small_mode()) {
+    tcase_set_timeout(tc, test_small_mode() ? 3600 : 900);
+    if (test_small_mode()) {
         tcase_add_loop_test(tc, test_nhwc_fast_rows, 0, 1);
         tcase_add_loop_test(tc, test_nhwc_fast_rows, 4, 5);
         tcase_add_loop_test(tc, test_nhwc_fast_rows, 6, 7);
