@@ -2,8 +2,9 @@
  * The parts of the "family" Check suite (test_family.c: sweeps, layouts,
  * dtypes, invalid parameters; test_family_reference.c: the reference's own
  * checks and the spec's worked examples; test_family_stochastic.c: the
- * generator, determinism and sampling frequencies; test_family_columns.c: the
- * lp and softmax column walk of window_lanes.cl) and what they share.
+ * generator, determinism and sampling frequencies; test_family_nhwc.c: the
+ * channels-last fast path of max and avg; test_family_columns.c: the lp and
+ * softmax column walk of window_lanes.cl) and what they share.
  */
 #ifndef CLPOOL_TESTS_FAMILY_SUITE_H
 #define CLPOOL_TESTS_FAMILY_SUITE_H
@@ -23,6 +24,7 @@ int family_device_has_fp64(void);
 
 void family_add_reference_tcases(Suite *s);
 void family_add_stochastic_tcases(Suite *s);
+void family_add_nhwc_tcases(Suite *s);
 void family_add_columns_tcases(Suite *s);
 
 #endif /* CLPOOL_TESTS_FAMILY_SUITE_H */

@@ -870,6 +870,7 @@ static Suite *family_suite(void)
         tcase_set_timeout(tc, 3600);
         tcase_add_test(tc, test_small);
         suite_add_tcase(s, tc);
+        family_add_nhwc_tcases(s);
         family_add_columns_tcases(s);
         return s;
     }
@@ -892,6 +893,7 @@ static Suite *family_suite(void)
     suite_add_tcase(s, tc);
 
     family_add_stochastic_tcases(s);
+    family_add_nhwc_tcases(s);
     family_add_columns_tcases(s);
 
     tc = tcase_create("invalid");

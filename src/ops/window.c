@@ -320,8 +320,11 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
 
 cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g)
 {
+    /* slot 7: the column walk's output rows per work-item (lanes_columns.cl,
+     * NCHW) or the work-items per output row (window_lanes, NHWC) */
+    const int slot7 = g->column_rows > 0 ? g->column_rows : g->row_parts;
     cl_int8 shape = {
-        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, g->column_rows}};
+        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, slot7}};
     cl_int err = clSetKernelArg(kernel, first, sizeof shape, &shape);
     double inv_p = g->power != 0 ? 1.0 / g->power : 0;
     if (g->dtype == CLPOOL_FLOAT64) {
@@ -508,6 +511,20 @@ static bool global_kernel_fits(const clpool_window_desc *w, const clpool_tensor_
            (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) && is_whole_plane(g);
 }
 
+/* NHWC on CPUs: work-items per output row, each a run of its positions.
+ * Rows alone may make few work-groups (inception-nhwc: 448 rows, 7 groups of
+ * 64 for 2 cores, so one core takes 4 and the other waits for it); splitting
+ * rows until there are 512 work-items per compute unit (8 groups of 64)
+ * keeps the cores' shares within 1/8 of each other. */
+static int choose_row_parts(const clpool_context *ctx, const window_op *g, size_t row_count)
+{
+    size_t want = 512 * (size_t)ctx->info.compute_units;
+    int parts = 1;
+    while (parts < 8 && parts * 2 <= g->out[2] && row_count * (size_t)parts < want)
+        parts *= 2;
+    return parts;
+}
+
 /* Outputs per chunk of window_lanes' column walk (lanes_columns.cl), or 0
  * when the plan does not take it: lp and softmax on NCHW planes on CPUs (a
  * work-item per row, VW >= 4) with 2-D windows whose rows overlap (the
@@ -557,7 +574,11 @@ static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpoo
                                blocks * groups);
     }
     size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
-    size_t items = row_items ? rows : rows * (nhwc ? (size_t)g->out[2] * groups : groups);
+    g->row_parts = 1;
+    if (nhwc && row_items)
+        g->row_parts = choose_row_parts(ctx, g, rows * units);
+    size_t items = row_items ? rows * (size_t)g->row_parts
+                             : rows * (nhwc ? (size_t)g->out[2] * groups : groups);
     return clp_plan_finish(p, "window_lanes.cl", "window_lanes", options, units, items);
 }
 

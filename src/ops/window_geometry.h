@@ -22,6 +22,7 @@ typedef struct window_op {
     /* window_lanes: lane groups per output row (NCHW) or position (NHWC),
      * channels, the operator's parameters and the generator seed. */
     int groups;
+    int row_parts; /* NHWC on CPUs: work-items per output row */
     size_t channels;
     double power, alpha, beta;
     uint64_t seed;
@@ -43,9 +44,9 @@ int clp_window_row_items(const clpool_context *ctx);
 
 /* Sets the three arguments of a window_lanes.cl or window_backward.cl kernel
  * that follow its buffers, from argument @p first on: the shape (int8: in,
- * out, lane groups, column_rows), the operator's parameters (p, 1/p, alpha, beta, as
- * double4 for float64 and float4 otherwise) and the generator's first
- * plane. */
+ * out, lane groups, then column_rows or row_parts), the operator's
+ * parameters (p, 1/p, alpha, beta, as double4 for float64 and float4
+ * otherwise) and the generator's first plane. */
 cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g);
 
 #endif /* CLPOOL_OPS_WINDOW_GEOMETRY_H */
