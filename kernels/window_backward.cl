@@ -43,63 +43,8 @@
  */
 #include "dtype.cl"
 
-#ifndef POOL_OP
-#define POOL_OP 1
-#endif
-#ifndef KD
-#define KD 1
-#endif
-#ifndef KH
-#define KH 2
-#endif
-#ifndef KW
-#define KW 2
-#endif
-#ifndef SD
-#define SD 1
-#endif
-#ifndef SH
-#define SH 2
-#endif
-#ifndef SW
-#define SW 2
-#endif
-#ifndef PD
-#define PD 0
-#endif
-#ifndef PH
-#define PH 0
-#endif
-#ifndef PW
-#define PW 0
-#endif
-#ifndef DD
-#define DD 1
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef COUNT_PAD
-#define COUNT_PAD 1
-#endif
-#ifndef DIVISOR
-#define DIVISOR 0
-#endif
-#ifndef TRAIN
-#define TRAIN 0
-#endif
-#ifndef HAS_INDICES
-#define HAS_INDICES 0
-#endif
-#ifndef INDEX_T
-#define INDEX_T long
-#endif
-#ifndef NHWC
-#define NHWC 0
-#endif
+#include "window_params.cl"
+
 #ifndef ROW_ITEMS
 #define ROW_ITEMS 1
 #endif

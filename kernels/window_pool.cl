@@ -31,57 +31,8 @@
  *                  1-D windows with DH 1 and SH < KH: each input row is
  *                  reduced once instead of once per window that covers it)
  */
-#ifndef POOL_OP
-#define POOL_OP 1
-#endif
-#ifndef KD
-#define KD 1
-#endif
-#ifndef KH
-#define KH 3
-#endif
-#ifndef KW
-#define KW 3
-#endif
-#ifndef SD
-#define SD 1
-#endif
-#ifndef SH
-#define SH 2
-#endif
-#ifndef SW
-#define SW 2
-#endif
-#ifndef PD
-#define PD 0
-#endif
-#ifndef PH
-#define PH 1
-#endif
-#ifndef PW
-#define PW 1
-#endif
-#ifndef DD
-#define DD 1
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef COUNT_PAD
-#define COUNT_PAD 1
-#endif
-#ifndef DIVISOR
-#define DIVISOR 0
-#endif
-#ifndef HAS_INDICES
-#define HAS_INDICES 0
-#endif
-#ifndef INDEX_T
-#define INDEX_T long
-#endif
+#include "window_params.cl"
+
 #ifndef RUN
 #define RUN 8
 #endif
