@@ -717,6 +717,29 @@ CLPOOL_API clpool_status clpool_unpool_check_indices(const clpool_plan *plan, co
  */
 CLPOOL_API clpool_status clpool_unpool_check_workspace(const clpool_plan *plan,
                                                        cl_command_queue queue, const clpool_io *io);
+
+/**
+ * Plans the gradient of max unpooling (spec §7) from the forward's
+ * descriptor and pooled input @p input, checked exactly as
+ * clpool_plan_unpool() checks them; float32, float16, bfloat16 and float64
+ * (copied bit for bit: no cl_khr_fp64 needed); uint8 and int8:
+ * CLPOOL_ERROR_UNSUPPORTED. clpool_plan_output_desc() gives the forward's
+ * output, i.e. the shape of grad_output. The plan
+ * - reads clpool_io.grad_output (the unpooled shape) and clpool_io.indices
+ *   (the forward's, in @p input's shape and layout, of op->indices' dtype);
+ * - writes clpool_io.grad_input (@p input's shape), every element: a pure
+ *   gather, grad_input[n, c, i] = grad_output[n, c].flat[indices[n, c, i]],
+ *   so duplicate indices each receive the same gradient.
+ * No workspace. Out-of-range indices: clpool_run_host_io() checks every
+ * index first and returns CLPOOL_ERROR_INVALID_INDICES with nothing created
+ * or written; clpool_enqueue() cannot see device indices and writes 0 for
+ * such an element (never reading or writing outside the buffers).
+ * Deterministic: each element reads one value, no atomics.
+ */
+CLPOOL_API clpool_status clpool_plan_unpool_backward(clpool_context *context,
+                                                     const clpool_unpool_desc *op,
+                                                     const clpool_tensor_desc *input,
+                                                     clpool_plan **plan);
 /**@}*/
 
 /** @name Fractional max pooling */
