@@ -47,17 +47,17 @@ START_TEST(test_max_example)
     free(gx);
     /* the same from the forward's indices */
     expect_success_free(RUN("run", "max", "--kernel", "2", "--stride", "1", "--indices", "i.npy",
-                       "x.npy", "y.npy"));
-    expect_success_free(RUN("grad", "max", "--kernel", "2", "--stride", "1", "--indices-in", "i.npy",
-                       "x.npy", "g.npy", "gx2.npy"));
+                            "x.npy", "y.npy"));
+    expect_success_free(RUN("grad", "max", "--kernel", "2", "--stride", "1", "--indices-in",
+                            "i.npy", "x.npy", "g.npy", "gx2.npy"));
     gx = read_npy("gx2.npy", "<f4", "(1, 1, 3)", 3, 4);
     expect_close("max --indices-in", gx, want, 3);
     free(gx);
     /* indices -1 send nothing; each index its gradient */
     const int64_t idx[2] = {-1, 2};
     write_typed("j.npy", "<i8", 8, (size_t[]){1, 1, 2}, 3, idx);
-    expect_success_free(RUN("grad", "max", "--kernel", "2", "--stride", "1", "--indices-in", "j.npy",
-                       "x.npy", "g.npy", "gx3.npy"));
+    expect_success_free(RUN("grad", "max", "--kernel", "2", "--stride", "1", "--indices-in",
+                            "j.npy", "x.npy", "g.npy", "gx3.npy"));
     gx = read_npy("gx3.npy", "<f4", "(1, 1, 3)", 3, 4);
     const double want3[3] = {0, 0, 1};
     expect_close("max, index -1", gx, want3, 3);
@@ -73,14 +73,15 @@ START_TEST(test_avg_example)
     write_f32("x.npy", (size_t[]){1, 1, 6}, 3, x);
     write_f32("g.npy", (size_t[]){1, 1, 4}, 3, g);
     expect_success_free(RUN("grad", "avg", "--kernel", "3", "--stride", "2", "--padding", "1",
-                       "--ceil-mode", "1", "x.npy", "g.npy", "gx.npy"));
+                            "--ceil-mode", "1", "x.npy", "g.npy", "gx.npy"));
     float *gx = read_npy("gx.npy", "<f4", "(1, 1, 6)", 6, 4);
     expect_close("avg", gx, want, 6);
     free(gx);
     /* --count-include-pad 0: divisors 2, 3, 3, 1 */
     const double want0[6] = {0.5, 0.5 + 1.0 / 3, 1.0 / 3, 2.0 / 3, 1.0 / 3, 4.0 / 3};
     expect_success_free(RUN("grad", "avg", "--kernel", "3", "--stride", "2", "--padding", "1",
-                       "--ceil-mode", "1", "--count-include-pad", "0", "x.npy", "g.npy", "gx.npy"));
+                            "--ceil-mode", "1", "--count-include-pad", "0", "x.npy", "g.npy",
+                            "gx.npy"));
     gx = read_npy("gx.npy", "<f4", "(1, 1, 6)", 6, 4);
     expect_close("avg cip=0", gx, want0, 6);
     free(gx);
@@ -128,9 +129,9 @@ START_TEST(test_nhwc)
     const char *ops[2] = {"max", "avg"};
     for (int k = 0; k < 2; k++) {
         expect_success_free(RUN("grad", ops[k], "--kernel", "3", "--stride", "2", "--padding", "1",
-                           "x.npy", "g.npy", "a.npy"));
+                                "x.npy", "g.npy", "a.npy"));
         expect_success_free(RUN("grad", ops[k], "--kernel", "3", "--stride", "2", "--padding", "1",
-                           "--layout", "nhwc", "xt.npy", "gt.npy", "b.npy"));
+                                "--layout", "nhwc", "xt.npy", "gt.npy", "b.npy"));
         float *a = read_npy("a.npy", "<f4", "(1, 2, 4, 4)", C * H * W, 4);
         float *b = read_npy("b.npy", "<f4", "(1, 4, 4, 2)", C * H * W, 4);
         for (int c = 0; c < C; c++)
@@ -154,11 +155,11 @@ START_TEST(test_stochastic_replay)
     write_f32("x.npy", (size_t[]){1, 1, 8, 8}, 4, x);
     write_f32("g.npy", (size_t[]){1, 1, 4, 4}, 4, g);
     expect_success_free(RUN("run", "stochastic", "--kernel", "2", "--train", "1", "--seed", "77",
-                       "--indices", "i.npy", "x.npy", "y.npy"));
+                            "--indices", "i.npy", "x.npy", "y.npy"));
     expect_success_free(RUN("grad", "stochastic", "--kernel", "2", "--train", "1", "--seed", "77",
-                       "--indices-in", "i.npy", "x.npy", "g.npy", "a.npy"));
+                            "--indices-in", "i.npy", "x.npy", "g.npy", "a.npy"));
     expect_success_free(RUN("grad", "stochastic", "--kernel", "2", "--train", "1", "--seed", "77",
-                       "x.npy", "g.npy", "b.npy"));
+                            "x.npy", "g.npy", "b.npy"));
     float *a = read_npy("a.npy", "<f4", "(1, 1, 8, 8)", 64, 4);
     float *b = read_npy("b.npy", "<f4", "(1, 1, 8, 8)", 64, 4);
     int64_t *idx = read_npy("i.npy", "<i8", "(1, 1, 4, 4)", 16, 8);
@@ -177,6 +178,39 @@ START_TEST(test_stochastic_replay)
 END_TEST
 
 /* A failure: the exit code, one line, no GRAD_INPUT. */
+START_TEST(test_unpool_grad)
+{
+    /* spec §7's duplicates: x=[[1,2],[3,4]], idx=[[0,0],[5,5]], k=2; the
+     * gradient gathers grad_out at each index */
+    const float x[4] = {1, 2, 3, 4};
+    const int64_t idx[4] = {0, 0, 5, 5}, bad[4] = {0, 0, 5, 16};
+    float g[16];
+    for (int i = 0; i < 16; i++)
+        g[i] = (float)(10 + i);
+    write_f32("x.npy", (size_t[]){1, 1, 2, 2}, 4, x);
+    write_f32("g.npy", (size_t[]){1, 1, 4, 4}, 4, g);
+    write_typed("i.npy", "<i8", 8, (size_t[]){1, 1, 2, 2}, 4, idx);
+    write_typed("bad.npy", "<i8", 8, (size_t[]){1, 1, 2, 2}, 4, bad);
+    expect_success_free(RUN("grad", "max-unpool", "--kernel", "2", "--indices-in", "i.npy", "x.npy",
+                            "g.npy", "gx.npy"));
+    float *gx = read_npy("gx.npy", "<f4", "(1, 1, 2, 2)", 4, 4);
+    const double want[4] = {10, 10, 15, 15};
+    expect_close("max-unpool", gx, want, 4);
+    free(gx);
+    /* an index outside the 16-element plane: refused, nothing written */
+    struct result r = RUN("grad", "max-unpool", "--kernel", "2", "--indices-in", "bad.npy", "x.npy",
+                          "g.npy", "gy.npy");
+    expect_one_line(&r, 3, "index 16");
+    ck_assert(!exists("gy.npy"));
+    result_free(&r);
+    /* GRAD_OUTPUT must have the unpooled shape */
+    r = RUN("grad", "max-unpool", "--kernel", "2", "--indices-in", "i.npy", "x.npy", "x.npy",
+            "gz.npy");
+    expect_one_line(&r, 3, "GRAD_OUTPUT has shape (1, 1, 2, 2)");
+    result_free(&r);
+}
+END_TEST
+
 static void expect_grad_failure(const char *const *args, int code, const char *needle)
 {
     struct result r = run_argv(args);
@@ -233,6 +267,7 @@ static Suite *grad_suite(void)
     tcase_add_test(tc, test_nhwc);
     tcase_add_test(tc, test_stochastic_replay);
     tcase_add_test(tc, test_grad_errors);
+    tcase_add_test(tc, test_unpool_grad);
     suite_add_tcase(s, tc);
     return s;
 }
