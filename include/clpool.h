@@ -628,6 +628,48 @@ typedef struct clpool_spp_desc {
  */
 CLPOOL_API clpool_status clpool_plan_spp(clpool_context *context, const clpool_spp_desc *op,
                                          const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Plans the gradient of adaptive (or global) pooling from the forward's
+ * descriptor and input, checked exactly as clpool_plan_adaptive() checks
+ * them; float32, float16 and bfloat16 (computed in float, rounded once),
+ * float64 (cl_khr_fp64); uint8 and int8: CLPOOL_ERROR_UNSUPPORTED.
+ * clpool_plan_output_desc() gives the forward's output, the shape of
+ * grad_output. The plan
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (the forward's, the output's shape and layout,
+ *   of op->indices' dtype) for max when op->indices is not NONE: each output
+ *   sends its gradient to the cell its index names; -1 (or any index no
+ *   cell of its bin has) sends nothing;
+ * - reads clpool_io.input for max without indices: the argmax is recomputed
+ *   with the forward's rule (first maximum, last NaN);
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * Avg sends g / (the bin's cell count) to every cell of the bin. No
+ * workspace. Deterministic: each input cell gathers from the bins that
+ * contain it (floor(j*Out/In) <= i < ceil((j+1)*Out/In) per dimension) in
+ * row-major order of the outputs, in float (double for float64) without
+ * atomics or contraction: bit identical across runs, work-group sizes and
+ * batch splits.
+ */
+CLPOOL_API clpool_status clpool_plan_adaptive_backward(clpool_context *context,
+                                                       const clpool_adaptive_desc *op,
+                                                       const clpool_tensor_desc *input,
+                                                       clpool_plan **plan);
+
+/**
+ * Plans the gradient of spatial pyramid pooling from the forward's
+ * descriptor and input, checked as clpool_plan_spp() checks them: the
+ * levels' adaptive gradients (see clpool_plan_adaptive_backward()) summed in
+ * level order. Slots and dtypes as clpool_plan_adaptive_backward():
+ * clpool_io.grad_output (and, for max with op->indices, clpool_io.indices)
+ * in the forward's (N, C * sum(n^2)) layout; clpool_io.input for max without
+ * indices; clpool_io.grad_input written, every element. Deterministic as
+ * the adaptive gradient.
+ */
+CLPOOL_API clpool_status clpool_plan_spp_backward(clpool_context *context,
+                                                  const clpool_spp_desc *op,
+                                                  const clpool_tensor_desc *input,
+                                                  clpool_plan **plan);
 /**@}*/
 
 /** @name Max unpooling */

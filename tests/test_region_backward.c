@@ -250,6 +250,305 @@ START_TEST(test_unpool_sweep)
 }
 END_TEST
 
+/* ---- adaptive and global max/avg ------------------------------------------ */
+
+/* Per-dtype relative tolerance of a gradient summed in float (double for
+ * float64) and rounded once to storage. */
+static double dtype_rtol(clpool_dtype t)
+{
+    return t == CLPOOL_FLOAT64    ? 1e-12
+           : t == CLPOOL_FLOAT16  ? 2e-3
+           : t == CLPOOL_BFLOAT16 ? 1.6e-2
+                                  : 2e-6;
+}
+
+/* Compares against want with tolerance rtol * mag[i] (mag: the gradient of
+ * |grad_output|, the scale of the sum's rounding) and the dtype's rounding. */
+static size_t compare_scaled(clpool_dtype t, const void *got, const double *want, const double *mag,
+                             size_t count, const char *label)
+{
+    size_t bad = 0;
+    double rtol = dtype_rtol(t);
+    for (size_t i = 0; i < count; i++) {
+        double g = storage_load(t, got, i), w = want[i];
+        double tol = rtol * (mag[i] + fabs(w)) + 1e-30;
+        int ok = !storage_is_poison(t, got, i) && (isnan(w) ? isnan(g) : fabs(g - w) <= tol);
+        if (!ok && bad++ < 5)
+            fprintf(stderr, "%s: grad_input[%zu] = %.9g, want %.9g (tol %.3g)\n", label, i, g, w,
+                    tol);
+    }
+    return bad;
+}
+
+typedef struct grad_case {
+    clpool_tensor_desc in, out;
+    clpool_dtype t;
+    clpool_index_type it;
+    size_t in_elems, out_elems;
+    double *x, *go, *want, *mag;
+    int64_t *idx;
+} grad_case;
+
+static void grad_case_free(grad_case *g)
+{
+    free(g->x);
+    free(g->go);
+    free(g->want);
+    free(g->mag);
+    free(g->idx);
+}
+
+/* Runs plans[0] and plans[1] (the two contexts) on case @p g and checks both
+ * against the reference and each other; returns bad elements. */
+static size_t run_pair(clpool_plan *const plans[2], const grad_case *g, int exact,
+                       const char *label)
+{
+    clpool_dtype t = g->t;
+    size_t esize = clpool_dtype_size(t);
+    void *x_s = to_storage(t, g->x, g->in_elems), *go_s = to_storage(t, g->go, g->out_elems);
+    void *idx_s = NULL;
+    if (g->it != CLPOOL_INDICES_NONE) {
+        idx_s = malloc(g->out_elems * 8 + 8);
+        for (size_t i = 0; i < g->out_elems; i++) {
+            if (g->it == CLPOOL_INDICES_INT32)
+                ((int32_t *)idx_s)[i] = (int32_t)g->idx[i];
+            else
+                ((int64_t *)idx_s)[i] = g->idx[i];
+        }
+    }
+    unsigned char *gi[2] = {malloc(g->in_elems * esize + 8), malloc(g->in_elems * esize + 8)};
+    size_t bad = 0;
+    for (int v = 0; v < 2; v++) {
+        ck_assert_int_eq(run_host(plans[v], t, x_s, go_s, idx_s, gi[v], g->in_elems),
+                         CLPOOL_SUCCESS);
+        if (exact) {
+            double *w = malloc(g->in_elems * sizeof *w);
+            for (size_t i = 0; i < g->in_elems; i++)
+                w[i] = storage_round(t, g->want[i]);
+            bad += compare(t, gi[v], w, g->in_elems, 0, 0, label);
+            free(w);
+        } else {
+            bad += compare_scaled(t, gi[v], g->want, g->mag, g->in_elems, label);
+        }
+    }
+    if (memcmp(gi[0], gi[1], g->in_elems * esize) != 0) {
+        fprintf(stderr, "%s: the two work-group sizes / batch splits differ\n", label);
+        bad++;
+    }
+    free(x_s);
+    free(go_s);
+    free(idx_s);
+    free(gi[0]);
+    free(gi[1]);
+    return bad;
+}
+
+/* Random input values of a case: ties, a few NaNs in some cases. */
+static void case_values(test_rng *r, grad_case *g)
+{
+    int nans = rng_below(r, 4) == 0;
+    random_values(r, g->x, g->in_elems, 1);
+    for (size_t i = 0; nans && i < g->in_elems; i++)
+        if (rng_below(r, 16) == 0)
+            g->x[i] = NAN;
+    round_to(g->t, g->x, g->in_elems);
+    random_values(r, g->go, g->out_elems, 0);
+    round_to(g->t, g->go, g->out_elems);
+}
+
+static size_t adaptive_case(ctx_pair *cp, test_rng *r, int small, int number)
+{
+    grad_case g;
+    memset(&g, 0, sizeof g);
+    int dims = rng_range(r, 1, 3);
+    g.t = float_dtypes[rng_below(r, cp->fp64 ? 4 : 3)];
+    clpool_layout layout = rng_below(r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW;
+    clpool_adaptive_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = rng_below(r, 2) ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
+    int global = rng_below(r, 6) == 0;
+    size_t s[3];
+    int o[3] = {1, 1, 1};
+    for (int i = 0; i < dims; i++) {
+        int in = rng_range(r, 1, small ? 4 : (dims == 3 ? 5 : 9));
+        s[i] = (size_t)in;
+        /* Out below, equal to or above In */
+        int pick = rng_below(r, 3);
+        o[i] = pick == 0 ? rng_range(r, 1, in) : pick == 1 ? in : rng_range(r, in, 2 * in + 1);
+        op.output_size[i] = global ? 0 : o[i];
+        if (global)
+            o[i] = 1;
+    }
+    if (op.op == CLPOOL_OP_MAX)
+        op.indices = (clpool_index_type)rng_below(r, 3); /* none, int64, int32 */
+    g.it = op.indices;
+    size_t n = (size_t)rng_range(r, 1, small ? 1 : 3), c = (size_t)rng_range(r, 1, small ? 2 : 4);
+    g.in = tdesc(g.t, layout, dims, n, c, s);
+    clpool_plan *plans[2] = {NULL, NULL};
+    for (int v = 0; v < 2; v++)
+        ck_assert_int_eq(clpool_plan_adaptive_backward(cp->ctx[v], &op, &g.in, &plans[v]),
+                         CLPOOL_SUCCESS);
+    ck_assert_int_eq(clpool_plan_output_desc(plans[0], &g.out), CLPOOL_SUCCESS);
+    for (int i = 0; i < dims; i++)
+        ck_assert_uint_eq(g.out.spatial[i], (size_t)o[i]);
+    g.in_elems = tensor_elements(&g.in);
+    g.out_elems = tensor_elements(&g.out);
+    g.x = malloc(g.in_elems * sizeof *g.x);
+    g.go = malloc(g.out_elems * sizeof *g.go);
+    g.want = malloc(g.in_elems * sizeof *g.want);
+    g.mag = malloc(g.in_elems * sizeof *g.mag);
+    g.idx = malloc(g.out_elems * sizeof *g.idx);
+    case_values(r, &g);
+    double *y = malloc(g.out_elems * sizeof *y);
+    ref_adaptive_forward(op.op, &g.in, o, g.x, y, g.idx);
+    free(y);
+    /* index -1 sends nothing */
+    for (size_t i = 0; g.it != CLPOOL_INDICES_NONE && i < g.out_elems; i++)
+        if (rng_below(r, 8) == 0)
+            g.idx[i] = -1;
+    const int64_t *idx = g.it != CLPOOL_INDICES_NONE ? g.idx : NULL;
+    ref_adaptive_backward(op.op, &g.in, o, g.x, g.go, idx, g.want);
+    double *ago = malloc(g.out_elems * sizeof *ago);
+    for (size_t i = 0; i < g.out_elems; i++)
+        ago[i] = fabs(g.go[i]);
+    ref_adaptive_backward(op.op, &g.in, o, g.x, ago, idx, g.mag);
+    free(ago);
+    char label[128];
+    snprintf(label, sizeof label, "adaptive case %d (%s %s, %dD, %s, idx %d)", number,
+             op.op == CLPOOL_OP_MAX ? "max" : "avg", storage_dtype_name(g.t), dims,
+             layout == CLPOOL_NHWC ? "NHWC" : "NCHW", (int)g.it);
+    size_t bad = run_pair(plans, &g, 0, label);
+    clpool_plan_destroy(plans[0]);
+    clpool_plan_destroy(plans[1]);
+    grad_case_free(&g);
+    return bad;
+}
+
+START_TEST(test_adaptive_sweep)
+{
+    ctx_pair cp = make_pair();
+    test_rng r = {0x616461707469ULL + (uint64_t)_i};
+    int small = test_small_mode(), cases = small ? 6 : test_scaled(400);
+    size_t bad = 0;
+    for (int i = 0; i < cases; i++)
+        bad += adaptive_case(&cp, &r, small, i);
+    free_pair(&cp);
+    ck_assert_msg(bad == 0, "%zu bad elements", bad);
+}
+END_TEST
+
+START_TEST(test_adaptive_examples)
+{
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    /* 1-D In=5 -> Out=3: bins [0,2), [1,4), [3,5); avg with g = 1, 1, 1
+     * gives 1/2, 1/2+1/3, 1/3, 1/3+1/2, 1/2 */
+    size_t s5[1] = {5};
+    clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 1, 1, 1, s5);
+    clpool_adaptive_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = CLPOOL_OP_AVG;
+    op.output_size[0] = 3;
+    clpool_plan *plan = NULL;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &op, &in, &plan), CLPOOL_SUCCESS);
+    float go[3] = {1, 1, 1}, gi[5];
+    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, NULL, go, NULL, gi, 5), CLPOOL_SUCCESS);
+    const double want[5] = {0.5, 0.5 + 1.0 / 3, 1.0 / 3, 1.0 / 3 + 0.5, 0.5};
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(fabs(gi[i] - want[i]) < 1e-6, "avg grad_input[%d] = %g, want %g", i, gi[i],
+                      want[i]);
+    clpool_plan_destroy(plan);
+    /* global max from indices: [3, -1] over two planes of x; -1 sends nothing */
+    op.op = CLPOOL_OP_MAX;
+    op.output_size[0] = 0;
+    op.indices = CLPOOL_INDICES_INT64;
+    in.c = 2;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &op, &in, &plan), CLPOOL_SUCCESS);
+    int64_t idx[2] = {3, -1};
+    float g2[2] = {7, 9}, gi2[10];
+    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, NULL, g2, idx, gi2, 10), CLPOOL_SUCCESS);
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(gi2[i] == (i == 3 ? 7.0f : 0.0f), "global max grad_input[%d] = %g", i,
+                      gi2[i]);
+    clpool_plan_destroy(plan);
+    /* recomputed: ties go to the first maximum, NaN to the last NaN */
+    op.indices = CLPOOL_INDICES_NONE;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &op, &in, &plan), CLPOOL_SUCCESS);
+    float x[10] = {1, 4, 2, 4, 0, NAN, 1, NAN, 2, 3};
+    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, x, g2, NULL, gi2, 10), CLPOOL_SUCCESS);
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(gi2[i] == (i == 1   ? 7.0f
+                                 : i == 7 ? 9.0f
+                                          : 0.0f),
+                      "recomputed grad_input[%d] = %g", i, gi2[i]);
+    clpool_plan_destroy(plan);
+    /* integer dtypes have no gradient; the forward's checks apply */
+    in.dtype = CLPOOL_INT8;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &op, &in, &plan), CLPOOL_ERROR_UNSUPPORTED);
+    in.dtype = CLPOOL_FLOAT32;
+    op.output_size[0] = -1;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &op, &in, &plan),
+                     CLPOOL_ERROR_OUTPUT_TOO_SMALL);
+    op.output_size[0] = 2;
+    op.op = CLPOOL_OP_AVG;
+    op.indices = CLPOOL_INDICES_INT64;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &op, &in, &plan),
+                     CLPOOL_ERROR_INVALID_ARGUMENT);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
+/* The avg reference against central differences of L(x) = sum(go * y(x)). */
+START_TEST(test_adaptive_avg_numerical)
+{
+    test_rng r = {0x6e756d6572ULL};
+    for (int t = 0; t < 40; t++) {
+        int dims = rng_range(&r, 1, 3);
+        size_t s[3];
+        int o[3];
+        for (int i = 0; i < dims; i++) {
+            s[i] = (size_t)rng_range(&r, 1, dims == 3 ? 4 : 6);
+            o[i] = rng_range(&r, 1, 2 * (int)s[i] + 1);
+        }
+        clpool_tensor_desc in = tdesc(CLPOOL_FLOAT64, rng_below(&r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW,
+                                      dims, 1, (size_t)rng_range(&r, 1, 3), s);
+        clpool_tensor_desc out = in;
+        for (int i = 0; i < dims; i++)
+            out.spatial[i] = (size_t)o[i];
+        size_t ni = tensor_elements(&in), no = tensor_elements(&out);
+        double *x = malloc(ni * sizeof *x), *go = malloc(no * sizeof *go), *gi = malloc(ni * 8);
+        double *y = malloc(no * sizeof *y);
+        int64_t *idx = malloc(no * sizeof *idx);
+        for (size_t i = 0; i < ni; i++)
+            x[i] = (double)rng_range(&r, -1000, 1000) / 100.0;
+        for (size_t i = 0; i < no; i++)
+            go[i] = (double)rng_range(&r, -1000, 1000) / 100.0;
+        ref_adaptive_backward(CLPOOL_OP_AVG, &in, o, x, go, NULL, gi);
+        const double h = 1e-4;
+        for (size_t i = 0; i < ni; i++) {
+            double keep = x[i], lp = 0, lm = 0;
+            x[i] = keep + h;
+            ref_adaptive_forward(CLPOOL_OP_AVG, &in, o, x, y, idx);
+            for (size_t k = 0; k < no; k++)
+                lp += go[k] * y[k];
+            x[i] = keep - h;
+            ref_adaptive_forward(CLPOOL_OP_AVG, &in, o, x, y, idx);
+            for (size_t k = 0; k < no; k++)
+                lm += go[k] * y[k];
+            x[i] = keep;
+            double num = (lp - lm) / (2 * h);
+            ck_assert_msg(fabs(num - gi[i]) <= 1e-6 * (1 + fabs(gi[i])),
+                          "case %d element %zu: numerical %.12g, reference %.12g", t, i, num,
+                          gi[i]);
+        }
+        free(x);
+        free(go);
+        free(gi);
+        free(y);
+        free(idx);
+    }
+}
+END_TEST
+
 static Suite *region_backward_suite(void)
 {
     Suite *s = suite_create("region-backward");
@@ -257,6 +556,13 @@ static Suite *region_backward_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_unpool_spec_example);
     tcase_add_test(tc, test_unpool_sweep);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("adaptive");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_adaptive_examples);
+    tcase_add_test(tc, test_adaptive_sweep);
+    if (!test_small_mode())
+        tcase_add_test(tc, test_adaptive_avg_numerical);
     suite_add_tcase(s, tc);
     return s;
 }
