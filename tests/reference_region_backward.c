@@ -139,3 +139,70 @@ void ref_adaptive_backward(clpool_op op, const clpool_tensor_desc *in, const int
                         gi[layout_offset(in, p, (size_t)sel)] += g;
                 }
 }
+
+/* Level l's element (sample, channel, bin pos) in the (N, C*sum(n^2)) pyramid. */
+static size_t spp_at(size_t C, size_t total, size_t prefix, size_t nl, size_t n, size_t c,
+                     size_t pos)
+{
+    return n * C * total + C * prefix + c * nl * nl + pos;
+}
+
+void ref_spp_backward(clpool_op op, const clpool_tensor_desc *in, const int *levels,
+                      int level_count, const double *x, const double *go, const int64_t *idx,
+                      double *gi)
+{
+    size_t total = 0, prefix = 0, C = in->c, N = in->n, ni = tensor_elements(in);
+    for (int l = 0; l < level_count; l++)
+        total += (size_t)levels[l] * (size_t)levels[l];
+    double *part = malloc(ni * sizeof *part);
+    memset(gi, 0, ni * sizeof *gi);
+    for (int l = 0; l < level_count; l++) {
+        size_t nl = (size_t)levels[l];
+        int o[2] = {levels[l], levels[l]};
+        clpool_tensor_desc od = out_desc(in, o);
+        size_t no = tensor_elements(&od);
+        double *gol = malloc(no * sizeof *gol);
+        int64_t *il = malloc(no * sizeof *il);
+        for (size_t n = 0; n < N; n++)
+            for (size_t c = 0; c < C; c++)
+                for (size_t pos = 0; pos < nl * nl; pos++) {
+                    size_t e = layout_offset(&od, n * C + c, pos);
+                    size_t a = spp_at(C, total, prefix, nl, n, c, pos);
+                    gol[e] = go[a];
+                    if (idx)
+                        il[e] = idx[a];
+                }
+        ref_adaptive_backward(op, in, o, x, gol, idx ? il : NULL, part);
+        for (size_t i = 0; i < ni; i++)
+            gi[i] += part[i];
+        free(gol);
+        free(il);
+        prefix += nl * nl;
+    }
+    free(part);
+}
+
+void ref_spp_indices(const clpool_tensor_desc *in, const int *levels, int level_count,
+                     const double *x, int64_t *idx)
+{
+    size_t total = 0, prefix = 0, C = in->c, N = in->n;
+    for (int l = 0; l < level_count; l++)
+        total += (size_t)levels[l] * (size_t)levels[l];
+    for (int l = 0; l < level_count; l++) {
+        size_t nl = (size_t)levels[l];
+        int o[2] = {levels[l], levels[l]};
+        clpool_tensor_desc od = out_desc(in, o);
+        size_t no = tensor_elements(&od);
+        double *y = malloc(no * sizeof *y);
+        int64_t *il = malloc(no * sizeof *il);
+        ref_adaptive_forward(CLPOOL_OP_MAX, in, o, x, y, il);
+        for (size_t n = 0; n < N; n++)
+            for (size_t c = 0; c < C; c++)
+                for (size_t pos = 0; pos < nl * nl; pos++)
+                    idx[spp_at(C, total, prefix, nl, n, c, pos)] =
+                        il[layout_offset(&od, n * C + c, pos)];
+        free(y);
+        free(il);
+        prefix += nl * nl;
+    }
+}

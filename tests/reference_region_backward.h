@@ -29,4 +29,15 @@ void ref_adaptive_forward(clpool_op op, const clpool_tensor_desc *in, const int 
 void ref_adaptive_backward(clpool_op op, const clpool_tensor_desc *in, const int *o,
                            const double *x, const double *go, const int64_t *idx, double *gi);
 
+/* Spatial pyramid gradient of a 2-D input: levels' adaptive gradients
+ * summed in level order; go and idx (NULL: recompute) in the pyramid's
+ * (N, C*sum(n^2)) layout, each level as (C, n, n). */
+void ref_spp_backward(clpool_op op, const clpool_tensor_desc *in, const int *levels,
+                      int level_count, const double *x, const double *go, const int64_t *idx,
+                      double *gi);
+
+/* The forward's max indices of a pyramid, in its (N, C*sum(n^2)) layout. */
+void ref_spp_indices(const clpool_tensor_desc *in, const int *levels, int level_count,
+                     const double *x, int64_t *idx);
+
 #endif

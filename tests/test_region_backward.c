@@ -549,6 +549,104 @@ START_TEST(test_adaptive_avg_numerical)
 }
 END_TEST
 
+/* ---- spatial pyramid pooling ---------------------------------------------- */
+
+static size_t spp_case(ctx_pair *cp, test_rng *r, int small, int number)
+{
+    grad_case g;
+    memset(&g, 0, sizeof g);
+    g.t = float_dtypes[rng_below(r, cp->fp64 ? 4 : 3)];
+    clpool_layout layout = rng_below(r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW;
+    clpool_spp_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = rng_below(r, 3) == 0 ? (clpool_op)0 : rng_below(r, 2) ? CLPOOL_OP_MAX : CLPOOL_OP_AVG;
+    clpool_op mode = op.op == 0 ? CLPOOL_OP_MAX : op.op;
+    op.level_count = rng_range(r, 1, small ? 2 : 4);
+    for (int l = 0; l < op.level_count; l++)
+        op.levels[l] = rng_range(r, 1, small ? 3 : 6);
+    if (mode == CLPOOL_OP_MAX)
+        op.indices = (clpool_index_type)rng_below(r, 3);
+    g.it = op.indices;
+    size_t s[2] = {(size_t)rng_range(r, 1, small ? 4 : 9), (size_t)rng_range(r, 1, small ? 4 : 9)};
+    size_t n = (size_t)rng_range(r, 1, small ? 1 : 3), c = (size_t)rng_range(r, 1, small ? 2 : 4);
+    g.in = tdesc(g.t, layout, 2, n, c, s);
+    clpool_plan *plans[2] = {NULL, NULL};
+    for (int v = 0; v < 2; v++)
+        ck_assert_int_eq(clpool_plan_spp_backward(cp->ctx[v], &op, &g.in, &plans[v]),
+                         CLPOOL_SUCCESS);
+    ck_assert_int_eq(clpool_plan_output_desc(plans[0], &g.out), CLPOOL_SUCCESS);
+    g.in_elems = tensor_elements(&g.in);
+    g.out_elems = tensor_elements(&g.out);
+    g.x = malloc(g.in_elems * sizeof *g.x);
+    g.go = malloc(g.out_elems * sizeof *g.go);
+    g.want = malloc(g.in_elems * sizeof *g.want);
+    g.mag = malloc(g.in_elems * sizeof *g.mag);
+    g.idx = malloc(g.out_elems * sizeof *g.idx);
+    case_values(r, &g);
+    ref_spp_indices(&g.in, op.levels, op.level_count, g.x, g.idx);
+    for (size_t i = 0; g.it != CLPOOL_INDICES_NONE && i < g.out_elems; i++)
+        if (rng_below(r, 8) == 0)
+            g.idx[i] = -1;
+    const int64_t *idx = g.it != CLPOOL_INDICES_NONE ? g.idx : NULL;
+    ref_spp_backward(mode, &g.in, op.levels, op.level_count, g.x, g.go, idx, g.want);
+    double *ago = malloc(g.out_elems * sizeof *ago);
+    for (size_t i = 0; i < g.out_elems; i++)
+        ago[i] = fabs(g.go[i]);
+    ref_spp_backward(mode, &g.in, op.levels, op.level_count, g.x, ago, idx, g.mag);
+    free(ago);
+    char label[128];
+    snprintf(label, sizeof label, "spp case %d (%s %s, %s, %d levels, idx %d)", number,
+             mode == CLPOOL_OP_MAX ? "max" : "avg", storage_dtype_name(g.t),
+             layout == CLPOOL_NHWC ? "NHWC" : "NCHW", op.level_count, (int)g.it);
+    size_t bad = run_pair(plans, &g, 0, label);
+    clpool_plan_destroy(plans[0]);
+    clpool_plan_destroy(plans[1]);
+    grad_case_free(&g);
+    return bad;
+}
+
+START_TEST(test_spp_sweep)
+{
+    ctx_pair cp = make_pair();
+    test_rng r = {0x737070ULL + (uint64_t)_i};
+    int small = test_small_mode(), cases = small ? 4 : test_scaled(250);
+    size_t bad = 0;
+    for (int i = 0; i < cases; i++)
+        bad += spp_case(&cp, &r, small, i);
+    free_pair(&cp);
+    ck_assert_msg(bad == 0, "%zu bad elements", bad);
+}
+END_TEST
+
+START_TEST(test_spp_example)
+{
+    /* 2x2 input, levels 1 and 2, avg: level 1 sends g0/4 to every cell,
+     * level 2 its bin's gradient to its own cell */
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    size_t s[2] = {2, 2};
+    clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 1, s);
+    clpool_spp_desc op;
+    memset(&op, 0, sizeof op);
+    op.op = CLPOOL_OP_AVG;
+    op.levels[0] = 1;
+    op.levels[1] = 2;
+    op.level_count = 2;
+    clpool_plan *plan = NULL;
+    ck_assert_int_eq(clpool_plan_spp_backward(ctx, &op, &in, &plan), CLPOOL_SUCCESS);
+    float go[5] = {4, 1, 2, 3, 5}, gi[4];
+    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, NULL, go, NULL, gi, 4), CLPOOL_SUCCESS);
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(gi[i] == 1.0f + go[1 + i], "grad_input[%d] = %g", i, gi[i]);
+    clpool_plan_destroy(plan);
+    in.spatial_dims = 1;
+    ck_assert_int_eq(clpool_plan_spp_backward(ctx, &op, &in, &plan), CLPOOL_ERROR_INVALID_SHAPE);
+    in.spatial_dims = 2;
+    in.dtype = CLPOOL_UINT8;
+    ck_assert_int_eq(clpool_plan_spp_backward(ctx, &op, &in, &plan), CLPOOL_ERROR_UNSUPPORTED);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
 static Suite *region_backward_suite(void)
 {
     Suite *s = suite_create("region-backward");
@@ -563,6 +661,11 @@ static Suite *region_backward_suite(void)
     tcase_add_test(tc, test_adaptive_sweep);
     if (!test_small_mode())
         tcase_add_test(tc, test_adaptive_avg_numerical);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("spp");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_spp_example);
+    tcase_add_test(tc, test_spp_sweep);
     suite_add_tcase(s, tc);
     return s;
 }
