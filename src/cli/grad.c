@@ -5,7 +5,8 @@
  * dtype and layout) and --indices-in, for the OPs that select an element,
  * the forward's indices (int64, the output's shape; max-unpool: its
  * indices, the input's shape). The library plans the gradient
- * (clpool_plan_window_backward, clpool_plan_unpool_backward) and
+ * (clpool_plan_window_backward, clpool_plan_unpool_backward,
+ * clpool_plan_adaptive_backward, clpool_plan_spp_backward) and
  * GRAD_INPUT, in the input's shape, dtype and layout, is written atomically.
  */
 #include "report.h"
@@ -35,10 +36,14 @@ static int read_npy(const char *path, npy_array *a)
 
 /* @p a must hold @p dtype in the shape of @p want (in its layout). */
 static int check_array(const char *path, const char *what, const npy_array *a, npy_dtype dtype,
-                       const char *dtype_name, const clpool_tensor_desc *want)
+                       const char *dtype_name, const clpool_tensor_desc *want_desc, enum cli_op op)
 {
     size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS];
-    int rank = cli_output_shape(want, shape);
+    /* spp's (N, C*sum(n^2), 1) is written (and read) as (N, C*sum(n^2)) */
+    clpool_tensor_desc want = *want_desc;
+    if (op == CLI_OP_SPP)
+        want.spatial_dims = 0;
+    int rank = cli_output_shape(&want, shape);
     char got_text[NPY_ERROR_SIZE], want_text[NPY_ERROR_SIZE];
     npy_format_shape(a->shape, a->rank, got_text, sizeof got_text);
     npy_format_shape(shape, rank, want_text, sizeof want_text);
@@ -70,6 +75,8 @@ static int plan_gradient(struct run_state *s)
     if (s->args->op == CLI_OP_MAX_UNPOOL)
         status =
             clpool_plan_unpool_backward(s->context, &s->unpool.unpool, &s->input_desc, &s->plan);
+    else if (cli_is_adaptive_op(s->args->op))
+        status = cli_adaptive_plan_backward(s->context, &s->adaptive, &s->input_desc, &s->plan);
     else
         status = clpool_plan_window_backward(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
@@ -94,13 +101,13 @@ static int load_gradient_inputs(struct run_state *s, struct grad_files *f)
     int rc = read_npy(args->paths[1], &f->grad_output);
     if (rc == CLI_EXIT_OK)
         rc = check_array(args->paths[1], "GRAD_OUTPUT", &f->grad_output, dtype,
-                         cli_input_dtype_name(s), &s->output_desc);
+                         cli_input_dtype_name(s), &s->output_desc, args->op);
     /* max-unpool's indices (the input's shape) were read by cli_unpool_prepare */
     if (rc == CLI_EXIT_OK && args->opt.indices_in && args->op != CLI_OP_MAX_UNPOOL) {
         rc = read_npy(args->opt.indices_in, &f->indices);
         if (rc == CLI_EXIT_OK)
             rc = check_array(args->opt.indices_in, "--indices-in", &f->indices, NPY_INT64, "int64",
-                             &s->output_desc);
+                             &s->output_desc, args->op);
     }
     return rc;
 }
@@ -141,6 +148,17 @@ static int describe_forward(struct run_state *s)
     const struct cli_args *args = s->args;
     if (args->op == CLI_OP_MAX_UNPOOL)
         return cli_unpool_prepare(args, &s->input_desc, &s->unpool);
+    if (cli_is_adaptive_op(args->op)) {
+        int rc = cli_adaptive_describe(args, &s->input_desc, &s->adaptive);
+        clpool_index_type it = args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
+        if (rc == CLI_EXIT_OK && it != CLPOOL_INDICES_NONE && s->adaptive.spp &&
+            s->adaptive.pyramid.op != CLPOOL_OP_MAX)
+            return cli_fail(CLI_EXIT_USAGE, "--indices-in goes with --spp-mode max only (an "
+                                            "average selects no element)");
+        s->adaptive.adaptive.indices = it;
+        s->adaptive.pyramid.indices = it;
+        return rc;
+    }
     int rc = cli_describe_window(s);
     /* the forward's indices are read, never written, by grad */
     s->window.indices = args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
@@ -149,7 +167,7 @@ static int describe_forward(struct run_state *s)
 
 int cli_grad(const struct cli_args *args)
 {
-    if (!cli_library_op(args->op) && args->op != CLI_OP_MAX_UNPOOL)
+    if (!cli_library_op(args->op) && args->op != CLI_OP_MAX_UNPOOL && !cli_is_adaptive_op(args->op))
         return cli_fail(CLI_EXIT_INPUT, "the gradient of OP '%s' is not supported yet",
                         cli_op_name(args->op));
     struct run_state s;

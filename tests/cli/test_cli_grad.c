@@ -211,6 +211,76 @@ START_TEST(test_unpool_grad)
 }
 END_TEST
 
+START_TEST(test_adaptive_grad)
+{
+    /* adaptive-avg 1-D In=5 -> Out=3: bins [0,2), [1,4), [3,5) */
+    const float x[5] = {1, 5, 2, 5, 0}, g[3] = {1, 1, 1};
+    write_f32("x.npy", (size_t[]){1, 1, 5}, 3, x);
+    write_f32("g.npy", (size_t[]){1, 1, 3}, 3, g);
+    expect_success_free(
+        RUN("grad", "adaptive-avg", "--output-size", "3", "x.npy", "g.npy", "gx.npy"));
+    float *gx = read_npy("gx.npy", "<f4", "(1, 1, 5)", 5, 4);
+    const double want[5] = {0.5, 0.5 + 1.0 / 3, 1.0 / 3, 1.0 / 3 + 0.5, 0.5};
+    expect_close("adaptive-avg", gx, want, 5);
+    free(gx);
+    /* adaptive-max: recomputed (first maximum) and from the forward's indices */
+    const double want_max[5] = {0, 2, 0, 1, 0};
+    expect_success_free(
+        RUN("grad", "adaptive-max", "--output-size", "3", "x.npy", "g.npy", "gx2.npy"));
+    gx = read_npy("gx2.npy", "<f4", "(1, 1, 5)", 5, 4);
+    expect_close("adaptive-max", gx, want_max, 5);
+    free(gx);
+    expect_success_free(
+        RUN("run", "adaptive-max", "--output-size", "3", "--indices", "i.npy", "x.npy", "y.npy"));
+    expect_success_free(RUN("grad", "adaptive-max", "--output-size", "3", "--indices-in", "i.npy",
+                            "x.npy", "g.npy", "gx3.npy"));
+    gx = read_npy("gx3.npy", "<f4", "(1, 1, 5)", 5, 4);
+    expect_close("adaptive-max --indices-in", gx, want_max, 5);
+    free(gx);
+    /* global-avg: g / 5 everywhere */
+    const float g1[1] = {5};
+    write_f32("g1.npy", (size_t[]){1, 1, 1}, 3, g1);
+    expect_success_free(RUN("grad", "global-avg", "x.npy", "g1.npy", "gx4.npy"));
+    gx = read_npy("gx4.npy", "<f4", "(1, 1, 5)", 5, 4);
+    const double ones[5] = {1, 1, 1, 1, 1};
+    expect_close("global-avg", gx, ones, 5);
+    free(gx);
+}
+END_TEST
+
+START_TEST(test_spp_grad)
+{
+    /* 2x2 input, levels 1,2 max: the output is (1, 5); level 1 selects the
+     * maximum 4 (cell 3), level 2 each cell itself */
+    const float x[4] = {1, 2, 3, 4}, g[5] = {10, 1, 2, 3, 4};
+    write_f32("x.npy", (size_t[]){1, 1, 2, 2}, 4, x);
+    write_f32("g.npy", (size_t[]){1, 5}, 2, g);
+    expect_success_free(RUN("grad", "spp", "--levels", "1,2", "x.npy", "g.npy", "gx.npy"));
+    float *gx = read_npy("gx.npy", "<f4", "(1, 1, 2, 2)", 4, 4);
+    const double want[4] = {1, 2, 3, 14};
+    expect_close("spp", gx, want, 4);
+    free(gx);
+    expect_success_free(
+        RUN("run", "spp", "--levels", "1,2", "--indices", "i.npy", "x.npy", "y.npy"));
+    expect_success_free(RUN("grad", "spp", "--levels", "1,2", "--indices-in", "i.npy", "x.npy",
+                            "g.npy", "gx2.npy"));
+    gx = read_npy("gx2.npy", "<f4", "(1, 1, 2, 2)", 4, 4);
+    expect_close("spp --indices-in", gx, want, 4);
+    free(gx);
+    /* avg: level 1 sends 10/4 to every cell */
+    expect_success_free(
+        RUN("grad", "spp", "--levels", "1,2", "--spp-mode", "avg", "x.npy", "g.npy", "gx3.npy"));
+    gx = read_npy("gx3.npy", "<f4", "(1, 1, 2, 2)", 4, 4);
+    const double want_avg[4] = {3.5, 4.5, 5.5, 6.5};
+    expect_close("spp avg", gx, want_avg, 4);
+    free(gx);
+    struct result r = RUN("grad", "spp", "--levels", "1,2", "--spp-mode", "avg", "--indices-in",
+                          "i.npy", "x.npy", "g.npy", "gx4.npy");
+    expect_one_line(&r, 2, "--spp-mode max");
+    result_free(&r);
+}
+END_TEST
+
 static void expect_grad_failure(const char *const *args, int code, const char *needle)
 {
     struct result r = run_argv(args);
@@ -247,7 +317,11 @@ START_TEST(test_grad_errors)
     FAILS(2, "GRAD_INPUT", "grad", "max", "--kernel", "2", "x.npy", "g.npy");
     FAILS(3, "padding", "grad", "max", "--kernel", "2", "--padding", "2", "x.npy", "g.npy",
           "gx.npy");
-    FAILS(3, "not supported", "grad", "global-max", "x.npy", "g.npy", "gx.npy");
+    FAILS(3, "not supported", "grad", "roi-max", "--rois", "x.npy", "--output-size", "1", "x.npy",
+          "g.npy", "gx.npy");
+    FAILS(3, "GRAD_OUTPUT has shape (1, 1, 2)", "grad", "global-max", "x.npy", "g.npy", "gx.npy");
+    FAILS(2, "does not apply", "grad", "global-avg", "--indices-in", "fidx.npy", "x.npy", "g.npy",
+          "gx.npy");
     FAILS(3, "missing.npy", "grad", "max", "--kernel", "2", "x.npy", "missing.npy", "gx.npy");
     const uint8_t u[3] = {1, 2, 3};
     write_typed("u.npy", "|u1", 1, (size_t[]){1, 1, 3}, 3, u);
@@ -268,6 +342,8 @@ static Suite *grad_suite(void)
     tcase_add_test(tc, test_stochastic_replay);
     tcase_add_test(tc, test_grad_errors);
     tcase_add_test(tc, test_unpool_grad);
+    tcase_add_test(tc, test_adaptive_grad);
+    tcase_add_test(tc, test_spp_grad);
     suite_add_tcase(s, tc);
     return s;
 }
