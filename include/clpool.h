@@ -835,6 +835,33 @@ CLPOOL_API clpool_status clpool_plan_fractional(clpool_context *context,
                                                 const clpool_fractional_desc *op,
                                                 const clpool_tensor_desc *input,
                                                 clpool_plan **plan);
+
+/**
+ * Plans the gradient of fractional max pooling from the forward's
+ * descriptor and input, checked exactly as clpool_plan_fractional() checks
+ * them; float32, float16 and bfloat16 (computed in float, rounded once),
+ * float64 (cl_khr_fp64); uint8 and int8: CLPOOL_ERROR_UNSUPPORTED.
+ * clpool_plan_output_desc() gives the forward's output, the shape of
+ * grad_output. The plan
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (the forward's, the output's shape and layout,
+ *   of op->indices' dtype) when op->indices is not NONE: each output sends
+ *   its gradient to the cell its index names, -1 (or an index outside its
+ *   window) sends nothing;
+ * - otherwise reads clpool_io.input and recomputes each window's maximum
+ *   exactly as the forward (same windows: clpool_io.samples when
+ *   op->samples_given, else drawn from op->seed, see clpool_plan_set_seed();
+ *   same rule: first maximum, last NaN);
+ * - reads clpool_io.samples when op->samples_given (for the windows);
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * No workspace. Deterministic: each input cell gathers from the windows
+ * that contain it, outputs in row-major order, in float (double for
+ * float64) without atomics or contraction.
+ */
+CLPOOL_API clpool_status clpool_plan_fractional_backward(clpool_context *context,
+                                                         const clpool_fractional_desc *op,
+                                                         const clpool_tensor_desc *input,
+                                                         clpool_plan **plan);
 /**@}*/
 
 /**

@@ -206,3 +206,16 @@ void ref_spp_indices(const clpool_tensor_desc *in, const int *levels, int level_
         prefix += nl * nl;
     }
 }
+
+void ref_select_backward(const clpool_tensor_desc *in, const clpool_tensor_desc *out,
+                         const double *go, const int64_t *idx, double *gi)
+{
+    size_t P = plane_elements(in), OP = plane_elements(out), planes = in->n * in->c;
+    memset(gi, 0, tensor_elements(in) * sizeof *gi);
+    for (size_t p = 0; p < planes; p++)
+        for (size_t o = 0; o < OP; o++) {
+            size_t e = layout_offset(out, p, o);
+            if (idx[e] >= 0 && (size_t)idx[e] < P)
+                gi[layout_offset(in, p, (size_t)idx[e])] += go[e];
+        }
+}

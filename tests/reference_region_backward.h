@@ -40,4 +40,10 @@ void ref_spp_backward(clpool_op op, const clpool_tensor_desc *in, const int *lev
 void ref_spp_indices(const clpool_tensor_desc *in, const int *levels, int level_count,
                      const double *x, int64_t *idx);
 
+/* The gradient of a selecting pooling (fractional max) given the selected
+ * in-plane cell of each output (idx in the output's layout; -1: none):
+ * g added to that cell, outputs in row-major order. */
+void ref_select_backward(const clpool_tensor_desc *in, const clpool_tensor_desc *out,
+                         const double *go, const int64_t *idx, double *gi);
+
 #endif

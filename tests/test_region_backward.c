@@ -13,6 +13,7 @@
  */
 #include "harness.h"
 #include "reference_region_backward.h"
+#include "reference_unpool.h"
 #include "storage.h"
 #include "test_env.h"
 
@@ -99,17 +100,25 @@ static size_t compare(clpool_dtype t, const void *got, const double *want, size_
 }
 
 /* Runs @p plan by clpool_run_host_io with grad_input poisoned first. */
-static clpool_status run_host(clpool_plan *plan, clpool_dtype t, const void *x, const void *go,
-                              const void *idx, void *gi, size_t in_elems)
+static clpool_status run_host_samples(clpool_plan *plan, clpool_dtype t, const void *x,
+                                      const void *go, const void *idx, const void *samples,
+                                      void *gi, size_t in_elems)
 {
     storage_poison(t, gi, in_elems, 0);
     clpool_host_io io;
     memset(&io, 0, sizeof io);
     io.input = x;
+    io.samples = samples;
     io.grad_output = go;
     io.indices = (void *)idx; /* read only: a gradient plan never writes them */
     io.grad_input = gi;
     return clpool_run_host_io(plan, NULL, &io);
+}
+
+static clpool_status run_host(clpool_plan *plan, clpool_dtype t, const void *x, const void *go,
+                              const void *idx, void *gi, size_t in_elems)
+{
+    return run_host_samples(plan, t, x, go, idx, NULL, gi, in_elems);
 }
 
 /* ---- max unpooling ------------------------------------------------------- */
@@ -300,8 +309,8 @@ static void grad_case_free(grad_case *g)
 
 /* Runs plans[0] and plans[1] (the two contexts) on case @p g and checks both
  * against the reference and each other; returns bad elements. */
-static size_t run_pair(clpool_plan *const plans[2], const grad_case *g, int exact,
-                       const char *label)
+static size_t run_pair_samples(clpool_plan *const plans[2], const grad_case *g, const void *samples,
+                               const char *label)
 {
     clpool_dtype t = g->t;
     size_t esize = clpool_dtype_size(t);
@@ -319,17 +328,10 @@ static size_t run_pair(clpool_plan *const plans[2], const grad_case *g, int exac
     unsigned char *gi[2] = {malloc(g->in_elems * esize + 8), malloc(g->in_elems * esize + 8)};
     size_t bad = 0;
     for (int v = 0; v < 2; v++) {
-        ck_assert_int_eq(run_host(plans[v], t, x_s, go_s, idx_s, gi[v], g->in_elems),
-                         CLPOOL_SUCCESS);
-        if (exact) {
-            double *w = malloc(g->in_elems * sizeof *w);
-            for (size_t i = 0; i < g->in_elems; i++)
-                w[i] = storage_round(t, g->want[i]);
-            bad += compare(t, gi[v], w, g->in_elems, 0, 0, label);
-            free(w);
-        } else {
-            bad += compare_scaled(t, gi[v], g->want, g->mag, g->in_elems, label);
-        }
+        ck_assert_int_eq(
+            run_host_samples(plans[v], t, x_s, go_s, idx_s, samples, gi[v], g->in_elems),
+            CLPOOL_SUCCESS);
+        bad += compare_scaled(t, gi[v], g->want, g->mag, g->in_elems, label);
     }
     if (memcmp(gi[0], gi[1], g->in_elems * esize) != 0) {
         fprintf(stderr, "%s: the two work-group sizes / batch splits differ\n", label);
@@ -417,7 +419,7 @@ static size_t adaptive_case(ctx_pair *cp, test_rng *r, int small, int number)
     snprintf(label, sizeof label, "adaptive case %d (%s %s, %dD, %s, idx %d)", number,
              op.op == CLPOOL_OP_MAX ? "max" : "avg", storage_dtype_name(g.t), dims,
              layout == CLPOOL_NHWC ? "NHWC" : "NCHW", (int)g.it);
-    size_t bad = run_pair(plans, &g, 0, label);
+    size_t bad = run_pair_samples(plans, &g, NULL, label);
     clpool_plan_destroy(plans[0]);
     clpool_plan_destroy(plans[1]);
     grad_case_free(&g);
@@ -598,7 +600,7 @@ static size_t spp_case(ctx_pair *cp, test_rng *r, int small, int number)
     snprintf(label, sizeof label, "spp case %d (%s %s, %s, %d levels, idx %d)", number,
              mode == CLPOOL_OP_MAX ? "max" : "avg", storage_dtype_name(g.t),
              layout == CLPOOL_NHWC ? "NHWC" : "NCHW", op.level_count, (int)g.it);
-    size_t bad = run_pair(plans, &g, 0, label);
+    size_t bad = run_pair_samples(plans, &g, NULL, label);
     clpool_plan_destroy(plans[0]);
     clpool_plan_destroy(plans[1]);
     grad_case_free(&g);
@@ -647,6 +649,117 @@ START_TEST(test_spp_example)
 }
 END_TEST
 
+/* ---- fractional max ------------------------------------------------------- */
+
+static size_t fractional_case(ctx_pair *cp, test_rng *r, int small, int number)
+{
+    grad_case g;
+    memset(&g, 0, sizeof g);
+    int dims = rng_range(r, 2, 3);
+    g.t = float_dtypes[rng_below(r, cp->fp64 ? 4 : 3)];
+    clpool_layout layout = rng_below(r, 2) ? CLPOOL_NHWC : CLPOOL_NCHW;
+    clpool_fractional_desc op;
+    memset(&op, 0, sizeof op);
+    size_t s[3];
+    int o[3];
+    for (int i = 0; i < dims; i++) {
+        int in = rng_range(r, 2, small ? 5 : (dims == 3 ? 6 : 10));
+        int k = rng_range(r, 1, in - 1 < 3 ? in - 1 : 3);
+        int most = dims == 2 ? in - k + 1 : in - k;
+        s[i] = (size_t)in;
+        op.kernel[i] = k;
+        o[i] = rng_range(r, 1, most);
+        op.output_size[i] = o[i];
+    }
+    op.samples_given = (int)rng_below(r, 2);
+    op.seed = rng_next(r);
+    op.indices = (clpool_index_type)rng_below(r, 3);
+    g.it = op.indices;
+    size_t n = (size_t)rng_range(r, 1, small ? 1 : 3), c = (size_t)rng_range(r, 1, small ? 2 : 4);
+    g.in = tdesc(g.t, layout, dims, n, c, s);
+    clpool_plan *plans[2] = {NULL, NULL};
+    for (int v = 0; v < 2; v++)
+        ck_assert_int_eq(clpool_plan_fractional_backward(cp->ctx[v], &op, &g.in, &plans[v]),
+                         CLPOOL_SUCCESS);
+    ck_assert_int_eq(clpool_plan_output_desc(plans[0], &g.out), CLPOOL_SUCCESS);
+    g.in_elems = tensor_elements(&g.in);
+    g.out_elems = tensor_elements(&g.out);
+    g.x = malloc(g.in_elems * sizeof *g.x);
+    g.go = malloc(g.out_elems * sizeof *g.go);
+    g.want = malloc(g.in_elems * sizeof *g.want);
+    g.mag = malloc(g.in_elems * sizeof *g.mag);
+    g.idx = malloc(g.out_elems * sizeof *g.idx);
+    case_values(r, &g);
+    size_t planes = n * c, count = planes * (size_t)dims;
+    double *samples = malloc(count * sizeof *samples), *y = malloc(g.out_elems * sizeof *y);
+    float *samples32 = malloc(count * sizeof *samples32);
+    for (size_t p = 0; p < planes; p++)
+        for (int j = 0; j < dims; j++) {
+            double u = op.samples_given ? (double)(rng_next(r) >> 11) * 0x1p-53
+                                        : (double)clpool_uniform(op.seed, p, (uint64_t)j);
+            samples[p * (size_t)dims + (size_t)j] = g.t == CLPOOL_FLOAT64 ? u : (double)(float)u;
+            samples32[p * (size_t)dims + (size_t)j] = (float)u;
+        }
+    void *x_s = to_storage(g.t, g.x, g.in_elems);
+    ref_fractional(&g.in, op.kernel, o, samples, x_s, y, g.idx);
+    free(x_s);
+    free(y);
+    for (size_t i = 0; g.it != CLPOOL_INDICES_NONE && i < g.out_elems; i++)
+        if (rng_below(r, 8) == 0)
+            g.idx[i] = -1;
+    ref_select_backward(&g.in, &g.out, g.go, g.idx, g.want);
+    double *ago = malloc(g.out_elems * sizeof *ago);
+    for (size_t i = 0; i < g.out_elems; i++)
+        ago[i] = fabs(g.go[i]);
+    ref_select_backward(&g.in, &g.out, ago, g.idx, g.mag);
+    free(ago);
+    char label[160];
+    snprintf(label, sizeof label, "fractional case %d (%s, %dD, %s, idx %d, samples %s)", number,
+             storage_dtype_name(g.t), dims, layout == CLPOOL_NHWC ? "NHWC" : "NCHW", (int)g.it,
+             op.samples_given ? "given" : "drawn");
+    const void *smp = g.t == CLPOOL_FLOAT64 ? (const void *)samples : (const void *)samples32;
+    size_t bad = run_pair_samples(plans, &g, op.samples_given ? smp : NULL, label);
+    free(samples);
+    free(samples32);
+    clpool_plan_destroy(plans[0]);
+    clpool_plan_destroy(plans[1]);
+    grad_case_free(&g);
+    return bad;
+}
+
+START_TEST(test_fractional_sweep)
+{
+    ctx_pair cp = make_pair();
+    test_rng r = {0x6672616374ULL + (uint64_t)_i};
+    int small = test_small_mode(), cases = small ? 4 : test_scaled(300);
+    size_t bad = 0;
+    for (int i = 0; i < cases; i++)
+        bad += fractional_case(&cp, &r, small, i);
+    free_pair(&cp);
+    ck_assert_msg(bad == 0, "%zu bad elements", bad);
+}
+END_TEST
+
+START_TEST(test_fractional_invalid)
+{
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    size_t s[2] = {5, 5};
+    clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 1, s);
+    clpool_fractional_desc op;
+    memset(&op, 0, sizeof op);
+    op.kernel[0] = op.kernel[1] = 2;
+    op.output_size[0] = op.output_size[1] = 5; /* 5 + 2 - 1 > 5 */
+    clpool_plan *plan = NULL;
+    ck_assert_int_eq(clpool_plan_fractional_backward(ctx, &op, &in, &plan),
+                     CLPOOL_ERROR_INVALID_KERNEL);
+    op.output_size[0] = op.output_size[1] = 3;
+    in.dtype = CLPOOL_UINT8;
+    ck_assert_int_eq(clpool_plan_fractional_backward(ctx, &op, &in, &plan),
+                     CLPOOL_ERROR_UNSUPPORTED);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
 static Suite *region_backward_suite(void)
 {
     Suite *s = suite_create("region-backward");
@@ -666,6 +779,11 @@ static Suite *region_backward_suite(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, test_spp_example);
     tcase_add_test(tc, test_spp_sweep);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("fractional");
+    tcase_set_timeout(tc, 900);
+    tcase_add_test(tc, test_fractional_invalid);
+    tcase_add_test(tc, test_fractional_sweep);
     suite_add_tcase(s, tc);
     return s;
 }
