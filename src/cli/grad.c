@@ -6,7 +6,8 @@
  * the forward's indices (int64, the output's shape; max-unpool: its
  * indices, the input's shape). The library plans the gradient
  * (clpool_plan_window_backward, clpool_plan_unpool_backward,
- * clpool_plan_adaptive_backward, clpool_plan_spp_backward) and
+ * clpool_plan_adaptive_backward, clpool_plan_spp_backward,
+ * clpool_plan_fractional_backward) and
  * GRAD_INPUT, in the input's shape, dtype and layout, is written atomically.
  */
 #include "report.h"
@@ -75,6 +76,9 @@ static int plan_gradient(struct run_state *s)
     if (s->args->op == CLI_OP_MAX_UNPOOL)
         status =
             clpool_plan_unpool_backward(s->context, &s->unpool.unpool, &s->input_desc, &s->plan);
+    else if (s->args->op == CLI_OP_FRACTIONAL_MAX)
+        status = clpool_plan_fractional_backward(s->context, &s->unpool.fractional, &s->input_desc,
+                                                 &s->plan);
     else if (cli_is_adaptive_op(s->args->op))
         status = cli_adaptive_plan_backward(s->context, &s->adaptive, &s->input_desc, &s->plan);
     else
@@ -124,7 +128,8 @@ static int compute_and_save(struct run_state *s, struct grad_files *f)
         memset(&io, 0, sizeof io);
         io.input = s->input.data;
         io.grad_output = f->grad_output.data;
-        io.indices = s->args->op == CLI_OP_MAX_UNPOOL ? s->unpool.indices_in.data : f->indices.data;
+        io.indices = f->indices.data;
+        cli_unpool_host_io(&s->unpool, &io); /* max-unpool's indices, fractional-max's samples */
         io.grad_input = f->grad_input;
         cli_forget_log(s);
         clpool_status status = clpool_run_host_io(s->plan, NULL, &io);
@@ -146,8 +151,13 @@ static int compute_and_save(struct run_state *s, struct grad_files *f)
 static int describe_forward(struct run_state *s)
 {
     const struct cli_args *args = s->args;
-    if (args->op == CLI_OP_MAX_UNPOOL)
-        return cli_unpool_prepare(args, &s->input_desc, &s->unpool);
+    if (cli_unpool_is_op(args->op)) {
+        int rc = cli_unpool_prepare(args, &s->input_desc, &s->unpool);
+        /* fractional-max: the forward's indices are read, never written */
+        s->unpool.fractional.indices =
+            args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
+        return rc;
+    }
     if (cli_is_adaptive_op(args->op)) {
         int rc = cli_adaptive_describe(args, &s->input_desc, &s->adaptive);
         clpool_index_type it = args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
@@ -167,7 +177,7 @@ static int describe_forward(struct run_state *s)
 
 int cli_grad(const struct cli_args *args)
 {
-    if (!cli_library_op(args->op) && args->op != CLI_OP_MAX_UNPOOL && !cli_is_adaptive_op(args->op))
+    if (!cli_library_op(args->op) && !cli_unpool_is_op(args->op) && !cli_is_adaptive_op(args->op))
         return cli_fail(CLI_EXIT_INPUT, "the gradient of OP '%s' is not supported yet",
                         cli_op_name(args->op));
     struct run_state s;

@@ -281,6 +281,56 @@ START_TEST(test_spp_grad)
 }
 END_TEST
 
+START_TEST(test_fractional_grad)
+{
+    /* 4x4 arange, k=2, output 2x2, samples 0.5: windows [0,2) and [2,4) per
+     * side, maxima at cells 5, 7, 13, 15 */
+    float x[16], s[2] = {0.5f, 0.5f}, g[4] = {1, 2, 3, 4};
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)i;
+    write_f32("x.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    write_f32("s.npy", (size_t[]){1, 1, 2}, 3, s);
+    write_f32("g.npy", (size_t[]){1, 1, 2, 2}, 4, g);
+    expect_success_free(RUN("grad", "fractional-max", "--kernel", "2", "--output-size", "2",
+                            "--samples", "s.npy", "x.npy", "g.npy", "gx.npy"));
+    float *gx = read_npy("gx.npy", "<f4", "(1, 1, 4, 4)", 16, 4);
+    double want[16] = {0};
+    want[5] = 1;
+    want[7] = 2;
+    want[13] = 3;
+    want[15] = 4;
+    expect_close("fractional-max", gx, want, 16);
+    free(gx);
+    /* drawn windows: recomputed from --seed equals the forward's indices */
+    float x2[2 * 7 * 7];
+    for (int i = 0; i < 98; i++)
+        x2[i] = (float)((i * 37) % 23);
+    float g2[2 * 3 * 3];
+    for (int i = 0; i < 18; i++)
+        g2[i] = (float)(i + 1);
+    write_f32("x2.npy", (size_t[]){1, 2, 7, 7}, 4, x2);
+    write_f32("g2.npy", (size_t[]){1, 2, 3, 3}, 4, g2);
+    expect_success_free(RUN("run", "fractional-max", "--kernel", "2", "--output-size", "3",
+                            "--seed", "7", "--indices", "i.npy", "x2.npy", "y.npy"));
+    expect_success_free(RUN("grad", "fractional-max", "--kernel", "2", "--output-size", "3",
+                            "--seed", "7", "x2.npy", "g2.npy", "ga.npy"));
+    expect_success_free(RUN("grad", "fractional-max", "--kernel", "2", "--output-size", "3",
+                            "--seed", "7", "--indices-in", "i.npy", "x2.npy", "g2.npy", "gb.npy"));
+    float *ga = read_npy("ga.npy", "<f4", "(1, 2, 7, 7)", 98, 4);
+    float *gb = read_npy("gb.npy", "<f4", "(1, 2, 7, 7)", 98, 4);
+    double sum = 0;
+    for (int i = 0; i < 98; i++) {
+        ck_assert_msg(ga[i] == gb[i], "element %d: recomputed %g, from indices %g", i, ga[i],
+                      gb[i]);
+        sum += ga[i];
+    }
+    /* every output sends its gradient somewhere: 1 + ... + 18 */
+    ck_assert_msg(sum == 171, "the gradient sums to %g, want 171", sum);
+    free(ga);
+    free(gb);
+}
+END_TEST
+
 static void expect_grad_failure(const char *const *args, int code, const char *needle)
 {
     struct result r = run_argv(args);
@@ -344,6 +394,7 @@ static Suite *grad_suite(void)
     tcase_add_test(tc, test_unpool_grad);
     tcase_add_test(tc, test_adaptive_grad);
     tcase_add_test(tc, test_spp_grad);
+    tcase_add_test(tc, test_fractional_grad);
     suite_add_tcase(s, tc);
     return s;
 }
