@@ -760,6 +760,99 @@ START_TEST(test_fractional_invalid)
 }
 END_TEST
 
+/* ---- clpool_enqueue with offsets ------------------------------------------ */
+
+#define OFF 3 /* elements before each tensor in its buffer */
+
+static cl_mem buffer_of(cl_context cl, const void *data, size_t esize, size_t count)
+{
+    size_t bytes = (count + 2 * OFF) * esize;
+    unsigned char *host = malloc(bytes);
+    ck_assert_ptr_nonnull(host);
+    memset(host, 0x5a, bytes);
+    if (data)
+        memcpy(host + OFF * esize, data, count * esize);
+    cl_int err = CL_SUCCESS;
+    cl_mem m = clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &err);
+    free(host);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    return m;
+}
+
+/*
+ * Enqueues @p plan on buffers holding each float32 tensor at element offset
+ * OFF between 0x5a guards; returns grad_input as read back, after checking
+ * that no guard changed.
+ */
+static void enqueue_f32(clpool_context *ctx, clpool_plan *plan, const float *x, size_t nx,
+                        const float *go, size_t ngo, const int64_t *idx, size_t nidx, float *gi,
+                        size_t ngi)
+{
+    cl_context cl = clpool_context_cl_context(ctx);
+    cl_command_queue q = clpool_context_cl_queue(ctx);
+    clpool_io io;
+    memset(&io, 0, sizeof io);
+    cl_mem mx = x ? buffer_of(cl, x, 4, nx) : NULL, mg = buffer_of(cl, go, 4, ngo);
+    cl_mem mi = idx ? buffer_of(cl, idx, 8, nidx) : NULL, mo = buffer_of(cl, NULL, 4, ngi);
+    io.input = (clpool_buffer){mx, OFF};
+    io.grad_output = (clpool_buffer){mg, OFF};
+    io.indices = (clpool_buffer){mi, OFF};
+    io.grad_input = (clpool_buffer){mo, OFF};
+    ck_assert_int_eq(clpool_enqueue(plan, q, &io, 0, NULL, NULL), CLPOOL_SUCCESS);
+    size_t bytes = (ngi + 2 * OFF) * 4;
+    unsigned char *all = malloc(bytes);
+    ck_assert_int_eq(clEnqueueReadBuffer(q, mo, CL_TRUE, 0, bytes, all, 0, NULL, NULL), CL_SUCCESS);
+    for (size_t i = 0; i < OFF * 4; i++) {
+        ck_assert_msg(all[i] == 0x5a, "guard byte %zu before grad_input changed", i);
+        ck_assert_msg(all[bytes - 1 - i] == 0x5a, "guard byte %zu after grad_input changed", i);
+    }
+    memcpy(gi, all + OFF * 4, ngi * 4);
+    free(all);
+    if (mx)
+        clReleaseMemObject(mx);
+    if (mi)
+        clReleaseMemObject(mi);
+    clReleaseMemObject(mg);
+    clReleaseMemObject(mo);
+}
+
+START_TEST(test_enqueue_offsets)
+{
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    /* unpool: an out-of-range index on the device gives 0 there */
+    clpool_unpool_desc u = unpool_desc(2, 0, 0);
+    size_t s2[2] = {2, 2};
+    clpool_tensor_desc in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 2, 1, 1, s2);
+    clpool_plan *plan = NULL;
+    ck_assert_int_eq(clpool_plan_unpool_backward(ctx, &u, &in, &plan), CLPOOL_SUCCESS);
+    float go[16], gi[4];
+    for (int i = 0; i < 16; i++)
+        go[i] = (float)(10 + i);
+    int64_t idx[4] = {0, 99, 5, -1};
+    enqueue_f32(ctx, plan, NULL, 0, go, 16, idx, 4, gi, 4);
+    const float want_u[4] = {10, 0, 15, 0};
+    for (int i = 0; i < 4; i++)
+        ck_assert_msg(gi[i] == want_u[i], "unpool grad_input[%d] = %g", i, gi[i]);
+    clpool_plan_destroy(plan);
+    /* adaptive max recomputed, 1-D In=5 -> Out=3 */
+    size_t s5[1] = {5};
+    in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 1, 1, 1, s5);
+    clpool_adaptive_desc a;
+    memset(&a, 0, sizeof a);
+    a.op = CLPOOL_OP_MAX;
+    a.output_size[0] = 3;
+    ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &a, &in, &plan), CLPOOL_SUCCESS);
+    const float x[5] = {1, 5, 2, 5, 0}, g3[3] = {1, 2, 4};
+    float gi5[5];
+    enqueue_f32(ctx, plan, x, 5, g3, 3, NULL, 0, gi5, 5);
+    const float want_a[5] = {0, 3, 0, 4, 0};
+    for (int i = 0; i < 5; i++)
+        ck_assert_msg(gi5[i] == want_a[i], "adaptive grad_input[%d] = %g", i, gi5[i]);
+    clpool_plan_destroy(plan);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
 static Suite *region_backward_suite(void)
 {
     Suite *s = suite_create("region-backward");
@@ -767,6 +860,7 @@ static Suite *region_backward_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_unpool_spec_example);
     tcase_add_test(tc, test_unpool_sweep);
+    tcase_add_test(tc, test_enqueue_offsets);
     suite_add_tcase(s, tc);
     tc = tcase_create("adaptive");
     tcase_set_timeout(tc, 900);
