@@ -641,11 +641,13 @@ CLPOOL_API clpool_status clpool_plan_spp(clpool_context *context, const clpool_s
  *   of op->indices' dtype) for max when op->indices is not NONE: each output
  *   sends its gradient to the cell its index names; -1 (or any index no
  *   cell of its bin has) sends nothing;
- * - reads clpool_io.input for max without indices: the argmax is recomputed
- *   with the forward's rule (first maximum, last NaN);
+ * - reads clpool_io.input for max without indices: a first pass recomputes
+ *   each bin's argmax with the forward's rule (first maximum, last NaN)
+ *   into clpool_io.workspace (clpool_plan_workspace_size() bytes: 8 per
+ *   output element; 0 otherwise), which the gather then reads;
  * - writes clpool_io.grad_input, every element (0 where nothing lands).
- * Avg sends g / (the bin's cell count) to every cell of the bin. No
- * workspace. Deterministic: each input cell gathers from the bins that
+ * Avg sends g / (the bin's cell count) to every cell of the bin.
+ * Deterministic: each input cell gathers from the bins that
  * contain it (floor(j*Out/In) <= i < ceil((j+1)*Out/In) per dimension) in
  * row-major order of the outputs, in float (double for float64) without
  * atomics or contraction: bit identical across runs, work-group sizes and
@@ -663,8 +665,8 @@ CLPOOL_API clpool_status clpool_plan_adaptive_backward(clpool_context *context,
  * level order. Slots and dtypes as clpool_plan_adaptive_backward():
  * clpool_io.grad_output (and, for max with op->indices, clpool_io.indices)
  * in the forward's (N, C * sum(n^2)) layout; clpool_io.input for max without
- * indices; clpool_io.grad_input written, every element. Deterministic as
- * the adaptive gradient.
+ * indices, with the same workspace; clpool_io.grad_input written, every
+ * element. Deterministic as the adaptive gradient.
  */
 CLPOOL_API clpool_status clpool_plan_spp_backward(clpool_context *context,
                                                   const clpool_spp_desc *op,

@@ -798,6 +798,9 @@ static void enqueue_f32(clpool_context *ctx, clpool_plan *plan, const float *x, 
     io.grad_output = (clpool_buffer){mg, OFF};
     io.indices = (clpool_buffer){mi, OFF};
     io.grad_input = (clpool_buffer){mo, OFF};
+    size_t ws = clpool_plan_workspace_size(plan);
+    cl_mem mw = ws ? buffer_of(cl, NULL, 16, ws / 16 + 1) : NULL;
+    io.workspace = (clpool_buffer){mw, 16 * OFF}; /* bytes, a multiple of 16 */
     ck_assert_int_eq(clpool_enqueue(plan, q, &io, 0, NULL, NULL), CLPOOL_SUCCESS);
     size_t bytes = (ngi + 2 * OFF) * 4;
     unsigned char *all = malloc(bytes);
@@ -812,6 +815,8 @@ static void enqueue_f32(clpool_context *ctx, clpool_plan *plan, const float *x, 
         clReleaseMemObject(mx);
     if (mi)
         clReleaseMemObject(mi);
+    if (mw)
+        clReleaseMemObject(mw);
     clReleaseMemObject(mg);
     clReleaseMemObject(mo);
 }
@@ -834,7 +839,8 @@ START_TEST(test_enqueue_offsets)
     for (int i = 0; i < 4; i++)
         ck_assert_msg(gi[i] == want_u[i], "unpool grad_input[%d] = %g", i, gi[i]);
     clpool_plan_destroy(plan);
-    /* adaptive max recomputed, 1-D In=5 -> Out=3 */
+    /* adaptive max recomputed (through a workspace of one long per
+     * output), 1-D In=5 -> Out=3 */
     size_t s5[1] = {5};
     in = tdesc(CLPOOL_FLOAT32, CLPOOL_NCHW, 1, 1, 1, s5);
     clpool_adaptive_desc a;
@@ -842,6 +848,7 @@ START_TEST(test_enqueue_offsets)
     a.op = CLPOOL_OP_MAX;
     a.output_size[0] = 3;
     ck_assert_int_eq(clpool_plan_adaptive_backward(ctx, &a, &in, &plan), CLPOOL_SUCCESS);
+    ck_assert_uint_eq(clpool_plan_workspace_size(plan), 3 * 8);
     const float x[5] = {1, 5, 2, 5, 0}, g3[3] = {1, 2, 4};
     float gi5[5];
     enqueue_f32(ctx, plan, x, 5, g3, 3, NULL, 0, gi5, 5);
