@@ -628,6 +628,50 @@ typedef struct clpool_spp_desc {
  */
 CLPOOL_API clpool_status clpool_plan_spp(clpool_context *context, const clpool_spp_desc *op,
                                          const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Plans the gradient of adaptive (or global) pooling from the forward's
+ * descriptor and input, checked exactly as clpool_plan_adaptive() checks
+ * them; float32, float16 and bfloat16 (computed in float, rounded once),
+ * float64 (cl_khr_fp64); uint8 and int8: CLPOOL_ERROR_UNSUPPORTED.
+ * clpool_plan_output_desc() gives the forward's output, the shape of
+ * grad_output. The plan
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (the forward's, the output's shape and layout,
+ *   of op->indices' dtype) for max when op->indices is not NONE: each output
+ *   sends its gradient to the cell its index names; -1 (or any index no
+ *   cell of its bin has) sends nothing;
+ * - reads clpool_io.input for max without indices: a first pass recomputes
+ *   each bin's argmax with the forward's rule (first maximum, last NaN)
+ *   into clpool_io.workspace (clpool_plan_workspace_size() bytes: 8 per
+ *   output element; 0 otherwise), which the gather then reads;
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * Avg sends g / (the bin's cell count) to every cell of the bin.
+ * Deterministic: each input cell gathers from the bins that
+ * contain it (floor(j*Out/In) <= i < ceil((j+1)*Out/In) per dimension) in
+ * row-major order of the outputs, in float (double for float64) without
+ * atomics or contraction: bit identical across runs, work-group sizes and
+ * batch splits.
+ */
+CLPOOL_API clpool_status clpool_plan_adaptive_backward(clpool_context *context,
+                                                       const clpool_adaptive_desc *op,
+                                                       const clpool_tensor_desc *input,
+                                                       clpool_plan **plan);
+
+/**
+ * Plans the gradient of spatial pyramid pooling from the forward's
+ * descriptor and input, checked as clpool_plan_spp() checks them: the
+ * levels' adaptive gradients (see clpool_plan_adaptive_backward()) summed in
+ * level order. Slots and dtypes as clpool_plan_adaptive_backward():
+ * clpool_io.grad_output (and, for max with op->indices, clpool_io.indices)
+ * in the forward's (N, C * sum(n^2)) layout; clpool_io.input for max without
+ * indices, with the same workspace; clpool_io.grad_input written, every
+ * element. Deterministic as the adaptive gradient.
+ */
+CLPOOL_API clpool_status clpool_plan_spp_backward(clpool_context *context,
+                                                  const clpool_spp_desc *op,
+                                                  const clpool_tensor_desc *input,
+                                                  clpool_plan **plan);
 /**@}*/
 
 /** @name Max unpooling */
@@ -717,6 +761,29 @@ CLPOOL_API clpool_status clpool_unpool_check_indices(const clpool_plan *plan, co
  */
 CLPOOL_API clpool_status clpool_unpool_check_workspace(const clpool_plan *plan,
                                                        cl_command_queue queue, const clpool_io *io);
+
+/**
+ * Plans the gradient of max unpooling (spec §7) from the forward's
+ * descriptor and pooled input @p input, checked exactly as
+ * clpool_plan_unpool() checks them; float32, float16, bfloat16 and float64
+ * (copied bit for bit: no cl_khr_fp64 needed); uint8 and int8:
+ * CLPOOL_ERROR_UNSUPPORTED. clpool_plan_output_desc() gives the forward's
+ * output, i.e. the shape of grad_output. The plan
+ * - reads clpool_io.grad_output (the unpooled shape) and clpool_io.indices
+ *   (the forward's, in @p input's shape and layout, of op->indices' dtype);
+ * - writes clpool_io.grad_input (@p input's shape), every element: a pure
+ *   gather, grad_input[n, c, i] = grad_output[n, c].flat[indices[n, c, i]],
+ *   so duplicate indices each receive the same gradient.
+ * No workspace. Out-of-range indices: clpool_run_host_io() checks every
+ * index first and returns CLPOOL_ERROR_INVALID_INDICES with nothing created
+ * or written; clpool_enqueue() cannot see device indices and writes 0 for
+ * such an element (never reading or writing outside the buffers).
+ * Deterministic: each element reads one value, no atomics.
+ */
+CLPOOL_API clpool_status clpool_plan_unpool_backward(clpool_context *context,
+                                                     const clpool_unpool_desc *op,
+                                                     const clpool_tensor_desc *input,
+                                                     clpool_plan **plan);
 /**@}*/
 
 /** @name Fractional max pooling */
@@ -770,6 +837,33 @@ CLPOOL_API clpool_status clpool_plan_fractional(clpool_context *context,
                                                 const clpool_fractional_desc *op,
                                                 const clpool_tensor_desc *input,
                                                 clpool_plan **plan);
+
+/**
+ * Plans the gradient of fractional max pooling from the forward's
+ * descriptor and input, checked exactly as clpool_plan_fractional() checks
+ * them; float32, float16 and bfloat16 (computed in float, rounded once),
+ * float64 (cl_khr_fp64); uint8 and int8: CLPOOL_ERROR_UNSUPPORTED.
+ * clpool_plan_output_desc() gives the forward's output, the shape of
+ * grad_output. The plan
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (the forward's, the output's shape and layout,
+ *   of op->indices' dtype) when op->indices is not NONE: each output sends
+ *   its gradient to the cell its index names, -1 (or an index outside its
+ *   window) sends nothing;
+ * - otherwise reads clpool_io.input and recomputes each window's maximum
+ *   exactly as the forward (same windows: clpool_io.samples when
+ *   op->samples_given, else drawn from op->seed, see clpool_plan_set_seed();
+ *   same rule: first maximum, last NaN);
+ * - reads clpool_io.samples when op->samples_given (for the windows);
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * No workspace. Deterministic: each input cell gathers from the windows
+ * that contain it, outputs in row-major order, in float (double for
+ * float64) without atomics or contraction.
+ */
+CLPOOL_API clpool_status clpool_plan_fractional_backward(clpool_context *context,
+                                                         const clpool_fractional_desc *op,
+                                                         const clpool_tensor_desc *input,
+                                                         clpool_plan **plan);
 /**@}*/
 
 /**

@@ -93,3 +93,11 @@ clpool_status cli_adaptive_plan(clpool_context *context, const struct cli_adapti
         return clpool_plan_spp(context, &op->pyramid, in, plan);
     return clpool_plan_adaptive(context, &op->adaptive, in, plan);
 }
+
+clpool_status cli_adaptive_plan_backward(clpool_context *context, const struct cli_adaptive_op *op,
+                                         const clpool_tensor_desc *in, clpool_plan **plan)
+{
+    if (op->spp)
+        return clpool_plan_spp_backward(context, &op->pyramid, in, plan);
+    return clpool_plan_adaptive_backward(context, &op->adaptive, in, plan);
+}

@@ -28,4 +28,8 @@ int cli_adaptive_describe(const struct cli_args *args, const clpool_tensor_desc 
 clpool_status cli_adaptive_plan(clpool_context *context, const struct cli_adaptive_op *op,
                                 const clpool_tensor_desc *in, clpool_plan **plan);
 
+/* The gradient plan of @p op on @p in ("clpool grad"). */
+clpool_status cli_adaptive_plan_backward(clpool_context *context, const struct cli_adaptive_op *op,
+                                         const clpool_tensor_desc *in, clpool_plan **plan);
+
 #endif /* CLPOOL_CLI_RUN_ADAPTIVE_H */

@@ -352,16 +352,11 @@ static way choose_way(const clpool_context *ctx, const adaptive_op *g)
     return most > BINS_CELLS_MAX ? WAY_TREE : WAY_BINS;
 }
 
-clpool_status clpool_plan_adaptive(clpool_context *ctx, const clpool_adaptive_desc *op,
-                                   const clpool_tensor_desc *in, clpool_plan **plan)
+clpool_status adaptive_geometry(const clpool_context *ctx, const char *opname,
+                                const clpool_adaptive_desc *op, const clpool_tensor_desc *in,
+                                adaptive_op *geo_out, clpool_tensor_desc *out_desc,
+                                size_t *out_elems_out)
 {
-    if (!ctx || !op || !in || !plan)
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_adaptive: %s is NULL",
-                        !ctx  ? "context"
-                        : !op ? "op"
-                        : !in ? "input"
-                              : "plan");
-    const char *opname = op->op == CLPOOL_OP_AVG ? "adaptive avg pooling" : "adaptive max pooling";
     clpool_status status = adaptive_check_common(ctx, opname, op->op, op->indices, in);
     if (status != CLPOOL_SUCCESS)
         return status;
@@ -397,6 +392,28 @@ clpool_status clpool_plan_adaptive(clpool_context *ctx, const clpool_adaptive_de
                         "%s: the output's element count overflows size_t", opname);
     geo.positions = positions;
 
+    *geo_out = geo;
+    *out_desc = out;
+    *out_elems_out = out_elems;
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clpool_plan_adaptive(clpool_context *ctx, const clpool_adaptive_desc *op,
+                                   const clpool_tensor_desc *in, clpool_plan **plan)
+{
+    if (!ctx || !op || !in || !plan)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_adaptive: %s is NULL",
+                        !ctx  ? "context"
+                        : !op ? "op"
+                        : !in ? "input"
+                              : "plan");
+    const char *opname = op->op == CLPOOL_OP_AVG ? "adaptive avg pooling" : "adaptive max pooling";
+    adaptive_op geo;
+    clpool_tensor_desc out;
+    size_t out_elems = 0;
+    clpool_status status = adaptive_geometry(ctx, opname, op, in, &geo, &out, &out_elems);
+    if (status != CLPOOL_SUCCESS)
+        return status;
     way w = choose_way(ctx, &geo);
     if (w == WAY_WINDOW) {
         clp_log(ctx, CLPOOL_LOG_DEBUG, "%s: every bin is one window; planned as window pooling",

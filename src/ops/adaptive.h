@@ -31,6 +31,19 @@ extern const clp_family spp_family;
 clpool_status adaptive_check_common(const clpool_context *ctx, const char *opname, clpool_op op,
                                     clpool_index_type indices, const clpool_tensor_desc *in);
 
+/* Checks an adaptive descriptor against @p in as clpool_plan_adaptive()
+ * does (logging as @p opname) and gives its geometry, output descriptor and
+ * output element count; shared with the gradient plans. */
+clpool_status adaptive_geometry(const clpool_context *ctx, const char *opname,
+                                const clpool_adaptive_desc *op, const clpool_tensor_desc *in,
+                                adaptive_op *geo, clpool_tensor_desc *out, size_t *out_elems);
+
+/* The same for a spatial pyramid (clpool_plan_spp()): geo->levels and
+ * level_count set, geo->out unit, the (N, C*sum(n^2), 1) NCHW output. */
+clpool_status spp_geometry(const clpool_context *ctx, const char *opname, const clpool_spp_desc *op,
+                           const clpool_tensor_desc *in, adaptive_op *geo, clpool_tensor_desc *out,
+                           size_t *out_elems);
+
 /* Plans kernels/adaptive_bins.cl for @p geo (copied) on @p in into @p p
  * (made with one of the families above, its output shape set): binds the
  * input, @p out_elems outputs and, when asked, as many indices. */

@@ -5,7 +5,7 @@
  * and plans kernels/fractional_pool.cl, which computes the windows from the
  * samples (given, or drawn from the counter-based generator) on the device.
  */
-#include "internal.h"
+#include "fractional.h"
 
 #include <limits.h>
 #include <math.h>
@@ -14,16 +14,6 @@
 #include <string.h>
 
 #define OPNAME "fractional max pooling"
-
-typedef struct fractional_op {
-    clpool_dtype dtype;
-    int nd;
-    int in[3], out[3], k[3]; /* depth, height, width; unit depth for 2-D */
-    double alpha[3];         /* already rounded to float for non-float64 inputs */
-    size_t channels, unit_size;
-    int samples_given, has_indices;
-    uint64_t seed;
-} fractional_op;
 
 static clpool_status check_input(const clpool_context *ctx, const clpool_tensor_desc *in)
 {
@@ -194,15 +184,10 @@ static double alpha_of(clpool_dtype dtype, int in, int out, int k)
     return a;
 }
 
-clpool_status clpool_plan_fractional(clpool_context *ctx, const clpool_fractional_desc *f,
-                                     const clpool_tensor_desc *in, clpool_plan **plan)
+clpool_status clp_fractional_validate(const clpool_context *ctx, const clpool_fractional_desc *f,
+                                      const clpool_tensor_desc *in, fractional_op *geo_out,
+                                      clpool_tensor_desc *out_out)
 {
-    if (!ctx || !f || !in || !plan)
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_fractional: %s is NULL",
-                        !ctx  ? "context"
-                        : !f  ? "op"
-                        : !in ? "input"
-                              : "plan");
     fractional_op geo;
     memset(&geo, 0, sizeof geo);
     clpool_status status = check_input(ctx, in);
@@ -258,6 +243,27 @@ clpool_status clpool_plan_fractional(clpool_context *ctx, const clpool_fractiona
     if (status != CLPOOL_SUCCESS)
         return status;
 
+    *geo_out = geo;
+    *out_out = out_desc;
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clpool_plan_fractional(clpool_context *ctx, const clpool_fractional_desc *f,
+                                     const clpool_tensor_desc *in, clpool_plan **plan)
+{
+    if (!ctx || !f || !in || !plan)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_fractional: %s is NULL",
+                        !ctx  ? "context"
+                        : !f  ? "op"
+                        : !in ? "input"
+                              : "plan");
+    fractional_op geo;
+    clpool_tensor_desc out_desc;
+    clpool_status status = clp_fractional_validate(ctx, f, in, &geo, &out_desc);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    int nd = in->spatial_dims;
+    bool nhwc = in->layout == CLPOOL_NHWC;
     clpool_plan *p = NULL;
     status = clp_plan_new(ctx, &fractional_family, &p);
     if (status != CLPOOL_SUCCESS)

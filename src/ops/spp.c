@@ -12,16 +12,10 @@
 /* Most bins per side of a level. */
 #define LEVEL_MAX 65536
 
-clpool_status clpool_plan_spp(clpool_context *ctx, const clpool_spp_desc *op,
-                              const clpool_tensor_desc *in, clpool_plan **plan)
+clpool_status spp_geometry(const clpool_context *ctx, const char *opname, const clpool_spp_desc *op,
+                           const clpool_tensor_desc *in, adaptive_op *geo_out,
+                           clpool_tensor_desc *out_desc, size_t *out_elems_out)
 {
-    if (!ctx || !op || !in || !plan)
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_spp: %s is NULL",
-                        !ctx  ? "context"
-                        : !op ? "op"
-                        : !in ? "input"
-                              : "plan");
-    const char *opname = "spatial pyramid pooling";
     clpool_op mode = op->op == 0 ? CLPOOL_OP_MAX : op->op;
     clpool_status status = adaptive_check_common(ctx, opname, mode, op->indices, in);
     if (status != CLPOOL_SUCCESS)
@@ -75,6 +69,28 @@ clpool_status clpool_plan_spp(clpool_context *ctx, const clpool_spp_desc *op,
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE,
                         "%s: the output's element count overflows size_t", opname);
 
+    *geo_out = geo;
+    *out_desc = out;
+    *out_elems_out = out_elems;
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clpool_plan_spp(clpool_context *ctx, const clpool_spp_desc *op,
+                              const clpool_tensor_desc *in, clpool_plan **plan)
+{
+    if (!ctx || !op || !in || !plan)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_spp: %s is NULL",
+                        !ctx  ? "context"
+                        : !op ? "op"
+                        : !in ? "input"
+                              : "plan");
+    const char *opname = "spatial pyramid pooling";
+    adaptive_op geo;
+    clpool_tensor_desc out;
+    size_t out_elems = 0;
+    clpool_status status = spp_geometry(ctx, opname, op, in, &geo, &out, &out_elems);
+    if (status != CLPOOL_SUCCESS)
+        return status;
     clpool_plan *p = NULL;
     status = clp_plan_new(ctx, &spp_family, &p);
     if (status != CLPOOL_SUCCESS)

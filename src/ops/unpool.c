@@ -6,6 +6,7 @@
  * the device's out-of-range flags back.
  */
 #include "internal.h"
+#include "unpool.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -20,16 +21,6 @@
 #define PLANE_MAX ((size_t)1 << 30)
 /* Ints of flags before the winners (16 bytes, see unpool.cl). */
 #define FLAG_INTS 4
-
-typedef struct unpool_op {
-    int nd;
-    clpool_layout layout;
-    size_t in_plane, out_plane, channels;
-    size_t in_units, in_unit_size, out_unit_size; /* launches cover units */
-    clpool_index_type index_type;
-    int serial;        /* 1: the serial strategy (scatter), 0: winners */
-    int channel_group; /* serial NHWC: channels per work-item */
-} unpool_op;
 
 /* NHWC channels one scatter work-item takes. */
 #define CHANNEL_GROUP 16
@@ -198,7 +189,7 @@ static long long index_at(const unpool_op *g, const void *indices, size_t e)
 
 static clpool_status bad_index(const clpool_plan *plan, size_t e, long long q)
 {
-    const unpool_op *g = plan->op;
+    const unpool_op *g = plan->op; /* forward and gradient plans hold an unpool_op */
     size_t n, c, pos;
     locate(g, e, &n, &c, &pos);
     return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_INDICES,
@@ -214,13 +205,18 @@ clpool_status clpool_unpool_check_indices(const clpool_plan *plan, const void *i
         return clp_fail(plan ? plan->ctx : NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_unpool_check_indices: %s",
                         plan ? "not a max unpooling plan" : "plan is NULL");
+    if (!indices && ((const unpool_op *)plan->op)->in_units > 0)
+        return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "clpool_unpool_check_indices: indices is NULL");
+    return clp_unpool_scan_indices(plan, indices);
+}
+
+clpool_status clp_unpool_scan_indices(const clpool_plan *plan, const void *indices)
+{
     const unpool_op *g = plan->op;
     size_t count = g->in_units * g->in_unit_size;
     if (count == 0)
         return CLPOOL_SUCCESS;
-    if (!indices)
-        return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_unpool_check_indices: indices is NULL");
     for (size_t e = 0; e < count; e++) {
         long long q = index_at(g, indices, e);
         if (q < 0 || (unsigned long long)q >= g->out_plane)
@@ -234,7 +230,7 @@ static clpool_status check_host_io(const clpool_plan *plan, const clpool_host_io
     const unpool_op *g = plan->op;
     if (g->in_units * g->in_unit_size == 0 || !io->indices)
         return CLPOOL_SUCCESS; /* the NULL array is reported with the others */
-    return clpool_unpool_check_indices(plan, io->indices);
+    return clp_unpool_scan_indices(plan, io->indices);
 }
 
 clpool_status clpool_unpool_check_workspace(const clpool_plan *plan, cl_command_queue queue,
@@ -308,15 +304,10 @@ static int choose_serial(const clpool_context *ctx, size_t work_items)
     return !gpu && work_items >= 4 * units;
 }
 
-clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *u,
-                                 const clpool_tensor_desc *in, clpool_plan **plan)
+clpool_status clp_unpool_validate(const clpool_context *ctx, const clpool_unpool_desc *u,
+                                  const clpool_tensor_desc *in, clpool_tensor_desc *out_desc,
+                                  size_t *in_plane_out, size_t *out_plane_out)
 {
-    if (!ctx || !u || !in || !plan)
-        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_unpool: %s is NULL",
-                        !ctx  ? "context"
-                        : !u  ? "op"
-                        : !in ? "input"
-                              : "plan");
     clpool_status status = check_input(ctx, in);
     if (status != CLPOOL_SUCCESS)
         return status;
@@ -335,9 +326,29 @@ clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *
                         OPNAME ": the %s plane has %zu elements, more than %zu",
                         in_plane > PLANE_MAX ? "input" : "output",
                         in_plane > PLANE_MAX ? in_plane : out_plane, PLANE_MAX);
-    clpool_tensor_desc out = *in;
+    *out_desc = *in;
     for (int i = 0; i < nd; i++)
-        out.spatial[i] = out_dims[i];
+        out_desc->spatial[i] = out_dims[i];
+    *in_plane_out = in_plane;
+    *out_plane_out = out_plane;
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clpool_plan_unpool(clpool_context *ctx, const clpool_unpool_desc *u,
+                                 const clpool_tensor_desc *in, clpool_plan **plan)
+{
+    if (!ctx || !u || !in || !plan)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "clpool_plan_unpool: %s is NULL",
+                        !ctx  ? "context"
+                        : !u  ? "op"
+                        : !in ? "input"
+                              : "plan");
+    clpool_tensor_desc out;
+    size_t in_plane = 0, out_plane = 0;
+    clpool_status status = clp_unpool_validate(ctx, u, in, &out, &in_plane, &out_plane);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    int nd = in->spatial_dims;
     size_t in_elems = clpool_tensor_elements(in), out_elems = clpool_tensor_elements(&out);
     size_t ws_bytes = 0;
     bool nhwc = in->layout == CLPOOL_NHWC;

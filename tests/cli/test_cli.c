@@ -479,8 +479,8 @@ START_TEST(test_unsupported_ops)
 {
     const float x[16] = {0};
     write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
-    EXPECT_FAILURE(3, "not supported yet", "grad", "spp", "--levels", "1,2", "in.npy", "idx.npy",
-                   "out.npy");
+    EXPECT_FAILURE(3, "not supported yet", "grad", "roi-align", "--rois", "in.npy", "--output-size",
+                   "2", "in.npy", "idx.npy", "out.npy");
     /* A missing required option is usage. */
     EXPECT_FAILURE(2, "needs --output-size", "run", "adaptive-max", "in.npy", "out.npy");
     EXPECT_FAILURE(2, "exactly one", "run", "fractional-max", "--kernel", "2", "in.npy", "out.npy");
