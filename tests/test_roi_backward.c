@@ -8,9 +8,11 @@
  * size, many on one plane, and 1x1 maps. grad_input is poisoned before
  * every run and every element is checked: roi max exactly (the reference
  * sums in T in the library's order), roi align within a float sum's
- * rounding. Every case also runs in a second context (work-groups of 1, one
- * plane per launch) with another band height ($CLPOOL_TUNE_ROI_BAND_ROWS)
- * and must match bit for bit. Also a central-difference check of the roi
+ * rounding. Every case runs by clpool_run_host_io in the library's context
+ * and by clpool_enqueue on guarded buffers at offsets (workspace filled
+ * with garbage) in a second context (work-groups of 1, one plane per
+ * launch) with another band height ($CLPOOL_TUNE_ROI_BAND_ROWS), and the
+ * two must match bit for bit. Also a central-difference check of the roi
  * align reference, enqueue on guarded buffers with a bad box and a stray
  * index, and invalid descriptors and boxes (status and one log sentence).
  * CLPOOL_TEST_SMALL=1 keeps a few tiny cases (for Oclgrind).
@@ -91,6 +93,85 @@ static clpool_status run_host(clpool_plan *plan, clpool_dtype t, const void *x, 
     return clpool_run_host_io(plan, NULL, &io);
 }
 
+#define OFF 3 /* elements before each tensor in its buffer */
+
+static cl_mem buffer_of(cl_context cl, const void *data, size_t esize, size_t count)
+{
+    size_t bytes = (count + 2 * OFF) * esize;
+    unsigned char *host = malloc(bytes);
+    ck_assert_ptr_nonnull(host);
+    memset(host, 0x5a, bytes);
+    if (data)
+        memcpy(host + OFF * esize, data, count * esize);
+    cl_int err = CL_SUCCESS;
+    cl_mem m = clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &err);
+    free(host);
+    ck_assert_int_eq(err, CL_SUCCESS);
+    return m;
+}
+
+/*
+ * Runs @p plan by clpool_enqueue on buffers of @p ctx made with
+ * CL_MEM_COPY_HOST_PTR, each tensor OFF elements into its buffer between
+ * 0x5a guards: grad_input poisoned, the workspace all 0x5a (neither may be
+ * read before it is written). Copies grad_input to @p gi and checks the
+ * guards. (Oclgrind's uninitialized-value plugin shadows a buffer only as
+ * far as the host wrote it, so a kernel reading back what the device wrote
+ * into a fresh clpool_run_host_io buffer can be reported falsely; these
+ * buffers are written whole by the host.)
+ */
+static clpool_status run_device(clpool_context *ctx, clpool_plan *plan, clpool_dtype t,
+                                const void *x, size_t nx, const void *go, size_t ngo,
+                                const void *idx, size_t idx_size, size_t nidx, const void *rois,
+                                size_t rois_size, size_t nrois, void *gi, size_t ngi)
+{
+    cl_context cl = clpool_context_cl_context(ctx);
+    cl_command_queue q = clpool_context_cl_queue(ctx);
+    size_t esize = clpool_dtype_size(t);
+    storage_poison(t, gi, ngi, 0);
+    clpool_io io;
+    memset(&io, 0, sizeof io);
+    cl_mem mx = x ? buffer_of(cl, x, esize, nx) : NULL, mg = buffer_of(cl, go, esize, ngo);
+    cl_mem mi = idx ? buffer_of(cl, idx, idx_size, nidx) : NULL;
+    cl_mem mr = buffer_of(cl, rois, rois_size, nrois), mo = buffer_of(cl, gi, esize, ngi);
+    size_t ws = clpool_plan_workspace_size(plan);
+    cl_mem mw = ws ? buffer_of(cl, NULL, 16, ws / 16 + 1) : NULL;
+    io.input = (clpool_buffer){mx, OFF};
+    io.grad_output = (clpool_buffer){mg, OFF};
+    io.indices = (clpool_buffer){mi, OFF};
+    io.rois = (clpool_buffer){mr, OFF};
+    io.grad_input = (clpool_buffer){mo, OFF};
+    io.workspace = (clpool_buffer){mw, 16 * OFF}; /* bytes, a multiple of 16 */
+    clpool_status st = clpool_enqueue(plan, q, &io, 0, NULL, NULL);
+    size_t bytes = (ngi + 2 * OFF) * esize;
+    unsigned char *all = malloc(bytes);
+    ck_assert_ptr_nonnull(all);
+    ck_assert_int_eq(clEnqueueReadBuffer(q, mo, CL_TRUE, 0, bytes, all, 0, NULL, NULL), CL_SUCCESS);
+    for (size_t i = 0; i < OFF * esize; i++) {
+        ck_assert_msg(all[i] == 0x5a, "guard byte %zu before grad_input changed", i);
+        ck_assert_msg(all[bytes - 1 - i] == 0x5a, "guard byte %zu after grad_input changed", i);
+    }
+    memcpy(gi, all + OFF * esize, ngi * esize);
+    free(all);
+    cl_mem all_mems[] = {mx, mg, mi, mr, mo, mw};
+    for (size_t i = 0; i < sizeof all_mems / sizeof *all_mems; i++)
+        if (all_mems[i])
+            clReleaseMemObject(all_mems[i]);
+    return st;
+}
+
+/* The float32 examples: by clpool_run_host_io, or (small mode, Oclgrind)
+ * by run_device. */
+static clpool_status run_f32(clpool_context *ctx, clpool_plan *plan, const float *x, size_t nx,
+                             const float *go, size_t ngo, const float *rois, size_t nrois,
+                             float *gi, size_t ngi)
+{
+    if (!test_small_mode())
+        return run_host(plan, CLPOOL_FLOAT32, x, go, NULL, rois, gi, ngi);
+    return run_device(ctx, plan, CLPOOL_FLOAT32, x, nx, go, ngo, NULL, 8, 0, rois, 4, nrois, gi,
+                      ngi);
+}
+
 /* Per-dtype rounding of the stored result: relative, and absolute (half
  * subnormals are 2^-24 apart). */
 static double store_rtol(clpool_dtype t)
@@ -145,7 +226,7 @@ START_TEST(test_examples)
     d.num_rois = 1;
     const float box[5] = {0, 0.5f, 0.5f, 2.5f, 2.5f}, go[4] = {1, 2, 3, 4};
     clpool_plan *plan = plan_with_bands(ctx, &d, &in, 0);
-    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, x, go, NULL, box, gi, 16), CLPOOL_SUCCESS);
+    ck_assert_int_eq(run_f32(ctx, plan, x, 16, go, 4, box, 5, gi, 16), CLPOOL_SUCCESS);
     for (int i = 0; i < 16; i++) {
         float want = i == 10 ? 1 : i == 11 ? 2 : i == 14 ? 3 : i == 15 ? 4 : 0;
         ck_assert_msg(gi[i] == want, "roi max grad_input[%d] = %g, want %g", i, gi[i], want);
@@ -159,7 +240,7 @@ START_TEST(test_examples)
     d.sampling_ratio = 2;
     const float box2[5] = {0, 0, 0, 2, 2}, one = 1;
     plan = plan_with_bands(ctx, &d, &in, 0);
-    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, x, &one, NULL, box2, gi, 16), CLPOOL_SUCCESS);
+    ck_assert_int_eq(run_f32(ctx, plan, x, 16, &one, 1, box2, 5, gi, 16), CLPOOL_SUCCESS);
     const double side[4] = {0.5, 1, 0.5, 0};
     for (int y = 0; y < 4; y++)
         for (int xx = 0; xx < 4; xx++) {
@@ -174,7 +255,7 @@ START_TEST(test_examples)
     d.output_size[0] = d.output_size[1] = 2;
     const float box3[5] = {0, 1, 1, 1, 1}, go3[4] = {1, 1, 1, 1};
     plan = plan_with_bands(ctx, &d, &in, 0);
-    ck_assert_int_eq(run_host(plan, CLPOOL_FLOAT32, x, go3, NULL, box3, gi, 16), CLPOOL_SUCCESS);
+    ck_assert_int_eq(run_f32(ctx, plan, x, 16, go3, 4, box3, 5, gi, 16), CLPOOL_SUCCESS);
     for (int i = 0; i < 16; i++)
         ck_assert_msg(gi[i] == 0, "degenerate roi align grad_input[%d] = %g", i, gi[i]);
     clpool_plan_destroy(plan);
@@ -347,11 +428,21 @@ static size_t sweep_case_run(clpool_context *const ctx[2], const sweep_config *k
              layout == CLPOOL_NHWC ? "NHWC" : "NCHW", n, c, h, w, s.d.num_rois, s.d.output_size[0],
              s.d.output_size[1], s.d.spatial_scale, s.d.sampling_ratio, s.d.aligned,
              (int)s.d.indices, storage_dtype_name(s.d.rois_dtype), band_rows);
+    if (getenv("ROI_DEBUG"))
+        fprintf(stderr, "RUN %s\n", label);
     size_t esize = clpool_dtype_size(t), bad = 0;
     unsigned char *gi[2] = {malloc(s.in_elems * esize + 8), malloc(s.in_elems * esize + 8)};
+    size_t idx_size = s.d.indices == CLPOOL_INDICES_INT32 ? 4 : 8;
+    size_t rois_size = s.d.rois_dtype == CLPOOL_FLOAT64 ? 8 : 4;
     for (int v = 0; v < 2; v++) {
-        ck_assert_int_eq(run_host(plans[v], t, x_s, go_s, idx_s, rois_s, gi[v], s.in_elems),
-                         CLPOOL_SUCCESS);
+        /* the host call, and enqueue on guarded buffers at offsets (both by
+         * enqueue in small mode, see run_device) */
+        clpool_status st = v == 0 && !small
+                               ? run_host(plans[v], t, x_s, go_s, idx_s, rois_s, gi[v], s.in_elems)
+                               : run_device(ctx[v], plans[v], t, x_s, s.in_elems, go_s, s.out_elems,
+                                            idx_s, idx_size, s.out_elems, rois_s, rois_size,
+                                            s.d.num_rois * 5, gi[v], s.in_elems);
+        ck_assert_int_eq(st, CLPOOL_SUCCESS);
         bad += compare(t, gi[v], s.want, is_max ? NULL : s.mag, s.terms, s.in_elems, label);
     }
     if (memcmp(gi[0], gi[1], s.in_elems * esize) != 0) {
@@ -446,23 +537,6 @@ END_TEST
 
 /* ---- enqueue: a bad box and a stray index on the device --------------------- */
 
-#define OFF 3 /* elements before each tensor in its buffer */
-
-static cl_mem buffer_of(cl_context cl, const void *data, size_t esize, size_t count)
-{
-    size_t bytes = (count + 2 * OFF) * esize;
-    unsigned char *host = malloc(bytes);
-    ck_assert_ptr_nonnull(host);
-    memset(host, 0x5a, bytes);
-    if (data)
-        memcpy(host + OFF * esize, data, count * esize);
-    cl_int err = CL_SUCCESS;
-    cl_mem m = clCreateBuffer(cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, bytes, host, &err);
-    free(host);
-    ck_assert_int_eq(err, CL_SUCCESS);
-    return m;
-}
-
 START_TEST(test_enqueue_device_boxes)
 {
     clpool_context *ctx = test_context(NULL, 0, 0);
@@ -513,9 +587,36 @@ START_TEST(test_enqueue_device_boxes)
     ck_assert_msg(strstr(log.last, "box 1") != NULL, "log: %s", log.last);
     clpool_plan_destroy(lplan);
     clpool_context_destroy(lctx);
+    clReleaseMemObject(mi);
+    clReleaseMemObject(mo);
+    clpool_plan_destroy(plan);
+    /* recomputed argmax through a guarded workspace filled with 0x5a:
+     * x = 0..8, box 0's bin selects cell 8; box 2 (cell 0 only) cell 0 */
+    d.indices = CLPOOL_INDICES_NONE;
+    plan = plan_with_bands(ctx, &d, &in, 0);
+    size_t ws = clpool_plan_workspace_size(plan);
+    ck_assert_uint_ge(ws, 3 * 8);
+    float x[9];
+    for (int i = 0; i < 9; i++)
+        x[i] = (float)i;
+    cl_mem mx = buffer_of(cl, x, 4, 9), mw = buffer_of(cl, NULL, 16, ws / 16 + 1);
+    mo = buffer_of(cl, NULL, 4, 9);
+    io.input = (clpool_buffer){mx, OFF};
+    io.grad_input = (clpool_buffer){mo, OFF};
+    io.workspace = (clpool_buffer){mw, 16 * OFF};
+    ck_assert_int_eq(clpool_enqueue(plan, q, &io, 0, NULL, NULL), CLPOOL_SUCCESS);
+    ck_assert_int_eq(clEnqueueReadBuffer(q, mo, CL_TRUE, 0, sizeof all, all, 0, NULL, NULL),
+                     CL_SUCCESS);
+    memcpy(gi, all + OFF * 4, sizeof gi);
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(gi[i] == (i == 8   ? 1.0f
+                                : i == 0 ? 4.0f
+                                         : 0.0f),
+                      "recomputed grad_input[%d] = %g", i, gi[i]);
+    clReleaseMemObject(mx);
+    clReleaseMemObject(mw);
     clReleaseMemObject(mr);
     clReleaseMemObject(mg);
-    clReleaseMemObject(mi);
     clReleaseMemObject(mo);
     clpool_plan_destroy(plan);
     clpool_context_destroy(ctx);
