@@ -1127,8 +1127,8 @@ CLPOOL_API clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const v
  *   lost and NaN samples add nothing;
  * - writes clpool_io.grad_input, every element (0 where nothing lands).
  * clpool_plan_workspace_size() bytes of workspace: 8 per output element for
- * roi max without indices, plus 4 per input element for float16 and
- * bfloat16 (the float sums); 0 otherwise.
+ * roi max without indices, plus (from the next 16-byte boundary) 4 per
+ * input element for float16 and bfloat16 (the float sums); 0 otherwise.
  *
  * Bad boxes as clpool_plan_roi(): clpool_run_host_io() refuses a box whose
  * batch index is NaN or outside [0, N) with CLPOOL_ERROR_INVALID_ROIS and
@@ -1136,13 +1136,14 @@ CLPOOL_API clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const v
  * clpool_enqueue() such a box sends nothing, and nothing outside the
  * buffers is ever read or written whatever the boxes and indices hold.
  *
- * Deterministic without atomics: a work-item owns a band of rows of one
- * input plane and walks the boxes of that plane's sample in ascending
- * order, their bins in row-major order, the samples and the four corners
- * in a fixed order, adding what lands in its band. Each element's sum has
- * the same terms in the same order whatever the band height, work-group
- * size or plane split, in float (double for float64) without contraction:
- * bit identical across runs, work-group sizes and batch splits.
+ * Deterministic without atomics: a work-item owns a band of rows of a
+ * chunk of input planes of one sample and walks that sample's boxes in
+ * ascending order, their bins in row-major order, the samples and the four
+ * corners in a fixed order, adding what lands in its band. Each element's
+ * sum has the same terms in the same order whatever the band height,
+ * channel chunk, work-group size or plane split, in float (double for
+ * float64) without contraction: bit identical across runs, work-group
+ * sizes and batch splits.
  */
 CLPOOL_API clpool_status clpool_plan_roi_backward(clpool_context *context,
                                                   const clpool_roi_desc *op,

@@ -7,11 +7,13 @@
  * Deterministic without atomics, by ownership: boxes overlap, so a pure
  * gather (each cell finding the bins that reach it) would rescan every box
  * per cell. Instead a work-item owns a band of rows of one input plane
- * (b, c): it zeroes its band, then walks the boxes in ascending order (those
- * of sample b), their bins in row-major order, the samples (iy, ix) and the
+ * (b, c) for a chunk of CPB channels (the box and sample geometry then
+ * serves every channel of the chunk): it zeroes its band, then walks the
+ * boxes in ascending order (those of sample b), their bins in row-major order, the samples (iy, ix) and the
  * four corners in a fixed order, adding only what lands in its band. Every
  * cell's sum then has the same terms in the same order whatever the band
- * height, work-group size or plane split, so results are bit identical.
+ * height, channel chunk, work-group size or plane split, so results are
+ * bit identical.
  * Sums are in real_t without contraction: in grad_input itself (float32,
  * float64), or in a float workspace copy for float16 and bfloat16, stored
  * rounded once at the end (the band's owner converts its own band).
@@ -31,8 +33,8 @@
  *
  * Arguments of roi_backward: grad_output, indices (roi max), rois,
  * grad_input, acc (ACC_WS), run = (grad_output, indices, rois, grad_input
- * and acc element offsets, first plane of the launch, work-items of the
- * launch, N), the number of boxes K, shape = (C, H, W, rows per band), the
+ * and acc element offsets, first unit (sample, channel chunk) of the
+ * launch, work-items of the launch, N), the number of boxes K, shape = (C, H, W, rows per band), the
  * spatial scale in real_t.
  */
 #define ARGMAX_ONLY 1
@@ -59,25 +61,28 @@ kernel void roi_backward(global const data_t *restrict grad_output,
     const ulong C = (ulong)shape.s0;
     const int H = shape.s1, W = shape.s2, rows = shape.s3;
     const ulong bands = (ulong)((H + rows - 1) / rows);
-    const ulong plane = run.s5 + gid / bands;
+    const ulong chunks = (C + CPB - 1) / CPB;
+    /* unit (b, chunk of CPB channels), band of rows [r0, r1) */
+    const ulong unit = run.s5 + gid / bands;
     const int r0 = (int)(gid % bands) * rows, r1 = min(r0 + rows, H);
-    const ulong b = plane / C, c = plane % C;
+    const ulong b = unit / chunks, c0 = unit % chunks * CPB;
+    const uint count = (uint)min((ulong)CPB, C - c0);
 #if NHWC
-    /* (N, H, W, C): cell (y, x) of plane (b, c) */
-#define ELEM(y, x) (((b * (ulong)H + (ulong)(y)) * (ulong)W + (ulong)(x)) * C + c)
+    /* (N, H, W, C): cell (y, x) of channel c0 + i of sample b */
+#define ELEM(i, y, x) (((b * (ulong)H + (ulong)(y)) * (ulong)W + (ulong)(x)) * C + c0 + (i))
 #else
-#define ELEM(y, x) ((plane * (ulong)H + (ulong)(y)) * (ulong)W + (ulong)(x))
+#define ELEM(i, y, x) (((b * C + c0 + (i)) * (ulong)H + (ulong)(y)) * (ulong)W + (ulong)(x))
 #endif
 #if ACC_WS
     global float *const acc = workspace + run.s4;
-#define ADD(y, x, v) (acc[ELEM(y, x)] += (v))
 #else
     global data_t *const acc = grad_input + run.s3;
-#define ADD(y, x, v) (acc[ELEM(y, x)] += (v))
 #endif
+#define ADD(i, y, x, v) (acc[ELEM(i, y, x)] += (v))
     for (int y = r0; y < r1; y++)
         for (int x = 0; x < W; x++)
-            acc[ELEM(y, x)] = 0;
+            for (uint i = 0; i < count; i++)
+                acc[ELEM(i, y, x)] = 0;
 
     global const data_t *const go = grad_output + run.s0;
 #if ROI_OP == 1
@@ -91,9 +96,11 @@ kernel void roi_backward(global const data_t *restrict grad_output,
             continue;
 #if NHWC
         /* (K, PH, PW, C) */
-#define OUT(ph, pw) ((k * (POOLED_H * POOLED_W) + (ulong)((ph) * POOLED_W + (pw))) * C + c)
+#define OUT(i, ph, pw)                                                                            \
+    ((k * (POOLED_H * POOLED_W) + (ulong)((ph) * POOLED_W + (pw))) * C + c0 + (i))
 #else
-#define OUT(ph, pw) ((k * C + c) * (POOLED_H * POOLED_W) + (ulong)((ph) * POOLED_W + (pw)))
+#define OUT(i, ph, pw)                                                                            \
+    ((k * C + c0 + (i)) * (POOLED_H * POOLED_W) + (ulong)((ph) * POOLED_W + (pw)))
 #endif
 #if ROI_OP == 1
         max_box m;
@@ -112,13 +119,15 @@ kernel void roi_backward(global const data_t *restrict grad_output,
                 max_bin(pw, m.bin_w, m.sw, (long)W, &ws, &we);
                 if (we <= ws)
                     continue;
-                const long q = (long)idx[OUT(ph, pw)];
-                if (q < 0)
-                    continue;
-                const long y = q / W, x = q % W;
-                if (y < hs || y >= he || x < ws || x >= we)
-                    continue;
-                ADD(y, x, LOAD1(go + OUT(ph, pw)));
+                for (uint i = 0; i < count; i++) {
+                    const long q = (long)idx[OUT(i, ph, pw)];
+                    if (q < 0)
+                        continue;
+                    const long y = q / W, x = q % W;
+                    if (y < hs || y >= he || x < ws || x >= we)
+                        continue;
+                    ADD(i, y, x, LOAD1(go + OUT(i, ph, pw)));
+                }
             }
         }
 #else
@@ -137,7 +146,9 @@ kernel void roi_backward(global const data_t *restrict grad_output,
                 sample_range(base_x, a.bin_w, grid_w, a.gw, (real_t)W, &ix0, &ix1);
                 if (ix1 <= ix0)
                     continue;
-                const real_t g = LOAD1(go + OUT(ph, pw));
+                real_t g[CPB];
+                for (uint i = 0; i < count; i++)
+                    g[i] = LOAD1(go + OUT(i, ph, pw));
                 for (long iy = iy0; iy < iy1; iy++) {
                     int yl, yh;
                     real_t ly;
@@ -154,14 +165,17 @@ kernel void roi_backward(global const data_t *restrict grad_output,
                                          &lx))
                             continue;
                         const real_t hx = 1 - lx;
+                        const real_t w1 = hy * hx, w2 = hy * lx, w3 = ly * hx, w4 = ly * lx;
                         /* torchvision: g * w / count, corners in this order */
-                        if (low) {
-                            ADD(yl, xl, g * (hy * hx) / a.divisor);
-                            ADD(yl, xh, g * (hy * lx) / a.divisor);
-                        }
-                        if (high) {
-                            ADD(yh, xl, g * (ly * hx) / a.divisor);
-                            ADD(yh, xh, g * (ly * lx) / a.divisor);
+                        for (uint i = 0; i < count; i++) {
+                            if (low) {
+                                ADD(i, yl, xl, g[i] * w1 / a.divisor);
+                                ADD(i, yl, xh, g[i] * w2 / a.divisor);
+                            }
+                            if (high) {
+                                ADD(i, yh, xl, g[i] * w3 / a.divisor);
+                                ADD(i, yh, xh, g[i] * w4 / a.divisor);
+                            }
                         }
                     }
                 }
@@ -174,7 +188,8 @@ kernel void roi_backward(global const data_t *restrict grad_output,
     /* rounded once */
     for (int y = r0; y < r1; y++)
         for (int x = 0; x < W; x++)
-            STORE1(acc[ELEM(y, x)], grad_input + run.s3 + ELEM(y, x));
+            for (uint i = 0; i < count; i++)
+                STORE1(acc[ELEM(i, y, x)], grad_input + run.s3 + ELEM(i, y, x));
 #endif
 #undef ADD
 #undef ELEM

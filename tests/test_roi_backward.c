@@ -11,8 +11,9 @@
  * rounding. Every case runs by clpool_run_host_io in the library's context
  * and by clpool_enqueue on guarded buffers at offsets (workspace filled
  * with garbage) in a second context (work-groups of 1, one plane per
- * launch) with another band height ($CLPOOL_TUNE_ROI_BAND_ROWS), and the
- * two must match bit for bit. Also a central-difference check of the roi
+ * launch) with another band height and channel chunk
+ * ($CLPOOL_TUNE_ROI_BAND_ROWS, $CLPOOL_TUNE_ROI_CHANNELS), and the two must
+ * match bit for bit. Also a central-difference check of the roi
  * align reference, enqueue on guarded buffers with a bad box and a stray
  * index, and invalid descriptors and boxes (status and one log sentence).
  * CLPOOL_TEST_SMALL=1 keeps a few tiny cases (for Oclgrind).
@@ -61,8 +62,9 @@ static void *boxes_storage(clpool_dtype t, const double *v, size_t count)
     return p;
 }
 
-/* Plans the gradient of @p d on @p ctx, with @p band_rows rows per band
- * when not 0 (the tuning override). */
+/* Plans the gradient of @p d on @p ctx; with @p band_rows (not 0) that many
+ * rows per band and chunks of 2 channels per work-item (the tuning
+ * overrides; the library's default is 32 on CPUs, 1 on GPUs). */
 static clpool_plan *plan_with_bands(clpool_context *ctx, const clpool_roi_desc *d,
                                     const clpool_tensor_desc *in, int band_rows)
 {
@@ -70,10 +72,14 @@ static clpool_plan *plan_with_bands(clpool_context *ctx, const clpool_roi_desc *
     if (band_rows > 0) {
         snprintf(rows, sizeof rows, "%d", band_rows);
         setenv("CLPOOL_TUNE_ROI_BAND_ROWS", rows, 1);
+        setenv("CLPOOL_TUNE_ROI_CHANNELS", "2", 1);
     }
     clpool_plan *plan = NULL;
     clpool_status st = clpool_plan_roi_backward(ctx, d, in, &plan);
-    unsetenv("CLPOOL_TUNE_ROI_BAND_ROWS");
+    if (band_rows > 0) {
+        unsetenv("CLPOOL_TUNE_ROI_BAND_ROWS");
+        unsetenv("CLPOOL_TUNE_ROI_CHANNELS");
+    }
     ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_plan_roi_backward: %s", clpool_status_string(st));
     return plan;
 }

@@ -2,7 +2,9 @@
  * The gradients of region pooling (clpool_plan_roi_backward): the forward
  * descriptor is checked exactly as clpool_plan_roi() checks it
  * (clp_roi_validate), then kernels/roi_backward.cl runs one work-item per
- * band of rows of an input plane, which walks the boxes in a fixed order
+ * band of rows of a sample's chunk of channels (as many channels as the
+ * forward's work-items take, clp_roi_channels), which walks the boxes in a
+ * fixed order
  * and adds what lands in its band (deterministic, no atomics). Roi max
  * without the forward's indices first recomputes the argmax into the
  * workspace (the forward kernel built with ARGMAX_ONLY); float16 and
@@ -20,10 +22,10 @@
 #define GPU_ITEMS_PER_UNIT 1024
 #define CPU_ITEMS_PER_UNIT 8
 
-/* Rows per band: the fewest bands for which planes x bands fills the
+/* Rows per band: the fewest bands for which units x bands fills the
  * device, at least one row each. $CLPOOL_TUNE_ROI_BAND_ROWS (a positive
  * number of rows) overrides it for tests and benchmarks. */
-static size_t choose_band_rows(const clpool_context *ctx, size_t planes, size_t h)
+static size_t choose_band_rows(const clpool_context *ctx, size_t units, size_t h)
 {
     const char *env = getenv("CLPOOL_TUNE_ROI_BAND_ROWS");
     if (env) {
@@ -35,9 +37,9 @@ static size_t choose_band_rows(const clpool_context *ctx, size_t planes, size_t 
                 "CLPOOL_TUNE_ROI_BAND_ROWS = '%s' is ignored (a positive number of rows)", env);
     }
     bool gpu = ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
-    size_t units = ctx->info.compute_units ? ctx->info.compute_units : 1;
-    size_t want = units * (gpu ? GPU_ITEMS_PER_UNIT : CPU_ITEMS_PER_UNIT);
-    size_t bands = planes >= want || planes == 0 ? 1 : (want + planes - 1) / planes;
+    size_t cus = ctx->info.compute_units ? ctx->info.compute_units : 1;
+    size_t want = cus * (gpu ? GPU_ITEMS_PER_UNIT : CPU_ITEMS_PER_UNIT);
+    size_t bands = units >= want || units == 0 ? 1 : (want + units - 1) / units;
     if (bands > h)
         bands = h;
     return (h + bands - 1) / bands;
@@ -147,12 +149,13 @@ clpool_status clpool_plan_roi_backward(clpool_context *ctx, const clpool_roi_des
     size_t bins = (size_t)r->output_size[0] * (size_t)r->output_size[1];
     size_t out_elems = in->c * bins * r->num_rois;
     size_t in_elems = in->n ? clpool_tensor_elements(in) : 0;
-    size_t planes = in->n * in->c;
     int channels = clp_roi_channels(ctx);
     g->chunks = (in->c + (size_t)channels - 1) / (size_t)channels;
+    /* a work-item: a band of rows of one sample's chunk of channels */
+    size_t units = in->n * g->chunks;
     g->recompute = r->op == CLPOOL_ROI_MAX && r->indices == CLPOOL_INDICES_NONE && g->k > 0;
     g->acc_in_workspace = in->dtype == CLPOOL_FLOAT16 || in->dtype == CLPOOL_BFLOAT16;
-    g->band_rows = choose_band_rows(ctx, planes, g->h);
+    g->band_rows = choose_band_rows(ctx, units, g->h);
     g->bands = (g->h + g->band_rows - 1) / g->band_rows;
     /* workspace: [argmax longs][floats of the sums], each at a 16-byte boundary */
     size_t argmax_bytes = 0, acc_bytes = 0;
@@ -190,9 +193,9 @@ clpool_status clpool_plan_roi_backward(clpool_context *ctx, const clpool_roi_des
     if (g->recompute) {
         status = clp_plan_finish(p, "roi_backward.cl", "roi_pool", options, g->k, g->chunks * bins);
         if (status == CLPOOL_SUCCESS)
-            status = clp_plan_add_stage(p, "roi_backward", planes, g->bands);
+            status = clp_plan_add_stage(p, "roi_backward", units, g->bands);
     } else {
-        status = clp_plan_finish(p, "roi_backward.cl", "roi_backward", options, planes, g->bands);
+        status = clp_plan_finish(p, "roi_backward.cl", "roi_backward", options, units, g->bands);
     }
     if (status != CLPOOL_SUCCESS) {
         clpool_plan_destroy(p);
