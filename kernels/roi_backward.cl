@@ -9,14 +9,12 @@
  * per cell. Instead a work-item owns a band of rows of one input plane
  * (b, c) for a chunk of CPB channels (the box and sample geometry then
  * serves every channel of the chunk): it zeroes its band, then walks the
- * boxes in ascending order (those of sample b), their bins in row-major order, the samples (iy, ix) and the
- * four corners in a fixed order, adding only what lands in its band. Every
- * cell's sum then has the same terms in the same order whatever the band
- * height, channel chunk, work-group size or plane split, so results are
- * bit identical.
- * Sums are in real_t without contraction: in grad_input itself (float32,
- * float64), or in a float workspace copy for float16 and bfloat16, stored
- * rounded once at the end (the band's owner converts its own band).
+ * boxes in ascending order (those of sample b), their bins in row-major order, the samples (iy, ix)
+ * and the four corners in a fixed order, adding only what lands in its band. Every cell's sum then
+ * has the same terms in the same order whatever the band height, channel chunk, work-group size or
+ * plane split, so results are bit identical. Sums are in real_t without contraction: in grad_input
+ * itself (float32, float64), or in a float workspace copy for float16 and bfloat16, stored rounded
+ * once at the end (the band's owner converts its own band).
  *
  * The box geometry is the forward's (roi_pool.cl, included here: max_box_of,
  * max_bin, align_box_of, sample_range, sample_axis). Roi max without the
@@ -34,8 +32,8 @@
  * Arguments of roi_backward: grad_output, indices (roi max), rois,
  * grad_input, acc (ACC_WS), run = (grad_output, indices, rois, grad_input
  * and acc element offsets, first unit (sample, channel chunk) of the
- * launch, work-items of the launch, N), the number of boxes K, shape = (C, H, W, rows per band), the
- * spatial scale in real_t.
+ * launch, work-items of the launch, N), the number of boxes K, shape = (C, H, W, rows per band),
+ * the spatial scale in real_t.
  */
 #define ARGMAX_ONLY 1
 #include "roi_pool.cl"
@@ -95,12 +93,10 @@ kernel void roi_backward(global const data_t *restrict grad_output,
         if (!(rb > (roi_t)-1 && rb < (roi_t)run.s7) || (ulong)(long)rb != b)
             continue;
 #if NHWC
-        /* (K, PH, PW, C) */
-#define OUT(i, ph, pw)                                                                            \
-    ((k * (POOLED_H * POOLED_W) + (ulong)((ph) * POOLED_W + (pw))) * C + c0 + (i))
+            /* (K, PH, PW, C) */
+#define OUT(i, ph, pw) ((k * (POOLED_H * POOLED_W) + (ulong)((ph)*POOLED_W + (pw))) * C + c0 + (i))
 #else
-#define OUT(i, ph, pw)                                                                            \
-    ((k * C + c0 + (i)) * (POOLED_H * POOLED_W) + (ulong)((ph) * POOLED_W + (pw)))
+#define OUT(i, ph, pw) ((k * C + c0 + (i)) * (POOLED_H * POOLED_W) + (ulong)((ph)*POOLED_W + (pw)))
 #endif
 #if ROI_OP == 1
         max_box m;
@@ -161,8 +157,7 @@ kernel void roi_backward(global const data_t *restrict grad_output,
                     for (long ix = ix0; ix < ix1; ix++) {
                         int xl, xh;
                         real_t lx;
-                        if (!sample_axis(sample_at(base_x, a.bin_w, grid_w, ix), W, &xl, &xh,
-                                         &lx))
+                        if (!sample_axis(sample_at(base_x, a.bin_w, grid_w, ix), W, &xl, &xh, &lx))
                             continue;
                         const real_t hx = 1 - lx;
                         const real_t w1 = hy * hx, w2 = hy * lx, w3 = ly * hx, w4 = ly * lx;
