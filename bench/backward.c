@@ -6,9 +6,12 @@
  * same run, and against the measured stream bandwidth for the bytes the pass
  * must move (grad_output, the indices, grad_input). Both sides are checked
  * against a plain-C scatter of the same gradient before they are timed.
+ * Then the RoI gradients of the region rows (roi_backward.c), with their
+ * boxes per second.
  */
 #include "layers.h"
 #include "load.h"
+#include "roi_backward.h"
 #include "stream.h"
 #include "timing.h"
 #include "util.h"
@@ -548,6 +551,7 @@ int main(int argc, char **argv)
         release(&d);
         fflush(stdout);
     }
+    failed |= bench_roi_backward_rows(ctx, runs, warmup);
     clpool_context_destroy(ctx);
     return failed;
 }

@@ -1103,6 +1103,52 @@ CLPOOL_API clpool_status clpool_plan_roi(clpool_context *context, const clpool_r
  * clpool_roi_op for NaN, reversed and out-of-map boxes).
  */
 CLPOOL_API clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const void *rois);
+
+/**
+ * Plans the gradient of region pooling from the forward's descriptor and
+ * input, checked exactly as clpool_plan_roi() checks them; float32, float16
+ * and bfloat16 (summed in float, rounded once), float64 (cl_khr_fp64);
+ * uint8 and int8: CLPOOL_ERROR_UNSUPPORTED. clpool_plan_output_desc() gives
+ * the forward's output, the shape of grad_output ((K, C, PH, PW), NHWC
+ * (K, PH, PW, C)). The plan
+ * - reads clpool_io.grad_output and clpool_io.rois, always;
+ * - roi max: reads clpool_io.indices (the forward's argmax, the output's
+ *   shape and layout, of op->indices' dtype) when op->indices is not NONE:
+ *   each bin sends its gradient to the cell its index names (spec §8.1:
+ *   grad_x[b, c].flat[argmax] += g); -1, or an index that is no cell of its
+ *   bin, sends nothing;
+ * - roi max without indices: reads clpool_io.input and recomputes each
+ *   bin's argmax with the forward's rule (first maximum, NaN ignored, -1
+ *   for an empty or all -inf/NaN bin) into clpool_io.workspace, which the
+ *   gradient then reads;
+ * - roi align: reads the boxes only (its weights depend on geometry alone):
+ *   each sample inside [-1, H] x [-1, W] adds g * w / count to its four
+ *   cells, w its bilinear weight and count = max(gh*gw, 1) (spec §8.2);
+ *   lost and NaN samples add nothing;
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * clpool_plan_workspace_size() bytes of workspace: 8 per output element for
+ * roi max without indices, plus (from the next 16-byte boundary) 4 per
+ * input element for float16 and bfloat16 (the float sums); 0 otherwise.
+ *
+ * Bad boxes as clpool_plan_roi(): clpool_run_host_io() refuses a box whose
+ * batch index is NaN or outside [0, N) with CLPOOL_ERROR_INVALID_ROIS and
+ * nothing written (clpool_roi_check_boxes() takes this plan too); through
+ * clpool_enqueue() such a box sends nothing, and nothing outside the
+ * buffers is ever read or written whatever the boxes and indices hold.
+ *
+ * Deterministic without atomics: a work-item owns a band of rows of a
+ * chunk of input planes of one sample and walks that sample's boxes in
+ * ascending order, their bins in row-major order, the samples and the four
+ * corners in a fixed order, adding what lands in its band. Each element's
+ * sum has the same terms in the same order whatever the band height,
+ * channel chunk, work-group size or plane split, in float (double for
+ * float64) without contraction: bit identical across runs, work-group
+ * sizes and batch splits.
+ */
+CLPOOL_API clpool_status clpool_plan_roi_backward(clpool_context *context,
+                                                  const clpool_roi_desc *op,
+                                                  const clpool_tensor_desc *input,
+                                                  clpool_plan **plan);
 /**@}*/
 
 #ifdef __cplusplus

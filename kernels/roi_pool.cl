@@ -26,6 +26,8 @@
  *   HAS_INDICES   roi max: write the flat in-plane argmax of type INDEX_T
  *   INDEX_T       int or long
  *   CPB           channels per work-item
+ *   ARGMAX_ONLY   roi max: write the indices only, no output (the gradient's
+ *                 argmax pass, kernels/roi_backward.cl)
  *
  * Arguments: input, output, indices (NULL without HAS_INDICES), rois;
  * run = (input, output, indices and rois element offsets, first box of the
@@ -64,6 +66,9 @@
 #ifndef CPB
 #define CPB 1
 #endif
+#ifndef ARGMAX_ONLY
+#define ARGMAX_ONLY 0
+#endif
 
 #pragma OPENCL FP_CONTRACT OFF
 
@@ -80,6 +85,41 @@ typedef float roi_t;
 /* Adaptive sampling grids are capped here (the sample count stays in long
  * range; torchvision's int grid overflows long before). */
 #define GRID_LIMIT 0x1p30
+
+#if ROI_OP == 1
+/* roi_pool's box: the rounded start corners and the bin sizes, in real_t
+ * (corners rounded half away from zero, OpenCL round). False for a box
+ * with a NaN corner, whose bins are all empty. */
+typedef struct max_box {
+    long sh, sw;
+    real_t bin_h, bin_w;
+} max_box;
+
+inline bool max_box_of(global const roi_t *r, real_t scale, max_box *m)
+{
+    const real_t x1 = (real_t)r[1], y1 = (real_t)r[2], x2 = (real_t)r[3], y2 = (real_t)r[4];
+    const real_t fsw = round(x1 * scale), fsh = round(y1 * scale);
+    const real_t few = round(x2 * scale), feh = round(y2 * scale);
+    if (isnan(fsw) || isnan(fsh) || isnan(few) || isnan(feh))
+        return false;
+    m->sw = (long)clamp(fsw, -CORNER_LIMIT, CORNER_LIMIT);
+    m->sh = (long)clamp(fsh, -CORNER_LIMIT, CORNER_LIMIT);
+    const long ew = (long)clamp(few, -CORNER_LIMIT, CORNER_LIMIT);
+    const long eh = (long)clamp(feh, -CORNER_LIMIT, CORNER_LIMIT);
+    const long roi_w = max(ew - m->sw + 1, 1L), roi_h = max(eh - m->sh + 1, 1L);
+    m->bin_h = (real_t)roi_h / (real_t)POOLED_H;
+    m->bin_w = (real_t)roi_w / (real_t)POOLED_W;
+    return true;
+}
+
+/* The cells [*lo, *hi) of bin p along one side (bin size bin, box start
+ * start), clamped to [0, limit]. */
+inline void max_bin(int p, real_t bin, long start, long limit, long *lo, long *hi)
+{
+    *lo = clamp((long)floor((real_t)p * bin) + start, 0L, limit);
+    *hi = clamp((long)ceil((real_t)(p + 1) * bin) + start, 0L, limit);
+}
+#endif
 
 #if ROI_OP == 2
 /* Sample i of gridsize samples across a bin, as torchvision computes it:
@@ -141,6 +181,55 @@ inline long grid_size(real_t bin)
     return g > 0 ? (long)(g < GRID_LIMIT ? g : GRID_LIMIT) : 0;
 #endif
 }
+
+/* roi_align's box in feature coordinates: start corners, bin sizes, the
+ * sampling grid and its divisor max(gh*gw, 1). */
+typedef struct align_box {
+    real_t sh, sw, bin_h, bin_w;
+    long gh, gw;
+    real_t divisor;
+} align_box;
+
+inline void align_box_of(global const roi_t *r, real_t scale, align_box *a)
+{
+    const real_t x1 = (real_t)r[1], y1 = (real_t)r[2], x2 = (real_t)r[3], y2 = (real_t)r[4];
+    const real_t offset = ALIGNED ? (real_t)0.5 : (real_t)0;
+    a->sw = x1 * scale - offset;
+    a->sh = y1 * scale - offset;
+    const real_t ew = x2 * scale - offset, eh = y2 * scale - offset;
+    real_t roi_w = ew - a->sw, roi_h = eh - a->sh;
+#if !ALIGNED
+    /* std::max(size, 1): a NaN size stays NaN. */
+    roi_w = roi_w < 1 ? (real_t)1 : roi_w;
+    roi_h = roi_h < 1 ? (real_t)1 : roi_h;
+#endif
+    a->bin_h = roi_h / (real_t)POOLED_H;
+    a->bin_w = roi_w / (real_t)POOLED_W;
+    a->gh = grid_size(a->bin_h);
+    a->gw = grid_size(a->bin_w);
+    a->divisor = (real_t)max(a->gh * a->gw, 1L);
+}
+
+/* One coordinate v of a bilinear sample along a side of @p size cells:
+ * false when the sample is lost (outside [-1, size] or NaN); else its two
+ * cells *lo, *hi and the weight *frac of *hi (1 - *frac for *lo), as
+ * torchvision clamps them. */
+inline bool sample_axis(real_t v, int size, int *lo, int *hi, real_t *frac)
+{
+    if (!(v >= -1 && v <= (real_t)size))
+        return false;
+    if (v <= 0)
+        v = 0;
+    *lo = (int)v;
+    if (*lo >= size - 1) {
+        *lo = *hi = size - 1;
+        v = (real_t)*lo;
+    } else {
+        *hi = *lo + 1;
+    }
+    *frac = v - (real_t)*lo;
+    return true;
+}
 #endif
 
 kernel void roi_pool(global const data_t *restrict input, global data_t *restrict output,
@@ -181,7 +270,12 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
     const ulong first_out = (box * C + c0) * (POOLED_H * POOLED_W) + bin;
 #define OUT_STEP (POOLED_H * POOLED_W)
 #endif
+#if ARGMAX_ONLY
+#define STORE_OUT(v, i)
+#else
     global data_t *const out = output + run.s1 + first_out;
+#define STORE_OUT(v, i) STORE1((v), out + (i) * OUT_STEP)
+#endif
 #if HAS_INDICES
     global INDEX_T *const idx = indices + run.s2 + first_out;
 #endif
@@ -192,7 +286,7 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
     const roi_t b = r[0];
     if (!(b > (roi_t)-1 && b < (roi_t)run.s6)) {
         for (uint i = 0; i < count; i++) {
-            STORE1((real_t)NAN, out + i * OUT_STEP);
+            STORE_OUT((real_t)NAN, i);
 #if HAS_INDICES
             idx[i * OUT_STEP] = (INDEX_T)-1;
 #endif
@@ -210,25 +304,13 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
     global const data_t *const base = input + (run.s0 + ((ulong)(long)b * C + c0) * plane_size);
 #define AT(i, s) LOAD1(base + (ulong)min((uint)(i), count - 1) * plane_size + (ulong)(s))
 #endif
-    const real_t x1 = (real_t)r[1], y1 = (real_t)r[2], x2 = (real_t)r[3], y2 = (real_t)r[4];
 
 #if ROI_OP == 1
-    /* roi_pool: corners rounded half away from zero (OpenCL round). */
-    const real_t fsw = round(x1 * scale), fsh = round(y1 * scale);
-    const real_t few = round(x2 * scale), feh = round(y2 * scale);
     long hs = 0, he = 0, ws = 0, we = 0;
-    if (!(isnan(fsw) || isnan(fsh) || isnan(few) || isnan(feh))) {
-        const long sw = (long)clamp(fsw, -CORNER_LIMIT, CORNER_LIMIT);
-        const long sh = (long)clamp(fsh, -CORNER_LIMIT, CORNER_LIMIT);
-        const long ew = (long)clamp(few, -CORNER_LIMIT, CORNER_LIMIT);
-        const long eh = (long)clamp(feh, -CORNER_LIMIT, CORNER_LIMIT);
-        const long roi_w = max(ew - sw + 1, 1L), roi_h = max(eh - sh + 1, 1L);
-        const real_t bin_h = (real_t)roi_h / (real_t)POOLED_H;
-        const real_t bin_w = (real_t)roi_w / (real_t)POOLED_W;
-        hs = clamp((long)floor((real_t)ph * bin_h) + sh, 0L, (long)H);
-        he = clamp((long)ceil((real_t)(ph + 1) * bin_h) + sh, 0L, (long)H);
-        ws = clamp((long)floor((real_t)pw * bin_w) + sw, 0L, (long)W);
-        we = clamp((long)ceil((real_t)(pw + 1) * bin_w) + sw, 0L, (long)W);
+    max_box m;
+    if (max_box_of(r, scale, &m)) {
+        max_bin(ph, m.bin_h, m.sh, (long)H, &hs, &he);
+        max_bin(pw, m.bin_w, m.sw, (long)W, &ws, &we);
     }
     /* A box with a NaN corner keeps the empty bin above. */
     const bool empty = he <= hs || we <= ws;
@@ -250,61 +332,35 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
             }
         }
     for (uint i = 0; i < count; i++) {
-        STORE1(best[i], out + i * OUT_STEP);
+        STORE_OUT(best[i], i);
 #if HAS_INDICES
         idx[i * OUT_STEP] = (INDEX_T)arg[i];
 #endif
     }
 #else
     /* roi_align */
-    const real_t offset = ALIGNED ? (real_t)0.5 : (real_t)0;
-    const real_t sw = x1 * scale - offset, sh = y1 * scale - offset;
-    const real_t ew = x2 * scale - offset, eh = y2 * scale - offset;
-    real_t roi_w = ew - sw, roi_h = eh - sh;
-#if !ALIGNED
-    /* std::max(size, 1): a NaN size stays NaN. */
-    roi_w = roi_w < 1 ? (real_t)1 : roi_w;
-    roi_h = roi_h < 1 ? (real_t)1 : roi_h;
-#endif
-    const real_t bin_h = roi_h / (real_t)POOLED_H, bin_w = roi_w / (real_t)POOLED_W;
-    const long gh = grid_size(bin_h), gw = grid_size(bin_w);
-    const real_t divisor = (real_t)max(gh * gw, 1L);
-    const real_t grid_h = (real_t)gh, grid_w = (real_t)gw;
-    const real_t base_y = sh + (real_t)ph * bin_h, base_x = sw + (real_t)pw * bin_w;
+    align_box a;
+    align_box_of(r, scale, &a);
+    const real_t grid_h = (real_t)a.gh, grid_w = (real_t)a.gw;
+    const real_t base_y = a.sh + (real_t)ph * a.bin_h, base_x = a.sw + (real_t)pw * a.bin_w;
     long iy0, iy1, ix0, ix1;
-    sample_range(base_y, bin_h, grid_h, gh, (real_t)H, &iy0, &iy1);
-    sample_range(base_x, bin_w, grid_w, gw, (real_t)W, &ix0, &ix1);
+    sample_range(base_y, a.bin_h, grid_h, a.gh, (real_t)H, &iy0, &iy1);
+    sample_range(base_x, a.bin_w, grid_w, a.gw, (real_t)W, &ix0, &ix1);
     real_t sum[CPB];
     for (int i = 0; i < CPB; i++)
         sum[i] = 0;
     for (long iy = iy0; iy < iy1; iy++) {
-        real_t y = sample_at(base_y, bin_h, grid_h, iy);
-        if (!(y >= -1 && y <= (real_t)H))
+        int yl, yh;
+        real_t ly;
+        if (!sample_axis(sample_at(base_y, a.bin_h, grid_h, iy), H, &yl, &yh, &ly))
             continue;
-        if (y <= 0)
-            y = 0;
-        int yl = (int)y, yh;
-        if (yl >= H - 1) {
-            yl = yh = H - 1;
-            y = (real_t)yl;
-        } else {
-            yh = yl + 1;
-        }
-        const real_t ly = y - (real_t)yl, hy = 1 - ly;
+        const real_t hy = 1 - ly;
         for (long ix = ix0; ix < ix1; ix++) {
-            real_t x = sample_at(base_x, bin_w, grid_w, ix);
-            if (!(x >= -1 && x <= (real_t)W))
+            int xl, xh;
+            real_t lx;
+            if (!sample_axis(sample_at(base_x, a.bin_w, grid_w, ix), W, &xl, &xh, &lx))
                 continue;
-            if (x <= 0)
-                x = 0;
-            int xl = (int)x, xh;
-            if (xl >= W - 1) {
-                xl = xh = W - 1;
-                x = (real_t)xl;
-            } else {
-                xh = xl + 1;
-            }
-            const real_t lx = x - (real_t)xl, hx = 1 - lx;
+            const real_t hx = 1 - lx;
             const real_t w1 = hy * hx, w2 = hy * lx, w3 = ly * hx, w4 = ly * lx;
             const long s1 = (long)yl * W + xl, s2 = (long)yl * W + xh;
             const long s3 = (long)yh * W + xl, s4 = (long)yh * W + xh;
@@ -313,8 +369,9 @@ kernel void roi_pool(global const data_t *restrict input, global data_t *restric
         }
     }
     for (uint i = 0; i < count; i++)
-        STORE1(sum[i] / divisor, out + i * OUT_STEP);
+        STORE_OUT(sum[i] / a.divisor, i);
 #endif
+#undef STORE_OUT
 #undef AT
 #undef OUT_STEP
 }

@@ -7,10 +7,12 @@
  * indices, the input's shape). The library plans the gradient
  * (clpool_plan_window_backward, clpool_plan_unpool_backward,
  * clpool_plan_adaptive_backward, clpool_plan_spp_backward,
- * clpool_plan_fractional_backward) and
+ * clpool_plan_fractional_backward, clpool_plan_roi_backward; roi-max and
+ * roi-align take the forward's --rois boxes) and
  * GRAD_INPUT, in the input's shape, dtype and layout, is written atomically.
  */
 #include "report.h"
+#include "roi.h"
 #include "run.h"
 #include "run_state.h"
 
@@ -79,6 +81,8 @@ static int plan_gradient(struct run_state *s)
     else if (s->args->op == CLI_OP_FRACTIONAL_MAX)
         status = clpool_plan_fractional_backward(s->context, &s->unpool.fractional, &s->input_desc,
                                                  &s->plan);
+    else if (cli_is_roi_op(s->args->op))
+        status = clpool_plan_roi_backward(s->context, &s->roi, &s->input_desc, &s->plan);
     else if (cli_is_adaptive_op(s->args->op))
         status = cli_adaptive_plan_backward(s->context, &s->adaptive, &s->input_desc, &s->plan);
     else
@@ -129,6 +133,7 @@ static int compute_and_save(struct run_state *s, struct grad_files *f)
         io.input = s->input.data;
         io.grad_output = f->grad_output.data;
         io.indices = f->indices.data;
+        io.rois = s->rois.data;
         cli_unpool_host_io(&s->unpool, &io); /* max-unpool's indices, fractional-max's samples */
         io.grad_input = f->grad_input;
         cli_forget_log(s);
@@ -158,6 +163,12 @@ static int describe_forward(struct run_state *s)
             args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
         return rc;
     }
+    if (cli_is_roi_op(args->op)) {
+        int rc = cli_roi_describe(args, &s->input_desc, &s->rois, &s->roi);
+        /* roi-max: the forward's argmax is read, never written */
+        s->roi.indices = args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
+        return rc;
+    }
     if (cli_is_adaptive_op(args->op)) {
         int rc = cli_adaptive_describe(args, &s->input_desc, &s->adaptive);
         clpool_index_type it = args->opt.indices_in ? CLPOOL_INDICES_INT64 : CLPOOL_INDICES_NONE;
@@ -177,7 +188,8 @@ static int describe_forward(struct run_state *s)
 
 int cli_grad(const struct cli_args *args)
 {
-    if (!cli_library_op(args->op) && !cli_unpool_is_op(args->op) && !cli_is_adaptive_op(args->op))
+    if (!cli_library_op(args->op) && !cli_unpool_is_op(args->op) && !cli_is_adaptive_op(args->op) &&
+        !cli_is_roi_op(args->op))
         return cli_fail(CLI_EXIT_INPUT, "the gradient of OP '%s' is not supported yet",
                         cli_op_name(args->op));
     struct run_state s;
@@ -200,6 +212,7 @@ int cli_grad(const struct cli_args *args)
     free(f.grad_input);
     npy_release(&f.grad_output);
     npy_release(&f.indices);
+    npy_release(&s.rois);
     cli_unpool_release(&s.unpool);
     clpool_plan_destroy(s.plan);
     clpool_context_destroy(s.context);

@@ -314,7 +314,8 @@ uint32_t cli_op_options(enum cli_command command, enum cli_op op)
      * (spec/cli.md: --indices-in "where the forward's indices apply") and
      * writes none (--indices is refused with a pointer to --indices-in). */
     if (op == CLI_OP_MAX || op == CLI_OP_STOCHASTIC || op == CLI_OP_GLOBAL_MAX ||
-        op == CLI_OP_ADAPTIVE_MAX || op == CLI_OP_SPP || op == CLI_OP_FRACTIONAL_MAX)
+        op == CLI_OP_ADAPTIVE_MAX || op == CLI_OP_SPP || op == CLI_OP_FRACTIONAL_MAX ||
+        op == CLI_OP_ROI_MAX)
         mask |= CLI_BIT(CLI_OPT_INDICES_IN);
     return mask;
 }

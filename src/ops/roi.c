@@ -6,7 +6,7 @@
  * memory (clpool_roi_check_boxes, and clpool_run_host_io through the
  * family's check_host_io hook).
  */
-#include "internal.h"
+#include "roi.h"
 
 #include <limits.h>
 #include <math.h>
@@ -23,16 +23,7 @@
 /* Channels a work-item takes on CPUs (see kernels/roi_pool.cl). */
 #define CPU_CHANNELS 32
 
-typedef struct roi_op {
-    clpool_roi_op op;
-    clpool_dtype dtype;
-    clpool_dtype rois_dtype;
-    size_t n, c, h, w, k;
-    size_t chunks; /* channel chunks per bin: ceil(C / channels per work-item) */
-    double scale;
-} roi_op;
-
-static const char *op_name(clpool_roi_op op)
+const char *clp_roi_op_name(clpool_roi_op op)
 {
     switch (op) {
     case CLPOOL_ROI_MAX:
@@ -147,6 +138,13 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
     return CLPOOL_SUCCESS;
 }
 
+clpool_status clp_roi_validate(const clpool_context *ctx, const char *opname,
+                               const clpool_roi_desc *r, const clpool_tensor_desc *in)
+{
+    clpool_status status = check_input(ctx, opname, in);
+    return status == CLPOOL_SUCCESS ? check_options(ctx, opname, r, in) : status;
+}
+
 /* ---- box checks on the host ---------------------------------------------- */
 
 /* torchvision converts the batch index with a C cast (truncation toward
@@ -164,7 +162,7 @@ static bool batch_index_valid(const roi_op *g, const void *rois, size_t box, dou
     return b > -1.0f && b < (float)g->n;
 }
 
-static clpool_status check_boxes(const clpool_plan *plan, const void *rois)
+clpool_status clp_roi_check_boxes(const clpool_plan *plan, const void *rois)
 {
     const roi_op *g = plan->op;
     for (size_t i = 0; i < g->k; i++) {
@@ -178,17 +176,17 @@ static clpool_status check_boxes(const clpool_plan *plan, const void *rois)
             return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ROIS,
                             "%s: box %zu has batch index %s, but it must be a number whose "
                             "integer part (toward zero) is in [0, N) with N = %zu",
-                            op_name(g->op), i, value, g->n);
+                            g->name, i, value, g->n);
         }
     }
     return CLPOOL_SUCCESS;
 }
 
-static clpool_status check_host_io(const clpool_plan *plan, const clpool_host_io *io)
+clpool_status clp_roi_check_host_io(const clpool_plan *plan, const clpool_host_io *io)
 {
     const roi_op *g = plan->op;
     /* A NULL array is the shared code's to report, by its slot's name. */
-    return io->rois && g->k > 0 ? check_boxes(plan, io->rois) : CLPOOL_SUCCESS;
+    return io->rois && g->k > 0 ? clp_roi_check_boxes(plan, io->rois) : CLPOOL_SUCCESS;
 }
 
 /* ---- kernel arguments ----------------------------------------------------- */
@@ -224,7 +222,7 @@ static cl_int set_args(const clpool_plan *plan, const clp_launch *l, const clpoo
 }
 
 static const clp_family roi_family = {"region pooling", set_shape_args, set_args, NULL,
-                                      check_host_io};
+                                      clp_roi_check_host_io};
 
 /* ---- public calls ------------------------------------------------------- */
 
@@ -232,7 +230,7 @@ static const clp_family roi_family = {"region pooling", set_shape_args, set_args
  * serves that many channels; 1 on GPUs, whose neighbouring work-items then
  * take neighbouring bins (NCHW) or channels (NHWC). $CLPOOL_TUNE_ROI_CHANNELS
  * (1, 2, 4, 8, 16, 32 or 64) overrides it for tests and benchmarks. */
-static int choose_channels(const clpool_context *ctx)
+int clp_roi_channels(const clpool_context *ctx)
 {
     const char *env = getenv("CLPOOL_TUNE_ROI_CHANNELS");
     if (env) {
@@ -255,13 +253,11 @@ clpool_status clpool_plan_roi(clpool_context *ctx, const clpool_roi_desc *r,
                         : !r  ? "op"
                         : !in ? "input"
                               : "plan");
-    const char *opname = op_name(r->op);
+    const char *opname = clp_roi_op_name(r->op);
     if (!opname)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_plan_roi: op = %d is not a region pooling operator", (int)r->op);
-    clpool_status status = check_input(ctx, opname, in);
-    if (status == CLPOOL_SUCCESS)
-        status = check_options(ctx, opname, r, in);
+    clpool_status status = clp_roi_validate(ctx, opname, r, in);
     if (status != CLPOOL_SUCCESS)
         return status;
 
@@ -275,6 +271,8 @@ clpool_status clpool_plan_roi(clpool_context *ctx, const clpool_roi_desc *r,
         return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
     }
     g->op = r->op;
+    g->name = opname;
+    g->indices = r->indices;
     g->dtype = in->dtype;
     g->rois_dtype = r->rois_dtype;
     g->n = in->n;
@@ -292,7 +290,7 @@ clpool_status clpool_plan_roi(clpool_context *ctx, const clpool_roi_desc *r,
     p->output.spatial[2] = 0;
     size_t bins = (size_t)r->output_size[0] * (size_t)r->output_size[1];
     size_t out_elems = in->c * bins * r->num_rois;
-    int channels = choose_channels(ctx);
+    int channels = clp_roi_channels(ctx);
     g->chunks = (in->c + (size_t)channels - 1) / (size_t)channels;
     /* The shared code copies and checks bindings in this order; set_args
      * knows the indices binding as the fourth. */
@@ -328,7 +326,7 @@ clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const void *rois)
     if (!plan)
         return clp_fail(NULL, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_roi_check_boxes: plan is NULL");
-    if (plan->family != &roi_family)
+    if (plan->family != &roi_family && plan->family != &clp_roi_backward_family)
         return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_roi_check_boxes: a %s plan has no boxes", plan->family->name);
     const roi_op *g = plan->op;
@@ -337,5 +335,5 @@ clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const void *rois)
     if (!rois)
         return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_roi_check_boxes: rois is NULL, but the plan has %zu boxes", g->k);
-    return check_boxes(plan, rois);
+    return clp_roi_check_boxes(plan, rois);
 }

@@ -1,6 +1,6 @@
 /*
- * End-to-end tests of "clpool grad" (the window OPs' gradients): the spec's
- * worked examples, gradients from the forward's indices (--indices-in)
+ * End-to-end tests of "clpool grad" (the window, region and RoI OPs'
+ * gradients): the spec's worked examples, gradients from the forward's indices (--indices-in)
  * against the recomputed selection, NHWC against NCHW, float64 and float16,
  * and the failures (wrong GRAD_OUTPUT shape or dtype, --indices under grad,
  * --indices-in where no index applies) with their exit codes, one line and
@@ -367,7 +367,7 @@ START_TEST(test_grad_errors)
     FAILS(2, "GRAD_INPUT", "grad", "max", "--kernel", "2", "x.npy", "g.npy");
     FAILS(3, "padding", "grad", "max", "--kernel", "2", "--padding", "2", "x.npy", "g.npy",
           "gx.npy");
-    FAILS(3, "not supported", "grad", "roi-max", "--rois", "x.npy", "--output-size", "1", "x.npy",
+    FAILS(3, "pools 2-D", "grad", "roi-max", "--rois", "x.npy", "--output-size", "1", "x.npy",
           "g.npy", "gx.npy");
     FAILS(3, "GRAD_OUTPUT has shape (1, 1, 2)", "grad", "global-max", "x.npy", "g.npy", "gx.npy");
     FAILS(2, "does not apply", "grad", "global-avg", "--indices-in", "fidx.npy", "x.npy", "g.npy",
@@ -376,6 +376,61 @@ START_TEST(test_grad_errors)
     const uint8_t u[3] = {1, 2, 3};
     write_typed("u.npy", "|u1", 1, (size_t[]){1, 1, 3}, 3, u);
     FAILS(3, "uint8", "grad", "max", "--kernel", "2", "--stride", "1", "u.npy", "g.npy", "gx.npy");
+}
+END_TEST
+
+START_TEST(test_roi_grad)
+{
+    /* spec §8.1: 4x4 arange, box [0, .5,.5, 2.5,2.5], 2x2 bins: argmax 10,
+     * 11, 14, 15, each receiving its bin's gradient */
+    float x[16];
+    for (int i = 0; i < 16; i++)
+        x[i] = (float)i;
+    const float box[5] = {0, 0.5f, 0.5f, 2.5f, 2.5f}, g[4] = {1, 2, 3, 4};
+    write_f32("x.npy", (size_t[]){1, 1, 4, 4}, 4, x);
+    write_f32("r.npy", (size_t[]){1, 5}, 2, box);
+    write_f32("g.npy", (size_t[]){1, 1, 2, 2}, 4, g);
+    double want[16] = {0};
+    want[10] = 1;
+    want[11] = 2;
+    want[14] = 3;
+    want[15] = 4;
+    expect_success_free(RUN("grad", "roi-max", "--rois", "r.npy", "--output-size", "2", "x.npy",
+                            "g.npy", "gx.npy"));
+    float *gx = read_npy("gx.npy", "<f4", "(1, 1, 4, 4)", 16, 4);
+    expect_close("roi-max", gx, want, 16);
+    free(gx);
+    expect_success_free(RUN("run", "roi-max", "--rois", "r.npy", "--output-size", "2", "--indices",
+                            "i.npy", "x.npy", "y.npy"));
+    expect_success_free(RUN("grad", "roi-max", "--rois", "r.npy", "--output-size", "2",
+                            "--indices-in", "i.npy", "x.npy", "g.npy", "gx2.npy"));
+    gx = read_npy("gx2.npy", "<f4", "(1, 1, 4, 4)", 16, 4);
+    expect_close("roi-max --indices-in", gx, want, 16);
+    free(gx);
+    /* spec §8.2: box [0, 0,0, 2,2], 1x1, sampling 2: samples at .5 and 1.5
+     * per side, cells 0..2 of a side weigh 0.5, 1, 0.5, over 4 samples */
+    const float box2[5] = {0, 0, 0, 2, 2}, g1[1] = {1};
+    write_f32("r2.npy", (size_t[]){1, 5}, 2, box2);
+    write_f32("g1.npy", (size_t[]){1, 1, 1, 1}, 4, g1);
+    expect_success_free(RUN("grad", "roi-align", "--rois", "r2.npy", "--output-size", "1",
+                            "--sampling-ratio", "2", "x.npy", "g1.npy", "gx3.npy"));
+    gx = read_npy("gx3.npy", "<f4", "(1, 1, 4, 4)", 16, 4);
+    const double side[4] = {0.5, 1, 0.5, 0};
+    for (int i = 0; i < 16; i++)
+        want[i] = side[i / 4] * side[i % 4] / 4;
+    expect_close("roi-align", gx, want, 16);
+    free(gx);
+    /* failures: a bad batch index, GRAD_OUTPUT of the wrong shape,
+     * --indices-in for roi-align */
+    const float bad[5] = {1, 0, 0, 2, 2};
+    write_f32("rb.npy", (size_t[]){1, 5}, 2, bad);
+    ck_assert_int_eq(unlink("gx.npy"), 0); /* FAILS checks that none is left */
+    FAILS(3, "box 0 has batch index", "grad", "roi-align", "--rois", "rb.npy", "--output-size", "1",
+          "x.npy", "g1.npy", "gx.npy");
+    FAILS(3, "GRAD_OUTPUT has shape (1, 1, 1, 1)", "grad", "roi-max", "--rois", "r.npy",
+          "--output-size", "2", "x.npy", "g1.npy", "gx.npy");
+    FAILS(2, "does not apply", "grad", "roi-align", "--rois", "r2.npy", "--output-size", "1",
+          "--indices-in", "i.npy", "x.npy", "g1.npy", "gx.npy");
 }
 END_TEST
 
@@ -395,6 +450,7 @@ static Suite *grad_suite(void)
     tcase_add_test(tc, test_adaptive_grad);
     tcase_add_test(tc, test_spp_grad);
     tcase_add_test(tc, test_fractional_grad);
+    tcase_add_test(tc, test_roi_grad);
     suite_add_tcase(s, tc);
     return s;
 }
