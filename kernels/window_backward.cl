@@ -69,6 +69,9 @@
     (VEC_INDEXED && KW == 2 && SW == 2 && PW == 0 && DW == 1 && KH == SH && PH == 0 && DH == 1 &&  \
      KD == 1 && SD == 1 && PD == 0)
 #define VEC_STRIDE2 (VEC_INDEXED && !DIRECT_PAIRS && SW == 2 && DW == 1)
+/* avg with stride 1 in both row and column, 2-D windows: each input row is
+ * written once from the shares of its covering output rows (AVG_ROWS). */
+#define AVG_ROWS (VEC_AVG && SH == 1 && KD == 1)
 #if VW > 1
 typedef CAT(REAL, VW) RV;
 typedef CAT(int, VW) IV;
@@ -485,7 +488,47 @@ GRAD_FN RV avg_chunk_sum(__global const data_t *gp, int cx0, int OW, int W, int 
 }
 #endif
 
-#if VEC_STRIDE2
+#if AVG_ROWS
+/* The share of output row oy (of depth oz, window depth factor dz) in the
+ * VW columns from cx0: the gather's row sums (avg_chunk_sum), +0 for a row
+ * outside [0, OH). */
+GRAD_FN RV avg_row_share(__global const data_t *gp, int oz, int oy, int cx0, int OH, int OW,
+                         int H, int W, int dz, int edge)
+{
+    if (oy < 0 || oy >= OH)
+        return (RV)(0);
+    const int dzy = dz * pooled_cells(oy - PH, KH, H, PH, COUNT_PAD);
+    return avg_chunk_sum(gp + ((long)oz * OH + oy) * OW, cx0, OW, W, dzy, edge);
+}
+
+/* Input rows [y0, y1) of one depth slice, VW columns from cx0: row iy is the
+ * sum, from +0 and in ascending oy (the gather's order), of the shares of
+ * output rows iy + PH - KH + 1 .. iy + PH (rows outside the output add +0);
+ * the KH shares slide down with iy, each computed once. Written, not
+ * accumulated: an overlapping chunk writes the same sums. */
+GRAD_FN void avg_rows_chunk(__global data_t *drow0, __global const data_t *gp, int oz, int y0,
+                            int y1, int cx0, int OH, int OW, int H, int W, int dz, int edge)
+{
+    RV win[KH];
+#pragma unroll
+    for (int j = 1; j < KH; j++)
+        win[j] = avg_row_share(gp, oz, y0 + PH - KH + j, cx0, OH, OW, H, W, dz, edge);
+    __global data_t *at = drow0 + cx0;
+    for (int iy = y0; iy < y1; iy++, at += W) {
+#pragma unroll
+        for (int j = 0; j + 1 < KH; j++)
+            win[j] = win[j + 1];
+        win[KH - 1] = avg_row_share(gp, oz, iy + PH, cx0, OH, OW, H, W, dz, edge);
+        RV acc = (RV)(0);
+#pragma unroll
+        for (int j = 0; j < KH; j++)
+            acc += win[j];
+        STORE_RV(acc, at);
+    }
+}
+#endif
+
+#if VEC_STRIDE2 || AVG_ROWS
 /* Writes +0 to `rows` rows of W cells from p. */
 GRAD_FN void zero_rows(__global data_t *p, int rows, int W)
 {
@@ -623,6 +666,34 @@ __kernel void window_backward(__global const data_t *restrict x,
     __global const INDEX_T *ip = indices + run.s2 + unit * out_plane * C;
 #endif
     const long row0 = ((long)iz * H + y0) * W;
+#if AVG_ROWS
+    {
+        int oz_lo, oz_hi;
+        covering(iz, KD, SD, PD, DD, OD, &oz_lo, &oz_hi);
+        if (oz_lo > oz_hi) { /* no output covers this slice */
+            zero_rows(dst + row0, y1 - y0, W);
+            return;
+        }
+        const int dz = pooled_cells(oz_lo * SD - PD, KD, D, PD, COUNT_PAD);
+        const int chunks = (W + VW - 1) / VW;
+        for (int k = 0; k < chunks; k++) {
+            const int cx0 = min(k * VW, W - VW);
+            if (cx0 == W - VW) {
+                if (cx0 == 0)
+                    avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, 0, OH, OW, H, W, dz,
+                                   FIRST_CHUNK | LAST_CHUNK);
+                else
+                    avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, cx0, OH, OW, H, W, dz,
+                                   LAST_CHUNK);
+            } else if (cx0 == 0) {
+                avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, 0, OH, OW, H, W, dz, FIRST_CHUNK);
+            } else {
+                avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, cx0, OH, OW, H, W, dz, 0);
+            }
+        }
+        return;
+    }
+#endif
 #if DIRECT_PAIRS
     /* Each input cell (iy, cx) has one covering output (iy / KH, cx / 2):
      * its gradient is 0 + g where that output's index is the cell, else 0
