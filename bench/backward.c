@@ -455,15 +455,35 @@ static void release(bw_data *d)
     free(d->idx);
 }
 
+/* Whether --only's "LAYER" or "LAYER:int32|int64" names the row. */
+static int row_selected(const bw_row *row, const char *only)
+{
+    size_t n = strcspn(only, ":");
+    if (strlen(row->layer) != n || strncmp(row->layer, only, n) != 0)
+        return 0;
+    if (only[n] == '\0')
+        return 1;
+    const char *type = row->indices == CLPOOL_INDICES_INT32   ? "int32"
+                       : row->indices == CLPOOL_INDICES_INT64 ? "int64"
+                                                              : "-";
+    return strcmp(only + n + 1, type) == 0;
+}
+
 int main(int argc, char **argv)
 {
     int runs = 20, warmup = 3;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             runs = 5;
             warmup = 1;
+        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc && atoi(argv[i + 1]) > 0) {
+            runs = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else {
-            fprintf(stderr, "usage: clpool-bench-backward [--quick]\n");
+            fprintf(stderr, "usage: clpool-bench-backward [--quick] [--runs N] [--only "
+                            "LAYER[:int32|int64]]\n");
             return 2;
         }
     }
@@ -487,6 +507,8 @@ int main(int argc, char **argv)
            "GB/s", "of bw", "oneDNN ms", "vs 1DNN", "other", "targets");
     int failed = 0;
     for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+        if (only && !row_selected(&rows[r], only))
+            continue;
         bw_data d;
         clpool_bw cs;
         memset(&cs, 0, sizeof cs);

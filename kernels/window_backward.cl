@@ -39,7 +39,10 @@
  *                 it in NHWC); 0: one input element
  *   BLOCK_ROWS    > 0: the block variant below (float32/float64 avg and
  *                 indexed selections): a work-item takes this many rows
- *   VW            block variant, NCHW avg with stride 1: columns per vector
+ *   VW            block variant, NCHW: lanes per vector of its vector paths
+ *                 (avg with stride 1; indices with stride 2 or 2-column
+ *                 windows tiling the plane); at most an input and an output
+ *                 row (the host's choice), 1 for the scalar paths
  */
 #include "dtype.cl"
 
@@ -55,11 +58,43 @@
 #define VW 1
 #endif
 
-/* The block variant's vector path: avg over NCHW rows with stride 1. */
+/* The block variant's vector paths (NCHW; the host picks VW no larger than
+ * an input or output row): avg with stride 1 (VW columns at once), the
+ * selections read from indices (VW outputs of a row at once), and of
+ * those, windows of 2 columns tiling the plane (DIRECT_PAIRS: every input
+ * cell has one covering output, so the rows are written, not accumulated). */
 #define VEC_AVG (BLOCK_ROWS && VW > 1 && POOL_OP == OP_AVG && !NHWC && SW == 1)
+#define VEC_INDEXED (BLOCK_ROWS && VW > 1 && READS_INDICES && !NHWC)
+#define DIRECT_PAIRS                                                                               \
+    (VEC_INDEXED && KW == 2 && SW == 2 && PW == 0 && DW == 1 && KH == SH && PH == 0 && DH == 1 &&  \
+     KD == 1 && SD == 1 && PD == 0)
+#define VEC_STRIDE2 (VEC_INDEXED && !DIRECT_PAIRS && SW == 2 && DW == 1)
+/* avg with stride 1 in both row and column, 2-D windows: each input row is
+ * written once from the shares of its covering output rows (AVG_ROWS). */
+#define AVG_ROWS (VEC_AVG && SH == 1 && KD == 1)
 #if VW > 1
 typedef CAT(REAL, VW) RV;
 typedef CAT(int, VW) IV;
+typedef CAT(uint, VW) UV;
+typedef CAT(INDEX_T, VW) XV;
+/* A row chunk of grad_in read and written as one unaligned vector (the
+ * block variant's types are float and double, data_t = real_t): vstoreN
+ * may store in pieces, and a whole-vector load of what was just stored in
+ * pieces waits for them to reach the cache instead of taking the stored
+ * value (the rows are updated again right after). */
+typedef struct __attribute__((packed)) unaligned_rv {
+    RV v;
+} unaligned_rv;
+#define LOAD_RV(p) (((__global const unaligned_rv *)(p))->v)
+#define STORE_RV(x, p) (((__global unaligned_rv *)(p))->v = (x))
+/* MASK_OF: a select() mask for RV; SV: a shuffle mask for RV */
+#if DTYPE == DT_F64
+#define MASK_OF(m) CAT(convert_long, VW)(m)
+#define SV CAT(ulong, VW)
+#else
+#define MASK_OF(m) CAT(convert_int, VW)(m)
+#define SV CAT(uint, VW)
+#endif
 #if VW == 2
 #define LANE_IDS ((IV)(0, 1))
 #elif VW == 4
@@ -68,6 +103,21 @@ typedef CAT(int, VW) IV;
 #define LANE_IDS ((IV)(0, 1, 2, 3, 4, 5, 6, 7))
 #else
 #define LANE_IDS ((IV)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15))
+#endif
+/* The lanes of a and b interleaved (a0 b0 a1 b1 ...): the first and the
+ * second half, as shuffle2 masks. */
+#if VW == 2
+#define ZIP_LO ((SV)(0, 2))
+#define ZIP_HI ((SV)(1, 3))
+#elif VW == 4
+#define ZIP_LO ((SV)(0, 4, 1, 5))
+#define ZIP_HI ((SV)(2, 6, 3, 7))
+#elif VW == 8
+#define ZIP_LO ((SV)(0, 8, 1, 9, 2, 10, 3, 11))
+#define ZIP_HI ((SV)(4, 12, 5, 13, 6, 14, 7, 15))
+#else
+#define ZIP_LO ((SV)(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23))
+#define ZIP_HI ((SV)(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31))
 #endif
 #endif
 
@@ -384,6 +434,190 @@ GRAD_FN real_t input_grad(__global const data_t *xp, __global const data_t *gp,
     return acc;
 }
 
+#if VEC_AVG
+#define FIRST_CHUNK 1 /* cx0 == 0 */
+#define LAST_CHUNK 2  /* cx0 == W - VW */
+/* The gather's row sums of the VW input columns cx0 .. cx0 + VW - 1 for the
+ * output row at gp (stride 1): lane l adds g / divisor of the outputs
+ * ox = cx0 + l + PW - KW + 1 + j, j = 0 .. KW-1 ascending (the forward's
+ * divisor; dzy the window's depth and row factors); outputs outside the row
+ * add +0, which leaves a sum (never -0) as is. Loads that would pass the
+ * row's ends start inside it (OW >= VW) and shuffle their lanes into place:
+ * `edge` (FIRST_CHUNK, LAST_CHUNK, a constant at each call) makes the shift
+ * a compile-time constant at the row's ends (OW - W = 2*PW - KW + 1 for
+ * stride 1); other chunks shift by a run-time amount when they must. */
+GRAD_FN RV avg_chunk_sum(__global const data_t *gp, int cx0, int OW, int W, int dzy, int edge)
+{
+    (void)W;
+    (void)dzy;
+    RV rs = (RV)(0);
+#pragma unroll
+    for (int j = 0; j < KW; j++) {
+        const int ox0 = cx0 + PW - (KW - 1) + j;
+        const IV ox = (IV)(ox0) + LANE_IDS;
+        const IV in_row = (ox >= (IV)(0)) & (ox < (IV)(OW));
+        RV gv;
+        if ((edge & FIRST_CHUNK) && PW - (KW - 1) + j < 0) {
+            const SV from =
+                CAT(convert_, SV)(clamp(LANE_IDS + (IV)(PW - (KW - 1) + j), (IV)(0), (IV)(VW - 1)));
+            gv = select((RV)(0), shuffle(LOADN(VW, gp), from), MASK_OF(in_row));
+        } else if ((edge & LAST_CHUNK) && j > PW) {
+            /* ox0 - (OW - VW) = j - PW */
+            const SV from =
+                CAT(convert_, SV)(clamp(LANE_IDS + (IV)(j - PW), (IV)(0), (IV)(VW - 1)));
+            gv = select((RV)(0), shuffle(LOADN(VW, gp + OW - VW), from), MASK_OF(in_row));
+        } else if (ox0 >= 0 && ox0 <= OW - VW) {
+            gv = LOADN(VW, gp + ox0);
+        } else {
+            const int at0 = clamp(ox0, 0, OW - VW);
+            const SV from =
+                CAT(convert_, SV)(clamp(LANE_IDS + (IV)(ox0 - at0), (IV)(0), (IV)(VW - 1)));
+            gv = select((RV)(0), shuffle(LOADN(VW, gp + at0), from), MASK_OF(in_row));
+        }
+#if DIVISOR
+        const RV dv = (RV)((real_t)DIVISOR);
+#else
+        const IV xs = ox - (IV)(PW);
+        const IV cells = COUNT_PAD ? min(xs + (IV)(KW), (IV)(W + PW)) - xs
+                                   : min(xs + (IV)(KW), (IV)(W)) - max(xs, (IV)(0));
+        const RV dv = CAT(convert_, CAT(REAL, VW))((IV)(dzy)*select((IV)(1), cells, in_row));
+#endif
+        rs += gv / dv;
+    }
+    return rs;
+}
+#endif
+
+#if AVG_ROWS
+/* The share of output row oy (of depth oz, window depth factor dz) in the
+ * VW columns from cx0: the gather's row sums (avg_chunk_sum), +0 for a row
+ * outside [0, OH). */
+GRAD_FN RV avg_row_share(__global const data_t *gp, int oz, int oy, int cx0, int OH, int OW,
+                         int H, int W, int dz, int edge)
+{
+    if (oy < 0 || oy >= OH)
+        return (RV)(0);
+    const int dzy = dz * pooled_cells(oy - PH, KH, H, PH, COUNT_PAD);
+    return avg_chunk_sum(gp + ((long)oz * OH + oy) * OW, cx0, OW, W, dzy, edge);
+}
+
+/* Input rows [y0, y1) of one depth slice, VW columns from cx0: row iy is the
+ * sum, from +0 and in ascending oy (the gather's order), of the shares of
+ * output rows iy + PH - KH + 1 .. iy + PH (rows outside the output add +0);
+ * the KH shares slide down with iy, each computed once. Written, not
+ * accumulated: an overlapping chunk writes the same sums. */
+GRAD_FN void avg_rows_chunk(__global data_t *drow0, __global const data_t *gp, int oz, int y0,
+                            int y1, int cx0, int OH, int OW, int H, int W, int dz, int edge)
+{
+    RV win[KH];
+#pragma unroll
+    for (int j = 1; j < KH; j++)
+        win[j] = avg_row_share(gp, oz, y0 + PH - KH + j, cx0, OH, OW, H, W, dz, edge);
+    __global data_t *at = drow0 + cx0;
+    for (int iy = y0; iy < y1; iy++, at += W) {
+#pragma unroll
+        for (int j = 0; j + 1 < KH; j++)
+            win[j] = win[j + 1];
+        win[KH - 1] = avg_row_share(gp, oz, iy + PH, cx0, OH, OW, H, W, dz, edge);
+        RV acc = (RV)(0);
+#pragma unroll
+        for (int j = 0; j < KH; j++)
+            acc += win[j];
+        STORE_RV(acc, at);
+    }
+}
+#endif
+
+#if VEC_STRIDE2 || AVG_ROWS
+/* Writes +0 to `rows` rows of W cells from p. */
+GRAD_FN void zero_rows(__global data_t *p, int rows, int W)
+{
+    const long cells = (long)max(rows, 0) * W;
+    long i = 0;
+    for (; i + VW <= cells; i += VW)
+        STORE_RV((RV)(0), p + i);
+    for (; i < cells; i++)
+        p[i] = 0;
+}
+#endif
+
+#if VEC_STRIDE2
+/* Adds to input row `drow` (flat index rowbase of its first cell) the
+ * gradients of the output row at gp/ip whose indices select a cell of the
+ * row, for stride 2 without dilation: per cell in ascending ox (descending
+ * kx), as the gather adds them. In a chunk of 2*VW columns starting where
+ * cx0 + PW is even, the even (odd) column 2m (2m + 1) takes kx = 2j
+ * (2j + 1) from output (cx0 + PW)/2 + m - j, so a kx reads VW consecutive
+ * outputs, whose hits are spread to every other column and added to the
+ * chunk; lanes whose output does not select the cell add +0 (the sum,
+ * never -0, stays as it is). The last chunk overlaps the one before (its
+ * repeated lanes add +0); the columns the chunks do not reach (the row's
+ * ends) go one by one. `fresh`: the row's first visit, every cell starts
+ * from +0 instead of its stored value (the chunks and columns cover the row;
+ * a repeated lane stores +0 and the chunk after it, its owner, overwrites
+ * it). */
+GRAD_FN void stride2_row(__global data_t *drow, __global const data_t *gp,
+                         __global const INDEX_T *ip, long rowbase, int W, int OW, bool fresh)
+{
+    const int JMAX = (KW - 1) / 2;
+    /* vector chunks start at cx0 with cx0 + PW even, every output they read in [0, OW) */
+    const int first = max(PW & 1, 2 * JMAX - PW);
+    int last = min(W - 2 * VW, 2 * (OW - VW) - PW);
+    last -= (last + PW) & 1;
+    int scalar_from = 0, scalar_to = W; /* [0, first) and [end, W) when chunks run */
+    if (last >= first) {
+        scalar_to = first;
+        scalar_from = last + 2 * VW;
+        /* the last chunk first: a chunk's loads then never wait for the
+         * stores of the chunk just before (the overlap) */
+        const int chunks = (last - first) / (2 * VW) + 1 + ((last - first) % (2 * VW) != 0);
+        for (int k = 0; k < chunks; k++) {
+            const int c = first + (k == 0 ? chunks - 1 : k - 1) * 2 * VW;
+            const int cx0 = min(c, last), a = (cx0 + PW) / 2;
+            const IV own = LANE_IDS >= (IV)((c - cx0) / 2); /* not the chunk before's */
+            RV lo = (RV)(0), hi = (RV)(0);
+            if (!fresh) {
+                lo = LOAD_RV(drow + cx0);
+                hi = LOAD_RV(drow + cx0 + VW);
+            }
+            const XV at_even = (XV)((INDEX_T)(rowbase + cx0)) +
+                               (XV)(2) * CAT(CAT(convert_, INDEX_T), VW)(LANE_IDS);
+#pragma unroll
+            for (int kx = KW - 1; kx >= 0; kx--) {
+                const int o0 = a - kx / 2;
+                const XV q = CAT(vload, VW)(0, ip + o0);
+                const RV g = LOADN(VW, gp + o0);
+                const IV hit = CAT(convert_int, VW)(q == at_even + (XV)((INDEX_T)(kx & 1))) & own;
+                const RV e = select((RV)(0), g, MASK_OF(hit));
+                /* e's lanes go to the even (odd) columns of the chunk */
+                if (kx & 1) {
+                    lo += shuffle2((RV)(0), e, ZIP_LO);
+                    hi += shuffle2((RV)(0), e, ZIP_HI);
+                } else {
+                    lo += shuffle2(e, (RV)(0), ZIP_LO);
+                    hi += shuffle2(e, (RV)(0), ZIP_HI);
+                }
+            }
+            STORE_RV(lo, drow + cx0);
+            STORE_RV(hi, drow + cx0 + VW);
+        }
+    }
+    for (int cx = 0; cx < W; cx++) {
+        if (cx == scalar_to)
+            cx = max(cx, scalar_from);
+        if (cx >= W)
+            break;
+        real_t acc = fresh ? (real_t)0 : LOAD1(drow + cx);
+        for (int kx = KW - 1; kx >= 0; kx--) {
+            const int t = cx + PW - kx, ox = t >> 1;
+            if (t >= 0 && !(t & 1) && ox < OW && (long)ip[ox] == rowbase + cx)
+                acc += LOAD1(gp + ox);
+        }
+        STORE1(acc, drow + cx);
+    }
+}
+#endif
+
 #if BLOCK_ROWS
 /*
  * The block variant (CPUs, float32 and float64, avg and the selections read
@@ -432,9 +666,91 @@ __kernel void window_backward(__global const data_t *restrict x,
     __global const INDEX_T *ip = indices + run.s2 + unit * out_plane * C;
 #endif
     const long row0 = ((long)iz * H + y0) * W;
+#if AVG_ROWS
+    {
+        int oz_lo, oz_hi;
+        covering(iz, KD, SD, PD, DD, OD, &oz_lo, &oz_hi);
+        if (oz_lo > oz_hi) { /* no output covers this slice */
+            zero_rows(dst + row0, y1 - y0, W);
+            return;
+        }
+        const int dz = pooled_cells(oz_lo * SD - PD, KD, D, PD, COUNT_PAD);
+        const int chunks = (W + VW - 1) / VW;
+        for (int k = 0; k < chunks; k++) {
+            const int cx0 = min(k * VW, W - VW);
+            if (cx0 == W - VW) {
+                if (cx0 == 0)
+                    avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, 0, OH, OW, H, W, dz,
+                                   FIRST_CHUNK | LAST_CHUNK);
+                else
+                    avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, cx0, OH, OW, H, W, dz,
+                                   LAST_CHUNK);
+            } else if (cx0 == 0) {
+                avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, 0, OH, OW, H, W, dz, FIRST_CHUNK);
+            } else {
+                avg_rows_chunk(dst + row0, gp, oz_lo, y0, y1, cx0, OH, OW, H, W, dz, 0);
+            }
+        }
+        return;
+    }
+#endif
+#if DIRECT_PAIRS
+    /* Each input cell (iy, cx) has one covering output (iy / KH, cx / 2):
+     * its gradient is 0 + g where that output's index is the cell, else 0
+     * (the gather's sum of one term; 0 + g turns a -0 into +0 as it does). */
+    for (int iy = y0; iy < y1; iy++) {
+        __global data_t *drow = dst + ((long)iz * H + iy) * W;
+        const long base = ((long)iz * H + iy) * W; /* the row's first cell */
+        const int oy = iy / KH;
+        int written = 0;
+        if (oy < OH) {
+            const long orow = ((long)iz * OH + oy) * OW;
+            const int pairs = min(OW, W / 2); /* outputs with both cells in the row */
+            int ox = 0;
+            if (pairs >= VW) {
+                for (int c0 = 0; c0 < pairs; c0 += VW) {
+                    /* the last chunk overlaps the one before: it rewrites
+                     * the same values */
+                    const int ox0 = min(c0, pairs - VW);
+                    const XV q = CAT(vload, VW)(0, ip + orow + ox0);
+                    const XV left = (XV)(base + 2 * (long)ox0) +
+                                    (XV)(2) * CAT(CAT(convert_, INDEX_T), VW)(LANE_IDS);
+                    const RV g = LOADN(VW, gp + orow + ox0);
+                    const RV e0 = select((RV)(0), g, MASK_OF(q == left)) + (RV)(0);
+                    const RV e1 = select((RV)(0), g, MASK_OF(q == left + (XV)(1))) + (RV)(0);
+                    STORE_RV(shuffle2(e0, e1, ZIP_LO), drow + 2 * ox0);
+                    STORE_RV(shuffle2(e0, e1, ZIP_HI), drow + 2 * ox0 + VW);
+                }
+                ox = pairs;
+            }
+            for (; ox < OW; ox++) {
+                const long q = (long)ip[orow + ox];
+                const real_t g = LOAD1(gp + orow + ox);
+                for (int kx = 0; kx < 2 && 2 * ox + kx < W; kx++)
+                    STORE1((q == base + 2 * ox + kx ? g : (real_t)0) + (real_t)0,
+                           drow + 2 * ox + kx);
+            }
+            written = min(2 * OW, W);
+        }
+        for (int cx = written; cx < W; cx++)
+            STORE1((real_t)0, drow + cx);
+    }
+    return;
+#endif
+#if VEC_STRIDE2
+    /* no zeroing pass: a row's first visit writes it (rows [y0, fresh_from)
+     * hold values); the rows a visit skips are zeroed then */
+    int fresh_from = y0;
+#else
     const long cells = (long)(y1 - y0) * W * C;
-    for (long i = 0; i < cells; i++)
+    long i = 0;
+#if VW > 1
+    for (; i + VW <= cells; i += VW)
+        STORE_RV((RV)(0), dst + row0 * C + i);
+#endif
+    for (; i < cells; i++)
         dst[row0 * C + i] = 0;
+#endif
     int oz_lo, oz_hi, oy_lo, oy_hi, t;
     covering(iz, KD, SD, PD, DD, OD, &oz_lo, &oz_hi);
     covering(y0, KH, SH, PH, DH, OH, &oy_lo, &t);
@@ -447,7 +763,23 @@ __kernel void window_backward(__global const data_t *restrict x,
         for (int oy = oy_lo; oy <= oy_hi; oy++) {
             const int ys = oy * SH - PH;
             const long orow = ((long)oz * OH + oy) * OW;
-#if READS_INDICES
+#if VEC_STRIDE2
+            /* Stride 2 (NCHW): for each window row ky inside the block, the
+             * row's cells take the outputs' gradients in the gather's order
+             * (ox ascending, i.e. kx descending for a given cell). */
+            for (int ky = 0; ky < KH; ky++) {
+                const int cy = ys + ky * DH;
+                if (cy < y0 || cy >= y1)
+                    continue;
+                const long rowbase = ((long)iz * H + cy) * W; /* flat index of (cy, 0) */
+                const bool fresh = cy >= fresh_from;
+                if (fresh) {
+                    zero_rows(dst + row0 + (long)(fresh_from - y0) * W, cy - fresh_from, W);
+                    fresh_from = cy + 1;
+                }
+                stride2_row(dst + rowbase, gp + orow, ip + orow, rowbase, W, OW, fresh);
+            }
+#elif READS_INDICES
             /* the rows of this window inside the block: the index must lie
              * in one of them, on a cell of the window */
             for (int ox = 0; ox < OW; ox++) {
@@ -478,46 +810,27 @@ __kernel void window_backward(__global const data_t *restrict x,
             (void)dzy;
             __global data_t *rowp = dst + (((long)iz * H + ys + ky_lo) * W) * C;
 #if VEC_AVG
-            /* VW columns at once (NCHW, stride 1): lane l of the chunk at cx0
-             * is column cx0 + l, whose outputs are ox = cx0 + l + PW - KW + 1
-             * + j, j = 0 .. KW-1 ascending as in the scalar loop; outputs
-             * outside the row add +0, which leaves a sum (never -0) as is. */
-            for (int cx0 = 0; cx0 < W; cx0 += VW) {
-                RV rs = (RV)(0);
-                for (int j = 0; j < KW; j++) {
-                    const int ox0 = cx0 + PW - (KW - 1) + j;
-                    const IV ox = (IV)(ox0) + LANE_IDS;
-                    const IV in_row = (ox >= (IV)(0)) & (ox < (IV)(OW));
-                    RV gv;
-                    if (ox0 >= 0 && ox0 + VW <= OW) {
-                        gv = LOADN(VW, gp + orow + ox0);
-                    } else {
-                        real_t t_[VW];
-                        for (int l = 0; l < VW; l++)
-                            t_[l] = ox0 + l >= 0 && ox0 + l < OW ? LOAD1(gp + orow + ox0 + l) : 0;
-                        gv = CAT(vload, VW)(0, t_);
-                    }
-#if DIVISOR
-                    const RV dv = (RV)((real_t)DIVISOR);
-#else
-                    const IV xs = ox - (IV)(PW);
-                    const IV cells = COUNT_PAD ? min(xs + (IV)(KW), (IV)(W + PW)) - xs
-                                               : min(xs + (IV)(KW), (IV)(W)) - max(xs, (IV)(0));
-                    const RV dv = CAT(convert_, CAT(REAL, VW))((IV)(dzy) * select((IV)(1), cells, in_row));
-#endif
-                    rs += gv / dv;
-                }
+            /* VW columns at once (NCHW, stride 1, avg_chunk_sum). The last
+             * chunk overlaps the one before (W >= VW): its repeated lanes add
+             * +0; it goes first, so that no chunk's loads wait for the stores
+             * of the one before. */
+            const int chunks = (W + VW - 1) / VW;
+            for (int k = 0; k < chunks; k++) {
+                const int c0 = (k == 0 ? chunks - 1 : k - 1) * VW;
+                const int cx0 = min(c0, W - VW);
+                RV rs;
+                if (cx0 == W - VW)
+                    rs = cx0 == 0
+                             ? avg_chunk_sum(gp + orow, 0, OW, W, dzy, FIRST_CHUNK | LAST_CHUNK)
+                             : avg_chunk_sum(gp + orow, cx0, OW, W, dzy, LAST_CHUNK);
+                else
+                    rs = cx0 == 0 ? avg_chunk_sum(gp + orow, 0, OW, W, dzy, FIRST_CHUNK)
+                                  : avg_chunk_sum(gp + orow, cx0, OW, W, dzy, 0);
+                if (cx0 != c0)
+                    rs = select((RV)(0), rs, MASK_OF(LANE_IDS >= (IV)(c0 - cx0)));
                 __global data_t *at = rowp + cx0;
-                if (cx0 + VW <= W) {
-                    for (int ky = ky_lo; ky < ky_hi; ky++, at += W)
-                        STOREN(VW, LOADN(VW, at) + rs, at);
-                } else {
-                    real_t r_[VW];
-                    CAT(vstore, VW)(rs, 0, r_);
-                    for (int ky = ky_lo; ky < ky_hi; ky++, at += W)
-                        for (int l = 0; cx0 + l < W; l++)
-                            STORE1(LOAD1(at + l) + r_[l], at + l);
-                }
+                for (int ky = ky_lo; ky < ky_hi; ky++, at += W)
+                    STORE_RV(LOAD_RV(at) + rs, at);
             }
 #else
             for (int cx = 0; cx < W; cx++) {
@@ -536,6 +849,9 @@ __kernel void window_backward(__global const data_t *restrict x,
 #endif
         }
     }
+#if VEC_STRIDE2
+    zero_rows(dst + row0 + (long)(fresh_from - y0) * W, y1 - fresh_from, W);
+#endif
 }
 #else
 /* Arguments: the input (read by the operators that recompute their

@@ -440,6 +440,101 @@ START_TEST(test_replay_matches_indices)
 }
 END_TEST
 
+/* ---- the block variant's vector paths ------------------------------------ */
+
+/* Layers shaped for the CPU block variant's vector paths (NCHW, rows of at
+ * least 16 elements): windows of 2 columns tiling the plane (vgg), stride 2
+ * with overlap (resnet stem), avg with stride 1 (inception), with odd and
+ * even row lengths, ceil mode, damaged indices and -0 gradients: bit for
+ * bit the per-element gather and close to the reference. */
+START_TEST(test_block_paths)
+{
+    typedef struct shape {
+        clpool_op op;
+        int kh, kw, sh, sw, ph, pw, ceil_mode, dims;
+        size_t h, w;
+    } shape;
+    static const shape shapes[] = {
+        {CLPOOL_OP_MAX, 2, 2, 2, 2, 0, 0, 0, 2, 9, 40},
+        {CLPOOL_OP_MAX, 2, 2, 2, 2, 0, 0, 1, 2, 9, 41},
+        {CLPOOL_OP_MAX, 3, 2, 3, 2, 0, 0, 1, 2, 10, 70},
+        {CLPOOL_OP_MAX, 1, 2, 1, 2, 0, 0, 0, 1, 1, 100},
+        {CLPOOL_OP_MAX, 2, 2, 2, 2, 0, 0, 0, 2, 6, 18},
+        {CLPOOL_OP_MAX, 3, 3, 2, 2, 1, 1, 0, 2, 11, 112},
+        {CLPOOL_OP_MAX, 3, 3, 2, 2, 1, 1, 1, 2, 9, 67},
+        {CLPOOL_OP_MAX, 3, 3, 2, 2, 0, 0, 0, 2, 7, 40},
+        {CLPOOL_OP_MAX, 5, 5, 2, 2, 2, 2, 1, 2, 8, 75},
+        {CLPOOL_OP_MAX, 4, 4, 2, 2, 1, 1, 0, 2, 6, 50},
+        {CLPOOL_OP_MAX, 3, 3, 2, 2, 1, 1, 0, 2, 5, 33},
+        {CLPOOL_OP_MAX, 1, 3, 1, 2, 0, 1, 0, 1, 1, 90},
+        {CLPOOL_OP_AVG, 3, 3, 1, 1, 1, 1, 0, 2, 28, 28},
+        {CLPOOL_OP_AVG, 3, 3, 1, 1, 1, 1, 0, 2, 9, 17},
+        {CLPOOL_OP_AVG, 5, 5, 1, 1, 2, 2, 0, 2, 7, 20},
+        {CLPOOL_OP_AVG, 3, 3, 1, 1, 0, 0, 0, 2, 6, 45},
+        {CLPOOL_OP_AVG, 2, 4, 1, 1, 1, 2, 1, 2, 5, 16},
+    };
+    clpool_context *ctx = test_context(NULL, 0, 0);
+    int fp64 = test_has_fp64(ctx);
+    test_rng r = {0xb10c};
+    size_t bad = 0, compared = 0;
+    int budget = 20, small = test_small_mode();
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        if (small && i != 1 && i != 6 && i != 12) /* vgg, resnet stem, inception */
+            continue;
+        for (int v = 0; v < (small ? 2 : 4); v++) {
+            const shape *sh = &shapes[i];
+            clpool_dtype dtype = v == 3 && fp64 ? CLPOOL_FLOAT64 : CLPOOL_FLOAT32;
+            clpool_window_desc op = win(sh->op, 1, 1, 0, 1, sh->ceil_mode);
+            int x = sh->dims - 1; /* the width's slot; the height's is 0 in 2-D */
+            op.kernel[0] = sh->kh;
+            op.stride[0] = sh->sh;
+            op.padding[0] = sh->ph;
+            op.kernel[x] = sh->kw;
+            op.stride[x] = sh->sw;
+            op.padding[x] = sh->pw;
+            if (sh->op == CLPOOL_OP_MAX)
+                op.indices = v % 2 ? CLPOOL_INDICES_INT32 : CLPOOL_INDICES_INT64;
+            else {
+                op.exclude_padding = v % 2;
+                op.divisor_override = v == 2 ? 7 : 0;
+            }
+            clpool_tensor_desc in = sh->dims == 2
+                                        ? tens(dtype, CLPOOL_NCHW, 2, 2, 3, sh->h, sh->w, 0)
+                                        : tens(dtype, CLPOOL_NCHW, 1, 2, 3, sh->w, 0, 0);
+            clpool_tensor_desc out;
+            ck_assert_int_eq(ref_window_check(&op, &in, &out), CLPOOL_SUCCESS);
+            bw_case c;
+            ck_assert_int_eq(bw_build(&r, &c, &op, &in, v == 1 ? FV_TIES : FV_UNIFORM, v == 2, 1),
+                             CLPOOL_SUCCESS);
+            /* some gradients -0 (the gather's sums turn them into +0),
+             * and the reference again */
+            for (size_t e = 0; e < c.f.out_elems; e += 1 + rng_below(&r, 8)) {
+                storage_store(dtype, c.gy, e, -0.0);
+                c.gy64[e] = -0.0;
+            }
+            ref_backward_run(&c.f.op, &in, c.f.x_nchw, c.gy64, c.sel, c.gref);
+            void *ga = bw_alloc_grad(&c), *gb = bw_alloc_grad(&c);
+            ck_assert_int_eq(bw_run(ctx, &c, v == 0, &r, ga, "block"), CLPOOL_SUCCESS);
+            setenv("CLPOOL_TUNE_BACKWARD_BLOCK", "0", 1);
+            ck_assert_int_eq(bw_run(ctx, &c, 0, &r, gb, "gather"), CLPOOL_SUCCESS);
+            unsetenv("CLPOOL_TUNE_BACKWARD_BLOCK");
+            bad += bw_compare(&c, ga, "block", &budget);
+            bad += bw_compare_bitwise(&c, ga, gb, "block vs gather", &budget);
+            compared += c.f.in_elems;
+            free(ga);
+            free(gb);
+            bw_free(&c);
+        }
+    }
+    printf("block paths: %zu elements of vgg-, resnet-stem- and inception-shaped layers, block "
+           "variant vs reference and (bit for bit) the gather; %zu differ\n",
+           compared, bad);
+    fflush(stdout);
+    ck_assert_uint_eq(bad, 0);
+    clpool_context_destroy(ctx);
+}
+END_TEST
+
 /* ---- invalid requests ----------------------------------------------------- */
 
 static void quiet(void *user, clpool_log_level level, const char *message)
@@ -539,6 +634,7 @@ static Suite *backward_suite(void)
     tc = tcase_create("determinism");
     tcase_add_test(tc, test_determinism);
     tcase_add_test(tc, test_replay_matches_indices);
+    tcase_add_test(tc, test_block_paths);
     tcase_set_timeout(tc, 1200);
     suite_add_tcase(s, tc);
     tc = tcase_create("invalid");

@@ -47,16 +47,28 @@ static int choose_block_rows(const clpool_window_desc *w, const clpool_tensor_de
     return rows < g->in[1] ? rows : g->in[1];
 }
 
-/* Columns per vector of the block variant's NCHW stride-1 avg path: the
- * CPU's preferred float vector (half as many doubles), 1 otherwise (the
- * kernel then takes the scalar path; the program is the same otherwise). */
+/* Lanes per vector of the block variant's NCHW vector paths (avg with
+ * stride 1: input columns; the selections read from indices: outputs of a
+ * row): the CPU's preferred float vector (half as many doubles), halved
+ * while it exceeds the input or output row (the kernel's vector paths take
+ * rows of at least VW elements, the last chunk overlapping its neighbour);
+ * 1 otherwise (the kernel then takes its scalar paths). int32 indices take
+ * the vector path only when a plane's flat indices fit in an int. */
 static int vector_width(const clpool_context *ctx, const clpool_window_desc *w,
                         const clpool_tensor_desc *in, const window_op *g, int block_rows)
 {
-    if (!block_rows || w->op != CLPOOL_OP_AVG || in->layout != CLPOOL_NCHW || g->s[2] != 1)
+    bool avg_rows = w->op == CLPOOL_OP_AVG && g->s[2] == 1;
+    bool plane_fits = (long long)g->in[0] * g->in[1] * g->in[2] <= 0x7fffffffLL;
+    bool indexed = reads_indices(w) && (w->indices == CLPOOL_INDICES_INT64 || plane_fits);
+    if (!block_rows || in->layout != CLPOOL_NCHW || !(avg_rows || indexed))
         return 1;
     int width = ctx->info.preferred_vector_width_float >= 16 ? 16 : 8;
-    return in->dtype == CLPOOL_FLOAT64 ? width / 2 : width;
+    if (in->dtype == CLPOOL_FLOAT64)
+        width /= 2;
+    int row = g->in[2] < g->out[2] ? g->in[2] : g->out[2];
+    while (width > 2 && width > row)
+        width /= 2;
+    return width <= row ? width : 1;
 }
 
 static cl_int set_shape_args(const clpool_plan *plan)
