@@ -30,6 +30,9 @@
  *                  output rows, keeping the last KH row reductions (2-D and
  *                  1-D windows with DH 1 and SH < KH: each input row is
  *                  reduced once instead of once per window that covers it)
+ *   SHAPE_BAKED    1: the plane shape is BAKED_D, BAKED_H, BAKED_W, BAKED_OD,
+ *                  BAKED_OH, BAKED_OW, BAKED_CHUNKS, BAKED_XR (the values of
+ *                  the `shape` argument, which is then ignored)
  */
 #include "window_params.cl"
 
@@ -44,6 +47,9 @@
 #endif
 #ifndef COLUMNS
 #define COLUMNS 0
+#endif
+#ifndef SHAPE_BAKED
+#define SHAPE_BAKED 0
 #endif
 
 #include "dtype.cl"
@@ -472,8 +478,16 @@ __kernel void window_pool(__global const data_t *restrict in, __global data_t *r
 {
     const ulong in_off = run.s0, out_off = run.s1, idx_off = run.s2, plane_begin = run.s3;
     const ulong items = run.s4, in_elems = run.s5;
+#if SHAPE_BAKED
+    /* small planes: the plan bakes their shape, so the row arithmetic and
+     * the chunk kinds fold at compile time */
+    const int D = BAKED_D, H = BAKED_H, W = BAKED_W, OD = BAKED_OD, OH = BAKED_OH;
+    const int OW = BAKED_OW, chunks = BAKED_CHUNKS, xr = BAKED_XR;
+    (void)shape;
+#else
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
     const int OW = shape.s5, chunks = shape.s6, xr = shape.s7;
+#endif
     /* A launch holds fewer than 2^31 work-items (the scheduler's bound), so
      * the row arithmetic is 32-bit; plane offsets are 64-bit. */
     const uint gid = (uint)get_global_id(0);

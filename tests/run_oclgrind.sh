@@ -47,8 +47,9 @@ run_pass() {
 run_pass api-races --check-api --data-races "$@"
 run_pass uninitialized --build-options -cl-opt-disable --data-races --uninitialized "$@"
 # The vector variants, forced through the library's tuning overrides: the CPU
-# one (8 outputs per work-item, a work-item per row) and the 16-wide one.
-CLPOOL_TUNE_RUN=8 CLPOOL_TUNE_ROWS=1 run_pass run8-rows --data-races "$@"
+# one (8 outputs per work-item, a work-item per row; with the plane shape
+# baked into the program) and the 16-wide one.
+CLPOOL_TUNE_RUN=8 CLPOOL_TUNE_ROWS=1 CLPOOL_TUNE_BAKE=1 run_pass run8-rows --data-races "$@"
 CLPOOL_TUNE_RUN=16 CLPOOL_TUNE_ROWS=0 run_pass run16-chunks --data-races "$@"
 [ "$status" -eq 0 ] && echo "run_oclgrind: clean"
 exit "$status"
