@@ -169,9 +169,14 @@ typedef int16 VI;
 #error "RUN must be 1, 8 or 16"
 #endif
 
-/* LOADV reads the tensor's dtype from global memory; LOADV_FLOAT reads the
- * private float staging buffer. */
+/* LOADV reads the tensor's dtype from global memory (stride 2 through the
+ * dtype's own LOADN_STRIDE2 where it has one); LOADV_FLOAT reads the private
+ * float staging buffer. */
+#if defined(LOADN_STRIDE2) && SW == 2 && RUN > 1
+#define LOADV(p) LOADN_STRIDE2(RUN, (p))
+#else
 #define LOADV(p) LOADV_WITH(LOAD1, LOADN, p)
+#endif
 #define FLOAT_LOAD1(p) ((p)[0])
 #define FLOAT_LOADN(n, p) CAT(vload, n)(0, (p))
 #define LOADV_FLOAT(p) LOADV_WITH(FLOAT_LOAD1, FLOAT_LOADN, p)
