@@ -14,9 +14,21 @@
  * LOADN(n, p) (n = 2, 4, 8 or 16 contiguous elements as a real_t vector),
  * STORE1(v, p), STOREN(n, v, p); for the 16-bit types on little-endian
  * devices also LOADN_STRIDE2(n, p) (n = 8 or 16: p[0], p[2], ..., p[2n-2]).
+ *
+ * ORDER_KEYS (set by a kernel that only compares and copies values: max):
+ * float16 then loads order keys instead of values, floats that compare
+ * (isgreater, isnan, ==) as the halves do, and stores a key back as the
+ * half it came from (any NaN as 0x7E00 with its sign, as a value would;
+ * -INFINITY, the identity of max, as -inf). A key is the half's bits read as
+ * a bfloat16, with NaN set to a float NaN: no arithmetic, but halves below
+ * 2^-17 become denormal floats, so a kernel sets ORDER_KEYS only on devices
+ * that compare denormals exactly (CL_FP_DENORM).
  */
 #ifndef DTYPE
 #define DTYPE 0
+#endif
+#ifndef ORDER_KEYS
+#define ORDER_KEYS 0
 #endif
 
 #define CAT_(a, b) a##b
@@ -119,12 +131,44 @@ HALF_FNS(2)
 HALF_FNS(4)
 HALF_FNS(8)
 HALF_FNS(16)
+#if ORDER_KEYS
+/* Order keys (see the top): sign-magnitude halves keep their order as the
+ * top half of a float; NaN halves (magnitude above 0x7C00) get the float
+ * NaN exponent and quiet bit. */
+#define KEY_FNS(n)                                                                                \
+    inline CAT(float, n) CAT(half_key, n)(CAT(uint, n) u)                                         \
+    {                                                                                             \
+        const CAT(uint, n) b = u << 16;                                                           \
+        return CAT(as_float, n)(select(b, b | 0x7FC00000u, (u << 17) > 0xF8000000u));            \
+    }                                                                                             \
+    inline CAT(ushort, n) CAT(key_half, n)(CAT(float, n) key)                                     \
+    {                                                                                             \
+        const CAT(uint, n) x = CAT(as_uint, n)(key);                                              \
+        CAT(uint, n) h = x >> 16;                                                                 \
+        h = select(h, (h & 0x8000u) | 0x7E00u, CAT(as_uint, n)(isnan(key)));                      \
+        h = select(h, (CAT(uint, n))(0xFC00u), CAT(as_uint, n)(key == -INFINITY));                \
+        return CAT(convert_ushort, n)(h);                                                         \
+    }
+KEY_FNS()
+KEY_FNS(2)
+KEY_FNS(4)
+KEY_FNS(8)
+KEY_FNS(16)
+#define LOAD1(p) half_key((uint)(p)[0])
+#define LOADN(n, p) CAT(half_key, n)(CAT(convert_uint, n)(CAT(bits_load, n)(p)))
+#define STORE1(v, p) ((p)[0] = key_half(v))
+#define STOREN(n, v, p) CAT(bits_store, n)(CAT(key_half, n)(v), (p))
+#ifdef __ENDIAN_LITTLE__
+#define LOADN_STRIDE2(n, p) CAT(half_key, n)(CAT(bits_pairs, n)(p))
+#endif
+#else
 #define LOAD1(p) half_to_float((uint)(p)[0])
 #define LOADN(n, p) CAT(half_to_float, n)(CAT(convert_uint, n)(CAT(bits_load, n)(p)))
 #define STORE1(v, p) ((p)[0] = float_to_half(v))
 #define STOREN(n, v, p) CAT(bits_store, n)(CAT(float_to_half, n)(v), (p))
 #ifdef __ENDIAN_LITTLE__
 #define LOADN_STRIDE2(n, p) CAT(half_to_float, n)(CAT(bits_pairs, n)(p))
+#endif
 #endif
 #else /* bfloat16 */
 /* Round to nearest even on the top 16 bits; NaN stays a (quiet) NaN. */

@@ -26,6 +26,9 @@
  *   RUN            outputs per chunk: 1, 8 or 16
  *   ROW_ITEMS      1: a work-item loops over every chunk of its row
  *   DEPTH          1 when the tensor has an outer (depth) spatial dimension
+ *   FP_DENORMS     1: the device compares float denormals exactly
+ *                  (CL_FP_DENORM); float16 max then compares order keys
+ *                  (see dtype.cl) instead of converted values
  *   COLUMNS        1: a work-item walks a column of chunks down a block of
  *                  output rows, keeping the last KH row reductions (2-D and
  *                  1-D windows with DH 1 and SH < KH: each input row is
@@ -94,7 +97,12 @@
 #ifndef COLUMNS
 #define COLUMNS 0
 #endif
+#ifndef FP_DENORMS
+#define FP_DENORMS 0
+#endif
 
+/* max only compares and copies values: no need to convert them. */
+#define ORDER_KEYS (POOL_OP == 1 && FP_DENORMS)
 #include "dtype.cl"
 
 #pragma OPENCL FP_CONTRACT OFF
