@@ -6,6 +6,7 @@
  * (clpool_side.c, the peers and timing.c do the work; report.c prints).
  */
 #include "clpool_side.h"
+#include "unpool_side.h"
 #include "dtype.h"
 #include "layers.h"
 #include "load.h"
@@ -255,6 +256,7 @@ static void bench_layer_row(const clpool_context_options *copt, const options *o
     float *input = malloc(in_elems * sizeof *input);
     clpool_context *ctx = NULL;
     bench_clpool_side *mine = NULL;
+    bench_unpool_side *mine_unpool = NULL;
     void *peers[BENCH_PEER_COUNT];
     bench_runner runners[1 + BENCH_PEER_COUNT];
     bench_runner_result results[1 + BENCH_PEER_COUNT];
@@ -262,7 +264,9 @@ static void bench_layer_row(const clpool_context_options *copt, const options *o
     bench_plan_info plan;
     bench_timing timing = {opt->warmup, opt->runs, BLOCK_RUNS};
 
-    r->bytes = (double)(in_elems + out_elems) * (double)bench_layer_elem_size(layer);
+    r->bytes = layer->unpool
+                   ? bench_unpool_bytes(layer)
+                   : (double)(in_elems + out_elems) * (double)bench_layer_elem_size(layer);
     /* Bandwidth rows rotate buffers so that every run reads from DRAM; a
      * latency row is a small layer whose input the previous layer just wrote,
      * so it runs warm on one copy, as it would in a network. */
@@ -280,6 +284,12 @@ static void bench_layer_row(const clpool_context_options *copt, const options *o
     clpool_status st = clpool_context_create(copt, &ctx);
     if (st != CLPOOL_SUCCESS) {
         snprintf(r->error, sizeof r->error, "clpool_context_create: %s", clpool_status_string(st));
+    } else if (layer->unpool) {
+        if (bench_unpool_open(ctx, layer, input, r->copies, &mine_unpool, &plan, r->error,
+                              sizeof r->error) == 0)
+            runners[count++] = bench_unpool_runner(mine_unpool);
+        else
+            r->unsupported = plan.unsupported;
     } else if (bench_clpool_open(ctx, layer, input, r->copies, &mine, &plan, r->error,
                                  sizeof r->error) == 0) {
         runners[count++] = bench_clpool_runner(mine);
@@ -295,7 +305,7 @@ static void bench_layer_row(const clpool_context_options *copt, const options *o
 
     bench_time_runners(runners, count, &timing, results);
     for (size_t i = 0; i < count; i++) {
-        if (runners[i].self == mine) {
+        if (runners[i].self == (void *)mine || runners[i].self == (void *)mine_unpool) {
             r->ok = results[i].ok;
             r->median_s = results[i].median_s;
             r->min_s = results[i].min_s;
@@ -316,6 +326,7 @@ static void bench_layer_row(const clpool_context_options *copt, const options *o
 
     close_peers(peers);
     bench_clpool_close(mine);
+    bench_unpool_close(mine_unpool);
     clpool_context_destroy(ctx);
     free(input);
 }

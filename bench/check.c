@@ -9,6 +9,8 @@
  */
 #include "check.h"
 
+#include "roi.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,9 +134,64 @@ static double relative_tolerance(const bench_layer *layer)
     return rtol;
 }
 
+/* Spatial pyramid rows (spec §10.4): level l is adaptive pooling (§4) to
+ * n_l x n_l bins; per sample the levels follow one another, each as
+ * (C, n, n). */
+static int check_spp(const bench_layer *layer, const float *input, const float *output, char *msg,
+                     size_t msg_len)
+{
+    size_t H = layer->in[0], W = layer->in[1], plane = H * W;
+    size_t S = bench_layer_output_plane(layer), bad = 0, first = 0;
+    double first_got = 0, first_want = 0;
+    for (size_t n = 0; n < layer->n; n++) {
+        size_t before = 0;
+        for (int l = 0; l < layer->level_count; l++) {
+            size_t nb = (size_t)layer->levels[l];
+            for (size_t c = 0; c < layer->c; c++)
+                for (size_t i = 0; i < nb * nb; i++) {
+                    size_t iy = i / nb, ix = i % nb;
+                    size_t y0 = iy * H / nb, y1 = ((iy + 1) * H + nb - 1) / nb;
+                    size_t x0 = ix * W / nb, x1 = ((ix + 1) * W + nb - 1) / nb;
+                    double m = -INFINITY, sum = 0;
+                    for (size_t y = y0; y < y1; y++)
+                        for (size_t x = x0; x < x1; x++) {
+                            double v = input[bench_layer_offset(layer, plane, n, c, y * W + x)];
+                            if (v > m || isnan(v))
+                                m = v;
+                            sum += v;
+                        }
+                    double want =
+                        layer->op == CLPOOL_OP_MAX ? m : sum / (double)((y1 - y0) * (x1 - x0));
+                    size_t e = n * layer->c * S + before * layer->c + c * nb * nb + i;
+                    double got = output[e];
+                    int ok =
+                        layer->op == CLPOOL_OP_MAX
+                            ? (isnan(want) && isnan(got)) || got == want
+                            : fabs(got - want) <= relative_tolerance(layer) * fabs(want) + 1e-6;
+                    if (!ok && bad++ == 0) {
+                        first = e;
+                        first_got = got;
+                        first_want = want;
+                    }
+                }
+            before += nb * nb;
+        }
+    }
+    if (bad == 0)
+        return 0;
+    snprintf(msg, msg_len,
+             "%s: %zu of %zu outputs wrong; first at element %zu: got %.9g, expected %.9g",
+             layer->name, bad, bench_layer_output_elements(layer), first, first_got, first_want);
+    return -1;
+}
+
 int bench_check_output(const bench_layer *layer, const float *input, const float *output, char *msg,
                        size_t msg_len)
 {
+    if (layer->family == BENCH_SPP)
+        return check_spp(layer, input, output, msg, msg_len);
+    if (layer->roi)
+        return bench_check_roi(layer, input, output, msg, msg_len);
     geometry g;
     make_geometry(layer, &g);
     double *cells = malloc((size_t)(g.k[0] * g.k[1] * g.k[2]) * sizeof *cells);

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "dtype.h"
+#include "roi.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -24,7 +25,25 @@ struct bench_clpool_side {
     cl_mem *in;  /* [copies] */
     cl_mem *out; /* [copies] */
     cl_mem workspace;
+    cl_mem rois; /* region rows: the boxes, shared by every copy */
 };
+
+int bench_clpool_enqueue_wait(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                              char *err, size_t err_len)
+{
+    clpool_status st = clpool_enqueue(plan, queue, io, 0, NULL, NULL);
+    if (st != CLPOOL_SUCCESS) {
+        snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
+        return -1;
+    }
+    cl_int rc = clFinish(queue);
+    if (rc != CL_SUCCESS) {
+        snprintf(err, err_len, "clFinish after clpool_enqueue failed with OpenCL error %d",
+                 (int)rc);
+        return -1;
+    }
+    return 0;
+}
 
 void bench_clpool_close(bench_clpool_side *s)
 {
@@ -38,6 +57,8 @@ void bench_clpool_close(bench_clpool_side *s)
     }
     if (s->workspace)
         clReleaseMemObject(s->workspace);
+    if (s->rois)
+        clReleaseMemObject(s->rois);
     clpool_plan_destroy(s->plan);
     free(s->in);
     free(s->out);
@@ -55,18 +76,8 @@ static int side_run(void *self, size_t copy, char *err, size_t err_len)
     io.input.mem = s->in[copy];
     io.output.mem = s->out[copy];
     io.workspace.mem = s->workspace;
-    clpool_status st = clpool_enqueue(s->plan, s->queue, &io, 0, NULL, NULL);
-    if (st != CLPOOL_SUCCESS) {
-        snprintf(err, err_len, "clpool_enqueue: %s", clpool_status_string(st));
-        return -1;
-    }
-    cl_int rc = clFinish(s->queue);
-    if (rc != CL_SUCCESS) {
-        snprintf(err, err_len, "clFinish after clpool_enqueue failed with OpenCL error %d",
-                 (int)rc);
-        return -1;
-    }
-    return 0;
+    io.rois.mem = s->rois;
+    return bench_clpool_enqueue_wait(s->plan, s->queue, &io, err, err_len);
 }
 
 static int side_check(void *self, size_t copy, char *err, size_t err_len)
@@ -111,32 +122,63 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
 {
     const bench_layer *layer = s->layer;
     clpool_window_desc op;
+    clpool_adaptive_desc adaptive;
+    clpool_spp_desc pyramid;
     clpool_tensor_desc in_desc, out_desc;
     clpool_cache_stats before, after;
+    clpool_roi_desc roi;
+    size_t out[3];
     bench_layer_window_desc(layer, &op);
     bench_layer_input_desc(layer, &in_desc);
+    if (layer->roi)
+        bench_roi_desc(layer, &roi);
+    bench_layer_output_spatial(layer, out);
+    memset(&adaptive, 0, sizeof adaptive);
+    memset(&pyramid, 0, sizeof pyramid);
+    adaptive.op = pyramid.op = layer->op;
+    for (int i = 0; i < layer->dims; i++)
+        adaptive.output_size[i] = (int)out[i];
+    pyramid.level_count = layer->level_count;
+    for (int l = 0; l < layer->level_count; l++)
+        pyramid.levels[l] = layer->levels[l];
     clpool_context_cache_stats(ctx, &before);
     double t0 = bench_now();
-    clpool_status st = clpool_plan_window(ctx, &op, &in_desc, &s->plan);
+    const char *call = layer->roi                        ? "clpool_plan_roi"
+                       : layer->family == BENCH_ADAPTIVE ? "clpool_plan_adaptive"
+                       : layer->family == BENCH_SPP      ? "clpool_plan_spp"
+                                                         : "clpool_plan_window";
+    clpool_status st =
+        layer->roi                        ? clpool_plan_roi(ctx, &roi, &in_desc, &s->plan)
+        : layer->family == BENCH_ADAPTIVE ? clpool_plan_adaptive(ctx, &adaptive, &in_desc, &s->plan)
+        : layer->family == BENCH_SPP      ? clpool_plan_spp(ctx, &pyramid, &in_desc, &s->plan)
+                                          : clpool_plan_window(ctx, &op, &in_desc, &s->plan);
     info->plan_s = bench_now() - t0;
     if (st != CLPOOL_SUCCESS) {
         info->unsupported = st == CLPOOL_ERROR_UNSUPPORTED;
-        snprintf(err, err_len, "clpool_plan_window: %s", clpool_status_string(st));
+        snprintf(err, err_len, "%s: %s", call, clpool_status_string(st));
         return -1;
     }
     clpool_context_cache_stats(ctx, &after);
     info->source = plan_source(&before, &after);
     info->launches = clpool_plan_launch_count(s->plan);
 
-    size_t out[3];
     int same = 1;
-    bench_layer_output_spatial(layer, out);
     memset(&out_desc, 0, sizeof out_desc);
     st = clpool_plan_output_desc(s->plan, &out_desc);
-    same = st == CLPOOL_SUCCESS && out_desc.n == layer->n && out_desc.c == layer->c &&
-           out_desc.spatial_dims == layer->dims && out_desc.dtype == layer->dtype &&
-           out_desc.layout == layer->layout;
-    for (int i = 0; same && i < layer->dims; i++)
+    size_t out_n = layer->roi ? layer->roi->boxes : layer->n;
+    if (layer->family == BENCH_SPP) {
+        /* (N, C*sum(n^2)) as (N, C*sum(n^2), 1) */
+        same = st == CLPOOL_SUCCESS && out_desc.n == layer->n &&
+               out_desc.c == layer->c * bench_layer_output_plane(layer) &&
+               out_desc.spatial_dims == 1 && out_desc.spatial[0] == 1 &&
+               out_desc.dtype == layer->dtype;
+        out[0] = out[1] = out[2] = 1;
+    } else {
+        same = st == CLPOOL_SUCCESS && out_desc.n == out_n && out_desc.c == layer->c &&
+               out_desc.spatial_dims == layer->dims && out_desc.dtype == layer->dtype &&
+               out_desc.layout == layer->layout;
+    }
+    for (int i = 0; same && layer->family != BENCH_SPP && i < layer->dims; i++)
         same = out_desc.spatial[i] == out[i];
     if (!same) {
         snprintf(err, err_len,
@@ -144,7 +186,7 @@ static int make_plan(clpool_context *ctx, bench_clpool_side *s, bench_plan_info 
                  "expected %zux%zux%zux%zux%zu (rank %d)",
                  out_desc.n, out_desc.c, out_desc.spatial[0], out_desc.spatial[1],
                  out_desc.spatial[2], out_desc.spatial_dims, (int)out_desc.dtype,
-                 (int)out_desc.layout, layer->n, layer->c, out[0], out[1], out[2], layer->dims);
+                 (int)out_desc.layout, out_n, layer->c, out[0], out[1], out[2], layer->dims);
         return -1;
     }
     return 0;
@@ -163,6 +205,18 @@ static int make_buffers(cl_context cl_ctx, bench_clpool_side *s, char *err, size
     cl_int rc = CL_SUCCESS;
     if (ws > 0)
         s->workspace = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, ws, NULL, &rc);
+    if (rc == CL_SUCCESS && s->layer->roi) {
+        size_t bytes = 5 * s->layer->roi->boxes * sizeof(float);
+        float *boxes = malloc(bytes);
+        if (boxes == NULL) {
+            snprintf(err, err_len, "out of host memory for the boxes");
+            return -1;
+        }
+        bench_roi_boxes(s->layer, boxes);
+        s->rois =
+            clCreateBuffer(cl_ctx, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, bytes, boxes, &rc);
+        free(boxes);
+    }
     for (size_t k = 0; k < s->copies && rc == CL_SUCCESS; k++) {
         what = "clCreateBuffer";
         s->in[k] = clCreateBuffer(cl_ctx, CL_MEM_READ_WRITE, in_bytes, NULL, &rc);

@@ -41,4 +41,9 @@ bench_runner bench_clpool_runner(bench_clpool_side *side);
 /* Releases everything; NULL is a no-op. */
 void bench_clpool_close(bench_clpool_side *side);
 
+/* Enqueues @p plan on @p queue and waits for it; on failure writes the
+ * reason to @p err and returns -1. */
+int bench_clpool_enqueue_wait(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                              char *err, size_t err_len);
+
 #endif /* BENCH_CLPOOL_SIDE_H */

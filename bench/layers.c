@@ -54,6 +54,30 @@ const bench_layer bench_layers[] = {
     {.name = "inception-softmax", .origin = "Inception-v3 branch shape, SoftPool",
      .op = CLPOOL_OP_SOFTMAX, .dims = 2, .n = 16, .c = 192, .in = {28, 28}, .kernel = {3, 3},
      .stride = {1, 1}, .padding = {1, 1}, .beta = 1.0, .targets = {.bw_fraction = 0.70}},
+
+    /* The region family (issue 5). */
+    {.name = "unpool", .origin = "ResNet-50 stem output and indices, max-unpooled",
+     .op = CLPOOL_OP_MAX, .unpool = 1, .dims = 2, .n = 16, .c = 64, .in = {112, 112},
+     .kernel = {3, 3}, .stride = {2, 2}, .padding = {1, 1}},
+    /* A Faster R-CNN second stage, 1000 proposals over the stride-16 map
+     * of an 800x1088 image. Reported with their boxes per second, no
+     * target: gathers bound them (README.md). */
+    {.name = "rcnn-roialign", .origin = "Faster R-CNN box head (RoIAlign)", .dims = 2, .n = 2,
+     .c = 256, .in = {50, 68},
+     .roi = &(const bench_roi){CLPOOL_ROI_ALIGN, 7, 2, 0, 1000, 0.0625}},
+    {.name = "rcnn-roipool", .origin = "Faster R-CNN box head (RoI max pooling)", .dims = 2,
+     .n = 2, .c = 256, .in = {50, 68},
+     .roi = &(const bench_roi){CLPOOL_ROI_MAX, 7, 0, 0, 1000, 0.0625}},
+    /* Global pooling of large planes, adaptive pooling, a spatial pyramid. */
+    {.name = "big-gap", .origin = "global average of 224x224 maps", .op = CLPOOL_OP_AVG,
+     .family = BENCH_ADAPTIVE, .dims = 2, .n = 4, .c = 256, .in = {224, 224},
+     .kernel = {224, 224}, .stride = {224, 224}, .targets = BANDWIDTH_ROW},
+    {.name = "adaptive", .origin = "adaptive average 14x14 -> 7x7", .op = CLPOOL_OP_AVG,
+     .family = BENCH_ADAPTIVE, .dims = 2, .n = 16, .c = 512, .in = {14, 14}, .kernel = {2, 2},
+     .stride = {2, 2}, .targets = BANDWIDTH_ROW},
+    {.name = "spp", .origin = "SPP-net pyramid (levels 1, 2, 4) of 13x13 maps",
+     .op = CLPOOL_OP_MAX, .family = BENCH_SPP, .dims = 2, .n = 16, .c = 256, .in = {13, 13},
+     .kernel = {13, 13}, .stride = {13, 13}, .levels = {1, 2, 4}, .level_count = 3},
 };
 /* clang-format on */
 const size_t bench_layer_count = sizeof bench_layers / sizeof bench_layers[0];
@@ -79,6 +103,11 @@ size_t bench_pool_out_dim(size_t in, int k, int s, int p, int ceil_mode)
 
 void bench_layer_output_spatial(const bench_layer *layer, size_t out[3])
 {
+    if (layer->roi) {
+        out[0] = out[1] = (size_t)layer->roi->pooled;
+        out[2] = 1;
+        return;
+    }
     for (int i = 0; i < 3; i++)
         out[i] = i < layer->dims
                      ? bench_pool_out_dim(layer->in[i], layer->kernel[i], layer->stride[i],
@@ -96,6 +125,12 @@ size_t bench_layer_input_plane(const bench_layer *layer)
 
 size_t bench_layer_output_plane(const bench_layer *layer)
 {
+    if (layer->family == BENCH_SPP) {
+        size_t positions = 0;
+        for (int l = 0; l < layer->level_count; l++)
+            positions += (size_t)layer->levels[l] * (size_t)layer->levels[l];
+        return positions;
+    }
     size_t out[3];
     bench_layer_output_spatial(layer, out);
     return out[0] * out[1] * out[2];
@@ -108,7 +143,9 @@ size_t bench_layer_input_elements(const bench_layer *layer)
 
 size_t bench_layer_output_elements(const bench_layer *layer)
 {
-    return layer->n * layer->c * bench_layer_output_plane(layer);
+    /* A region row has one output sample per box. */
+    size_t n = layer->roi ? layer->roi->boxes : layer->n;
+    return n * layer->c * bench_layer_output_plane(layer);
 }
 
 size_t bench_layer_elem_size(const bench_layer *layer)
@@ -167,6 +204,33 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
     size_t used = 0;
     int padded = 0;
     buf[0] = '\0';
+    if (layer->family == BENCH_SPP) {
+        append(buf, len, &used, layer->op == CLPOOL_OP_MAX ? "spp max " : "spp avg ", 0, 0);
+        for (int l = 0; l < layer->level_count; l++)
+            append(buf, len, &used, l ? ",%g" : "%g", layer->levels[l], 0);
+        return;
+    }
+    if (layer->family == BENCH_ADAPTIVE) {
+        size_t out[3];
+        int global = 1;
+        bench_layer_output_spatial(layer, out);
+        for (int i = 0; i < layer->dims; i++)
+            global &= out[i] == 1;
+        snprintf(buf, len, global ? "global %s" : "adaptive %s",
+                 layer->op == CLPOOL_OP_MAX ? "max" : "avg");
+        used = strlen(buf);
+        for (int i = 0; !global && i < layer->dims; i++)
+            append(buf, len, &used, i ? "x%g" : " %g", (double)out[i], 0);
+        return;
+    }
+    if (layer->roi) {
+        const bench_roi *r = layer->roi;
+        append(buf, len, &used, r->op == CLPOOL_ROI_ALIGN ? "roi-align %gx%g" : "roi-max %gx%g",
+               r->pooled, r->pooled);
+        if (r->op == CLPOOL_ROI_ALIGN)
+            append(buf, len, &used, " sr%g", r->sampling, 0);
+        return;
+    }
     switch (layer->op) {
     case CLPOOL_OP_MAX:
         append(buf, len, &used, "max ", 0, 0);
@@ -183,6 +247,11 @@ void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len)
     default:
         append(buf, len, &used, "op%g ", (double)layer->op, 0);
         break;
+    }
+    if (layer->unpool) { /* an unpool row names the max pooling it inverts "unpool" */
+        buf[0] = '\0';
+        used = 0;
+        append(buf, len, &used, "unpool ", 0, 0);
     }
     for (int i = 0; i < layer->dims; i++) {
         append(buf, len, &used, i ? "x%g" : "%g", layer->kernel[i], 0);

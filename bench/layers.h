@@ -18,6 +18,15 @@ typedef enum bench_pair_kind {
     BENCH_PAIR_SPEED = 2      /* the target is on the pair's time / this time (a dtype change) */
 } bench_pair_kind;
 
+/* Which clpool plan a row measures. Adaptive rows keep In a multiple of Out,
+ * so the table also gives them as the window (kernel = stride = In/Out) that
+ * the reference and oneDNN compute; a pyramid row gives its levels. */
+typedef enum bench_family {
+    BENCH_WINDOW = 0,   /* clpool_plan_window */
+    BENCH_ADAPTIVE = 1, /* clpool_plan_adaptive to the window's output size (1: global) */
+    BENCH_SPP = 2       /* clpool_plan_spp: output (N, C*sum(n^2)), the levels' order */
+} bench_family;
+
 /* What a row should reach; 0 means no target of that kind. */
 typedef struct bench_targets {
     double bw_fraction; /* GB/s / stream copy GB/s, at least */
@@ -26,6 +35,17 @@ typedef struct bench_targets {
     double pair;        /* the pair ratio of pair_kind, at least */
     double max_us;      /* median time, at most, in microseconds */
 } bench_targets;
+
+/* What a region pooling row adds (issue 5): boxes over the row's feature
+ * map, which is the layer's input; the output is (boxes, C, pooled, pooled). */
+typedef struct bench_roi {
+    clpool_roi_op op;
+    int pooled;           /* bins per box side */
+    int sampling;         /* roi align: samples per bin side */
+    int aligned;          /* roi align: half-pixel offset */
+    size_t boxes;         /* K */
+    double spatial_scale; /* image to feature coordinates */
+} bench_roi;
 
 typedef struct bench_layer {
     const char *name;
@@ -44,7 +64,14 @@ typedef struct bench_layer {
     double p;            /* lp: the exponent */
     double beta;         /* softmax: the inverse temperature */
     int latency;         /* 1: a latency case, reported in microseconds */
-    const char *pair;    /* the row this one is compared with, or NULL */
+    bench_family family;
+    int levels[CLPOOL_SPP_LEVELS_MAX]; /* spp: bins per side of each level */
+    int level_count;
+    /* 1: the row times max unpooling of this max pooling's output and
+     * indices back to the input's size (unpool_side.c) */
+    int unpool;
+    const bench_roi *roi; /* region pooling rows (op unused), else NULL */
+    const char *pair;     /* the row this one is compared with, or NULL */
     bench_pair_kind pair_kind;
     bench_targets targets;
 } bench_layer;
@@ -62,7 +89,8 @@ size_t bench_pool_out_dim(size_t in, int k, int s, int p, int ceil_mode);
 /* The spatial output extents of @p layer, outermost first (layer->dims of them). */
 void bench_layer_output_spatial(const bench_layer *layer, size_t out[3]);
 
-/* The product of the layer's spatial input / output extents. */
+/* The product of the layer's spatial input / output extents (spp: the
+ * output positions sum(n^2) of one channel). */
 size_t bench_layer_input_plane(const bench_layer *layer);
 size_t bench_layer_output_plane(const bench_layer *layer);
 
@@ -80,7 +108,8 @@ size_t bench_layer_offset(const bench_layer *layer, size_t plane, size_t n, size
 void bench_layer_window_desc(const bench_layer *layer, clpool_window_desc *desc);
 void bench_layer_input_desc(const bench_layer *layer, clpool_tensor_desc *desc);
 
-/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1" into @p buf. */
+/* "max 3x3 s2 p1", "avg 3x3 s1 p1 excl", "lp2 3x3 s1", "soft1 3x3 s1 p1",
+ * "unpool 3x3 s2 p1" (an unpool row: the max pooling it inverts) into @p buf. */
 void bench_layer_op_string(const bench_layer *layer, char *buf, size_t len);
 /* "16x64x112x112" (N, C, then the spatial extents, whatever the layout) into @p buf. */
 void bench_layer_shape_string(const bench_layer *layer, char *buf, size_t len);

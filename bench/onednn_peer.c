@@ -107,6 +107,14 @@ static void *alloc_aligned(size_t bytes)
 
 int bench_onednn_applies(const bench_layer *layer, char *why, size_t why_len)
 {
+    if (layer->family == BENCH_SPP) {
+        snprintf(why, why_len, "n/a: oneDNN has no spatial pyramid pooling");
+        return 0;
+    }
+    if (layer->unpool) {
+        snprintf(why, why_len, "n/a: oneDNN has no max unpooling");
+        return 0;
+    }
     if (layer->op != CLPOOL_OP_MAX && layer->op != CLPOOL_OP_AVG) {
         snprintf(why, why_len, "n/a: oneDNN has only max and avg pooling");
         return 0;

@@ -176,6 +176,16 @@ void bench_report_table(const bench_row *rows, size_t count, const bench_run_inf
         const bench_peer_result *dnn = &r->peer[BENCH_PEER_ONEDNN];
         printf("  %s\n", dnn->ok ? dnn->impl : dnn->error);
     }
+    for (size_t i = 0; i < count; i++) {
+        const bench_row *r = &rows[i];
+        if (r->ok && r->layer->roi)
+            printf("%s: %.0f boxes/s (%zu boxes of %zu channels, %dx%d bins, in %.3f ms); bound "
+                   "by gathers: every output reads its bin's cells (roi max) or 4 neighbours of "
+                   "each sample (roi align) scattered over the map, not a stream, so GB/s "
+                   "(input + output bytes) is not its measure\n",
+                   r->layer->name, (double)r->layer->roi->boxes / r->median_s, r->layer->roi->boxes,
+                   r->layer->c, r->layer->roi->pooled, r->layer->roi->pooled, r->median_s * 1e3);
+    }
     for (size_t i = 0; i < count; i++)
         if (rows[i].other_percent > NOISY_PERCENT)
             printf("warning: other processes used %.1f%% of the CPUs during %s: its times are "
@@ -272,6 +282,8 @@ static void json_row(FILE *f, const bench_row *rows, size_t count, const bench_r
     json_field_number(f, "gb_s", r->ok, r->ok ? gb_s(r) : 0.0);
     json_field_number(f, "bw_fraction", r->ok, r->ok ? gb_s(r) / run->stream_gb_s : 0.0);
     json_field_number(f, "ms_min", r->ok, r->min_s * 1e3);
+    json_field_number(f, "boxes_per_s", r->ok && r->layer->roi,
+                      r->ok && r->layer->roi ? (double)r->layer->roi->boxes / r->median_s : 0.0);
     for (int p = 0; p < BENCH_PEER_COUNT; p++) {
         const bench_peer_result *x = &r->peer[p];
         const char *k = bench_peer_keys[p];

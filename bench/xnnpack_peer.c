@@ -63,7 +63,11 @@ static const char *status_name(enum xnn_status st)
 int bench_xnnpack_applies(const bench_layer *layer, char *why, size_t why_len)
 {
     int padded = layer->padding[0] || layer->padding[1];
-    if (layer->layout != CLPOOL_NHWC || layer->dims != 2)
+    if (layer->family == BENCH_SPP)
+        snprintf(why, why_len, "n/a: XNNPACK has no spatial pyramid pooling");
+    else if (layer->unpool)
+        snprintf(why, why_len, "n/a: XNNPACK has no max unpooling");
+    else if (layer->layout != CLPOOL_NHWC || layer->dims != 2)
         snprintf(why, why_len, "n/a: XNNPACK pools 2-D NHWC only");
     else if (layer->op == CLPOOL_OP_MAX &&
              (layer->dtype == CLPOOL_FLOAT32 || layer->dtype == CLPOOL_FLOAT16))

@@ -95,7 +95,15 @@ typedef enum clpool_status {
      *  CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_INVALID_BUFFER_SIZE). */
     CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY = 14,
     /** Any other OpenCL failure; the log names the call and its error code. */
-    CLPOOL_ERROR_OPENCL = 15
+    CLPOOL_ERROR_OPENCL = 15,
+    /** Max unpooling: an index outside its output plane (found by
+     *  clpool_unpool_check_indices(), clpool_run_host_io(), the clpool
+     *  program, or read back by clpool_unpool_check_workspace()). */
+    CLPOOL_ERROR_INVALID_INDICES = 16,
+    /** Region (RoI) pooling: a box whose batch index is NaN or outside [0, N);
+     *  found by the host checks of clpool_roi_check_boxes(),
+     *  clpool_run_host_io() and the clpool program. */
+    CLPOOL_ERROR_INVALID_ROIS = 17
 } clpool_status;
 
 /** A static English name of @p status ("invalid padding", ...). */
@@ -365,6 +373,14 @@ typedef struct clpool_window_desc {
     int train;
     /** stochastic: the generator's seed (see clpool_plan_set_seed()). */
     uint64_t seed;
+    /** Where the input's first sample sits in a larger batch (0: the input
+     *  is the whole batch). The stochastic generator draws for plane
+     *  (first_sample + n)*C + c, so a batch cut into sub-batches, each
+     *  planned with its own first_sample, draws exactly as one plan over the
+     *  whole batch (clpool_split_window() sets it for every part). Other
+     *  operators do not depend on it. (first_sample + N) * C must fit in 64
+     *  bits. */
+    size_t first_sample;
 } clpool_window_desc;
 
 /**
@@ -372,8 +388,10 @@ typedef struct clpool_window_desc {
  * device, work-group size and batch split: with
  * mix(z) = splitmix64 (z += 0x9E3779B97F4A7C15, then its finaliser),
  * u = (mix(seed ^ mix(plane ^ mix(position))) >> 40) * 2^-24, in [0, 1).
- * @p plane is n*C + c whatever the layout; @p position the flat index of the
- * output in its plane. Exposed so that callers and tests can replay a draw.
+ * @p plane is n*C + c whatever the layout, n counted from the start of the
+ * whole batch (clpool_window_desc.first_sample plus the sample's index in
+ * the input); @p position the flat index of the output in its plane.
+ * Exposed so that callers and tests can replay a draw.
  */
 CLPOOL_API float clpool_uniform(uint64_t seed, uint64_t plane, uint64_t position);
 /**@}*/
@@ -402,8 +420,58 @@ CLPOOL_API size_t clpool_plan_launch_count(const clpool_plan *plan);
 /** NULL is a no-op. */
 CLPOOL_API void clpool_plan_destroy(clpool_plan *plan);
 
-/** Changes the seed of a stochastic plan for its next enqueues (a training
- *  step draws anew without a new plan). CLPOOL_ERROR_INVALID_ARGUMENT for
+/**
+ * Plans the gradient of window pooling @p op over @p input: given the
+ * gradient of the forward's output, the gradient of its input (spec §9,
+ * §10). @p op and @p input are what clpool_plan_window() was given, checked
+ * by the same rules (same statuses); integer dtypes have no gradient
+ * (CLPOOL_ERROR_UNSUPPORTED). clpool_plan_output_desc() describes the
+ * forward's output, i.e. the shape of grad_output (and of the indices); the
+ * input gradient has the shape of @p input. Both share its dtype and layout.
+ *
+ * clpool_enqueue() slots, all tensors in @p input's dtype and layout:
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (CLPOOL_INT64 or CLPOOL_INT32 as op->indices
+ *   says) when op->indices is not CLPOOL_INDICES_NONE (max, and stochastic
+ *   with train = 1): the forward's indices choose the cell each output's
+ *   gradient goes to; an index of -1, or one that is not a cell of its
+ *   window, sends that gradient nowhere;
+ * - reads clpool_io.input for every operator except avg and the two that
+ *   were given indices: max recomputes the forward's argmax (first maximum,
+ *   last NaN, the first real cell of an all -inf window), stochastic with
+ *   train = 1 replays the forward's draw from op->seed and op->first_sample
+ *   (clpool_uniform()),
+ *   lp, gem, mixed, softmax and stochastic with train = 0 recompute their
+ *   window's values;
+ * - writes clpool_io.grad_input, every element (0 where no window reaches).
+ * No workspace. clpool_run_host_io() takes the same slots as host arrays.
+ *
+ * Rules, per output o with gradient g and each real cell q of its window
+ * (K cells in the window, D of them real, y the forward's value):
+ * max and training stochastic: g to the selected cell; avg: g / the
+ * forward's divisor (exclude_padding, the ceil-mode overhang, the
+ * divisor_override); lp: g (K/D) y^(1-p) x_q^(p-1), nothing when the window's
+ * sum of x^p is 0; gem: g (1/D) y^(1-p) x_q^(p-1) where x_q >= 1e-6 (the
+ * clamp passes no gradient below); mixed: alpha g to the argmax plus
+ * (1-alpha) g / divisor to every cell; softmax: g w_q (1 + beta (x_q - y))
+ * with w the window's softmax weights (nothing where w_q is 0); stochastic
+ * with train = 0: g (2 x_q - y) / (FLT_MIN + sum max(x, 0)) where x_q > 0.
+ *
+ * Deterministic: each input element sums its contributions in a fixed
+ * order (outputs in row-major order) in float (double for float64), with
+ * no atomics and no floating-point contraction, so results are bit
+ * identical across runs, work-group sizes and batch splits; float16 and
+ * bfloat16 are rounded once at the end.
+ */
+CLPOOL_API clpool_status clpool_plan_window_backward(clpool_context *context,
+                                                     const clpool_window_desc *op,
+                                                     const clpool_tensor_desc *input,
+                                                     clpool_plan **plan);
+
+/** Changes the seed of a stochastic plan (or of a fractional max pooling plan
+ *  that draws its samples) for its next enqueues (a training step draws anew
+ *  without a new plan; a gradient plan that replays the draw must be given
+ *  the forward's seed). CLPOOL_ERROR_INVALID_ARGUMENT for
  *  other plans. Not concurrently with an enqueue of the same plan. */
 CLPOOL_API clpool_status clpool_plan_set_seed(clpool_plan *plan, uint64_t seed);
 
@@ -417,7 +485,7 @@ typedef struct clpool_buffer {
 
 /** The buffers of one run; each plan documents which slots it reads and writes,
  *  unused slots are ignored. Window pooling uses input, output and (when asked
- *  for) indices. */
+ *  for) indices; its gradient plans see clpool_plan_window_backward(). */
 typedef struct clpool_io {
     /** the input tensor */
     clpool_buffer input;
@@ -425,14 +493,17 @@ typedef struct clpool_io {
     clpool_buffer output;
     /** the indices, when the plan writes them */
     clpool_buffer indices;
-    /** reserved for gradient plans */
+    /** the gradient of the forward's output, read by gradient plans */
     clpool_buffer grad_output;
-    /** reserved for gradient plans */
+    /** the gradient of the forward's input, written by gradient plans */
     clpool_buffer grad_input;
-    /** reserved for region pooling plans */
+    /** the boxes of region pooling plans (see clpool_plan_roi()) */
     clpool_buffer rois;
-    /** scratch memory, when clpool_plan_workspace_size() is not 0 */
+    /** scratch memory, when clpool_plan_workspace_size() is not 0; unlike
+     *  the tensors its offset counts bytes, a multiple of 16 */
     clpool_buffer workspace;
+    /** the random samples of fractional max pooling plans that read them */
+    clpool_buffer samples;
 } clpool_io;
 
 /**
@@ -467,6 +538,7 @@ typedef struct clpool_host_io {
     const void *grad_output; /**< the gradient of the output (gradient plans) */
     void *grad_input;        /**< the gradient of the input (gradient plans) */
     const void *rois;        /**< the boxes (region pooling plans) */
+    const void *samples;     /**< the samples (fractional max pooling plans) */
 } clpool_host_io;
 
 /**
@@ -474,9 +546,563 @@ typedef struct clpool_host_io {
  * plan uses (and its workspace), copies what it reads, runs it, copies back
  * what it writes and releases everything. @p queue as in clpool_run_host().
  * CLPOOL_ERROR_INVALID_ARGUMENT names a slot the plan needs whose array is NULL.
+ * Plans whose inputs carry rules the device cannot report check them here
+ * first, before anything is created or written (region pooling: its boxes,
+ * CLPOOL_ERROR_INVALID_ROIS).
  */
 CLPOOL_API clpool_status clpool_run_host_io(clpool_plan *plan, cl_command_queue queue,
                                             const clpool_host_io *io);
+/**@}*/
+
+/** @name Adaptive, global and spatial pyramid pooling */
+/**@{*/
+/**
+ * Adaptive pooling (spec §4, torch adaptive_max_pool / adaptive_avg_pool in
+ * 1-D, 2-D and 3-D) and global pooling (§10.5), which is adaptive pooling to
+ * an output of 1 along every dimension. Output i of a dimension of input
+ * size In and output size Out covers the input cells
+ * [floor(i*In/Out), ceil((i+1)*In/Out)): Out may be smaller than, equal to
+ * or larger than In (bins then overlap or repeat). Input and output share
+ * dtype and layout; dtypes as clpool_window_desc (float32, float16 and
+ * bfloat16 computed in float, float64 with cl_khr_fp64, uint8 and int8).
+ */
+typedef struct clpool_adaptive_desc {
+    /** CLPOOL_OP_MAX (§2's rules: the first maximum in row-major order
+     *  wins, NaN propagates with the index of the last NaN) or CLPOOL_OP_AVG
+     *  (the mean of the bin; uint8 and int8 divide the exact integer sum
+     *  with C division). Required. */
+    clpool_op op;
+    /** Output size per spatial dimension, outermost first; only the first
+     *  spatial_dims values are read. 0 means 1: a zeroed array is global
+     *  pooling. Otherwise 1 to 2^29 (torch's size 0, an empty tensor, is not
+     *  a pooling; a negative size is CLPOOL_ERROR_OUTPUT_TOO_SMALL). */
+    int output_size[CLPOOL_MAX_SPATIAL_DIMS];
+    /** max: also write the flat in-plane index of each selected element
+     *  (torch's return_indices; CLPOOL_INDICES_INT32 for planes of at most
+     *  2^31-1 elements). */
+    clpool_index_type indices;
+} clpool_adaptive_desc;
+
+/**
+ * Plans adaptive (or, with output size 1, global) pooling of @p input. The
+ * plan reads clpool_io.input and writes clpool_io.output and, when asked,
+ * clpool_io.indices. Bins of at most a few thousand cells are reduced one per
+ * work-item; larger bins (a global plane of a million elements) one per
+ * work-group, as a pairwise tree (sums: about log2(bin size) rounding errors,
+ * not bin size); every plane of the tensor is covered by the same launch
+ * (launches split only beyond 2^31 work-items).
+ */
+CLPOOL_API clpool_status clpool_plan_adaptive(clpool_context *context,
+                                              const clpool_adaptive_desc *op,
+                                              const clpool_tensor_desc *input, clpool_plan **plan);
+
+/** Most levels a spatial pyramid has. */
+#define CLPOOL_SPP_LEVELS_MAX 8
+
+/**
+ * Spatial pyramid pooling (spec §10.4, §0.8) of a 2-D input: level l is
+ * adaptive pooling (§4) to levels[l] x levels[l] bins. Per sample, the levels
+ * are concatenated in the order given, each flattened as (C, n, n) (channel,
+ * bin row, bin column), whatever the input's layout: one output of
+ * (N, C * sum(levels[l]^2)) elements.
+ */
+typedef struct clpool_spp_desc {
+    /** 0 or CLPOOL_OP_MAX: adaptive max per bin (the default); CLPOOL_OP_AVG:
+     *  adaptive avg. */
+    clpool_op op;
+    /** bins per side of each level, 1 to 65536, in output order (e.g. 1, 2,
+     *  4 as Caffe; 4, 2, 1 as the paper's figure) */
+    int levels[CLPOOL_SPP_LEVELS_MAX];
+    /** how many of @p levels are used, 1 to CLPOOL_SPP_LEVELS_MAX */
+    int level_count;
+    /** max: also write the flat index in the input plane (h*W + w) of each
+     *  output element, laid out as the output. */
+    clpool_index_type indices;
+} clpool_spp_desc;
+
+/**
+ * Plans spatial pyramid pooling of @p input (spatial_dims 2, NCHW or NHWC).
+ * clpool_plan_output_desc() describes the (N, C * sum(n^2)) result as an
+ * NCHW tensor with c = C * sum(n^2) and one spatial dimension of size 1.
+ * One enqueue is one launch over every level (no round trip per level).
+ */
+CLPOOL_API clpool_status clpool_plan_spp(clpool_context *context, const clpool_spp_desc *op,
+                                         const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Plans the gradient of adaptive (or global) pooling from the forward's
+ * descriptor and input, checked exactly as clpool_plan_adaptive() checks
+ * them; float32, float16 and bfloat16 (computed in float, rounded once),
+ * float64 (cl_khr_fp64); uint8 and int8: CLPOOL_ERROR_UNSUPPORTED.
+ * clpool_plan_output_desc() gives the forward's output, the shape of
+ * grad_output. The plan
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (the forward's, the output's shape and layout,
+ *   of op->indices' dtype) for max when op->indices is not NONE: each output
+ *   sends its gradient to the cell its index names; -1 (or any index no
+ *   cell of its bin has) sends nothing;
+ * - reads clpool_io.input for max without indices: a first pass recomputes
+ *   each bin's argmax with the forward's rule (first maximum, last NaN)
+ *   into clpool_io.workspace (clpool_plan_workspace_size() bytes: 8 per
+ *   output element; 0 otherwise), which the gather then reads;
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * Avg sends g / (the bin's cell count) to every cell of the bin.
+ * Deterministic: each input cell gathers from the bins that
+ * contain it (floor(j*Out/In) <= i < ceil((j+1)*Out/In) per dimension) in
+ * row-major order of the outputs, in float (double for float64) without
+ * atomics or contraction: bit identical across runs, work-group sizes and
+ * batch splits.
+ */
+CLPOOL_API clpool_status clpool_plan_adaptive_backward(clpool_context *context,
+                                                       const clpool_adaptive_desc *op,
+                                                       const clpool_tensor_desc *input,
+                                                       clpool_plan **plan);
+
+/**
+ * Plans the gradient of spatial pyramid pooling from the forward's
+ * descriptor and input, checked as clpool_plan_spp() checks them: the
+ * levels' adaptive gradients (see clpool_plan_adaptive_backward()) summed in
+ * level order. Slots and dtypes as clpool_plan_adaptive_backward():
+ * clpool_io.grad_output (and, for max with op->indices, clpool_io.indices)
+ * in the forward's (N, C * sum(n^2)) layout; clpool_io.input for max without
+ * indices, with the same workspace; clpool_io.grad_input written, every
+ * element. Deterministic as the adaptive gradient.
+ */
+CLPOOL_API clpool_status clpool_plan_spp_backward(clpool_context *context,
+                                                  const clpool_spp_desc *op,
+                                                  const clpool_tensor_desc *input,
+                                                  clpool_plan **plan);
+/**@}*/
+
+/** @name Max unpooling */
+/**@{*/
+/**
+ * Max unpooling (spec §7): the inverse of max pooling given its indices.
+ * The input is the pooled tensor x (N, C, *S) with 1 to 3 spatial
+ * dimensions, NCHW or NHWC, of any window-family dtype (float32, float16,
+ * bfloat16, float64, uint8, int8: values are copied bit for bit, so float64
+ * needs no cl_khr_fp64); the indices have the shape and layout of x and hold
+ * flat in-plane output positions (t*H*W + h*W + w, as max pooling writes
+ * them). The output (N, C, *OutS) has x's dtype and layout; each of its
+ * planes is zero except where an index points:
+ *   out[n, c].flat[indices[n, c, i]] = x[n, c, i]
+ * Duplicate indices: the element latest in row-major order of the input
+ * plane wins, on every device and work-group size; no race decides (see
+ * clpool_plan_unpool() for how).
+ */
+typedef struct clpool_unpool_desc {
+    /** the forward window per spatial dimension, outermost first, required,
+     *  1 to 2^20; only used for the default output size */
+    int kernel[CLPOOL_MAX_SPATIAL_DIMS];
+    /** 0: the kernel size; 1 to 2^20 */
+    int stride[CLPOOL_MAX_SPATIAL_DIMS];
+    /** 0 to 2^20 */
+    int padding[CLPOOL_MAX_SPATIAL_DIMS];
+    /** all 0: the default size (In - 1)*stride - 2*padding + kernel per
+     *  dimension; else every dimension given, each strictly between
+     *  default - stride and default + stride (torch's rule) */
+    size_t output_size[CLPOOL_MAX_SPATIAL_DIMS];
+    /** dtype of the indices read: CLPOOL_INDICES_INT64 (also for 0, NONE:
+     *  torch's) or CLPOOL_INDICES_INT32 */
+    clpool_index_type indices;
+} clpool_unpool_desc;
+
+/**
+ * Plans max unpooling of @p input (the pooled tensor). The plan reads
+ * clpool_io.input and clpool_io.indices and writes clpool_io.output, and
+ * needs a workspace of clpool_plan_workspace_size() bytes: 16 bytes of
+ * flags, plus, for the "winners" strategy, one int32 per output element. It
+ * runs three kernels, in one of two strategies with the same result:
+ * - winners (GPUs, and CPUs with few planes): reset the workspace; claim
+ *   (one work-item per input element checks its index and does atomic_max
+ *   of its in-plane position on the output element it points to); write
+ *   (one work-item per output element: the claimed input element, or 0);
+ * - serial (CPUs with at least 4 planes, or NHWC samples times 16-channel
+ *   groups, per compute unit): clear the flags; check every index; scatter
+ *   (one work-item per plane writes zeros, then every element in row-major
+ *   order, so the last duplicate is written last).
+ * $CLPOOL_TUNE_UNPOOL = winners | serial forces one (for tests).
+ * Planes of the input and of the output may hold up to 2^30 elements; a
+ * tensor larger than the device's largest buffer is refused
+ * (CLPOOL_ERROR_OUT_OF_DEVICE_MEMORY).
+ *
+ * Out-of-range indices (negative, or not below the output plane's size):
+ * - clpool_run_host_io() checks every index on the host first and returns
+ *   CLPOOL_ERROR_INVALID_INDICES, naming the first bad one, with nothing
+ *   created or written; clpool_unpool_check_indices() does the same check on
+ *   any host copy.
+ * - clpool_enqueue() cannot see indices in device memory. The check (claim)
+ *   kernel records every bad index in the workspace flags, and the write
+ *   (scatter) kernel then writes nothing at all: the output buffer keeps its
+ *   previous contents, and nothing outside it is ever written. After the
+ *   enqueue's event, clpool_unpool_check_workspace() reads the flags back
+ *   and returns CLPOOL_ERROR_INVALID_INDICES (naming the first bad index) or
+ *   CLPOOL_SUCCESS.
+ */
+CLPOOL_API clpool_status clpool_plan_unpool(clpool_context *context, const clpool_unpool_desc *op,
+                                            const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Checks the indices at @p indices (host memory: the input's element count,
+ * in the input's layout and the plan's index dtype) against a max unpooling
+ * plan: CLPOOL_SUCCESS, or CLPOOL_ERROR_INVALID_INDICES with a log sentence
+ * naming the first bad index, its (n, c, position) and the plane size.
+ * CLPOOL_ERROR_INVALID_ARGUMENT for another plan or a NULL @p indices.
+ */
+CLPOOL_API clpool_status clpool_unpool_check_indices(const clpool_plan *plan, const void *indices);
+
+/**
+ * Reads back the flags a max unpooling run left in @p io->workspace (a
+ * blocking read on @p queue, which must be an in-order queue on which the run
+ * was enqueued, or any queue once the run's event has completed; also reads
+ * one element of @p io->indices to name the bad index): CLPOOL_SUCCESS when
+ * every index was in range (the output was written), else
+ * CLPOOL_ERROR_INVALID_INDICES (nothing was written).
+ */
+CLPOOL_API clpool_status clpool_unpool_check_workspace(const clpool_plan *plan,
+                                                       cl_command_queue queue, const clpool_io *io);
+
+/**
+ * Plans the gradient of max unpooling (spec §7) from the forward's
+ * descriptor and pooled input @p input, checked exactly as
+ * clpool_plan_unpool() checks them; float32, float16, bfloat16 and float64
+ * (copied bit for bit: no cl_khr_fp64 needed); uint8 and int8:
+ * CLPOOL_ERROR_UNSUPPORTED. clpool_plan_output_desc() gives the forward's
+ * output, i.e. the shape of grad_output. The plan
+ * - reads clpool_io.grad_output (the unpooled shape) and clpool_io.indices
+ *   (the forward's, in @p input's shape and layout, of op->indices' dtype);
+ * - writes clpool_io.grad_input (@p input's shape), every element: a pure
+ *   gather, grad_input[n, c, i] = grad_output[n, c].flat[indices[n, c, i]],
+ *   so duplicate indices each receive the same gradient.
+ * No workspace. Out-of-range indices: clpool_run_host_io() checks every
+ * index first and returns CLPOOL_ERROR_INVALID_INDICES with nothing created
+ * or written; clpool_enqueue() cannot see device indices and writes 0 for
+ * such an element (never reading or writing outside the buffers).
+ * Deterministic: each element reads one value, no atomics.
+ */
+CLPOOL_API clpool_status clpool_plan_unpool_backward(clpool_context *context,
+                                                     const clpool_unpool_desc *op,
+                                                     const clpool_tensor_desc *input,
+                                                     clpool_plan **plan);
+/**@}*/
+
+/** @name Fractional max pooling */
+/**@{*/
+/**
+ * Fractional max pooling (spec §6, torch's fractional_max_pool2d/3d): each
+ * output element is the max (spec §2 rules: first maximum, last NaN) of a
+ * kernel-sized window that lies wholly inside the input, whose start along
+ * a dimension with input In, output O, pool size k and sample u in [0, 1) is
+ *   i < O-1:  (int)((i + u) * alpha) - (int)(u * alpha),
+ *             alpha = (T)(In - k) / (T)(O - 1)
+ *   i = O-1:  In - k
+ * computed in T on the device (alpha, which depends on the shape only, is
+ * divided on the host in T): T is double for float64 inputs, float for the
+ * others (torch computes in the input's type on CPU and in float for half on
+ * CUDA). The samples of a plane (n*C + c) are samples[plane*dims + j], where
+ * j drives, as in torch: 2-D: j=0 W, j=1 H; 3-D: j=0 D, j=1 H, j=2 W.
+ * Samples outside [0, 1) or NaN (torch does not check them) give starts
+ * clamped to [0, In - k]: a window never leaves the input.
+ */
+typedef struct clpool_fractional_desc {
+    /** pool size per spatial dimension, outermost first, required, >= 1 */
+    int kernel[CLPOOL_MAX_SPATIAL_DIMS];
+    /** output size per dimension; all 0: from output_ratio */
+    int output_size[CLPOOL_MAX_SPATIAL_DIMS];
+    /** used when output_size is all 0: O = (int)(In * r) per dimension, with
+     *  0 < r < 1 (torch's module rule) */
+    double output_ratio[CLPOOL_MAX_SPATIAL_DIMS];
+    /** 1: the plan reads the samples from clpool_io.samples, (N, C, dims)
+     *  values in [0, 1) of float64 for float64 inputs, else float32 (exact
+     *  replay of torch's _random_samples); 0: it draws sample j of plane p as
+     *  clpool_uniform(seed, p, j) (converted to T), so that passing those
+     *  values as samples gives the same result. */
+    int samples_given;
+    /** the generator's seed when samples_given is 0 (see
+     *  clpool_plan_set_seed()) */
+    uint64_t seed;
+    /** also write the flat in-plane index of each maximum */
+    clpool_index_type indices;
+} clpool_fractional_desc;
+
+/**
+ * Plans fractional max pooling of @p input: 2 or 3 spatial dimensions, NCHW
+ * or NHWC, float32, float16, bfloat16, float64 (devices with cl_khr_fp64),
+ * uint8 or int8. Sizes: 2-D needs O + k - 1 <= In, 3-D O + k - 1 < In
+ * (torch's rules), else CLPOOL_ERROR_INVALID_KERNEL; O >= 1. The plan reads
+ * clpool_io.input (and clpool_io.samples when given) and writes
+ * clpool_io.output and, when asked, clpool_io.indices.
+ */
+CLPOOL_API clpool_status clpool_plan_fractional(clpool_context *context,
+                                                const clpool_fractional_desc *op,
+                                                const clpool_tensor_desc *input,
+                                                clpool_plan **plan);
+
+/**
+ * Plans the gradient of fractional max pooling from the forward's
+ * descriptor and input, checked exactly as clpool_plan_fractional() checks
+ * them; float32, float16 and bfloat16 (computed in float, rounded once),
+ * float64 (cl_khr_fp64); uint8 and int8: CLPOOL_ERROR_UNSUPPORTED.
+ * clpool_plan_output_desc() gives the forward's output, the shape of
+ * grad_output. The plan
+ * - reads clpool_io.grad_output, always;
+ * - reads clpool_io.indices (the forward's, the output's shape and layout,
+ *   of op->indices' dtype) when op->indices is not NONE: each output sends
+ *   its gradient to the cell its index names, -1 (or an index outside its
+ *   window) sends nothing;
+ * - otherwise reads clpool_io.input and recomputes each window's maximum
+ *   exactly as the forward (same windows: clpool_io.samples when
+ *   op->samples_given, else drawn from op->seed, see clpool_plan_set_seed();
+ *   same rule: first maximum, last NaN);
+ * - reads clpool_io.samples when op->samples_given (for the windows);
+ * - writes clpool_io.grad_input, every element (0 where nothing lands).
+ * No workspace. Deterministic: each input cell gathers from the windows
+ * that contain it, outputs in row-major order, in float (double for
+ * float64) without atomics or contraction.
+ */
+CLPOOL_API clpool_status clpool_plan_fractional_backward(clpool_context *context,
+                                                         const clpool_fractional_desc *op,
+                                                         const clpool_tensor_desc *input,
+                                                         clpool_plan **plan);
+/**@}*/
+
+/**
+ * @name Several devices
+ * One batch split along N over several devices: each part is an ordinary
+ * plan for a sub-batch of consecutive samples, on its own device, and the
+ * parts run at once. Results are those of one plan over the whole batch:
+ * every output depends only on its own sample, and the stochastic draws are
+ * keyed by the sample's place in the whole batch
+ * (clpool_window_desc.first_sample). Devices that plan the same kernels
+ * (devices of one kind, such as two PoCL CPU devices) give bit-identical
+ * results. On a mix of kinds (a GPU beside a CPU) max values and indices
+ * stay exact and the stochastic draws u are the same, but sums (avg, lp,
+ * gem, mixed, softmax, the stochastic running sum) follow each device's
+ * kernel and float arithmetic and may differ in the last bits.
+ *
+ * Each part's context is either its own (clpool_context_create(), or a
+ * wrapped cl_context of one device), or one cl_context of several devices
+ * wrapped once per device with clpool_context_wrap() (the same cl_context,
+ * each time another device). A cl_mem of a shared cl_context is then valid
+ * on every part, so the parts may work in one set of buffers (see
+ * clpool_split_enqueue()). The split keeps pointers to the contexts, which
+ * must outlive it.
+ */
+/**@{*/
+/** A batch split over several devices, with one plan per part (opaque);
+ *  see clpool_split_window(). Used by one thread at a time, like a plan. */
+typedef struct clpool_split clpool_split;
+
+/** One part of a split: the device that runs it and how many samples it takes. */
+typedef struct clpool_split_part {
+    /** the device's context (not owned by the split; it must outlive it) */
+    clpool_context *context;
+    /** samples of the batch this part takes, in batch order; 0 is allowed
+     *  (the part then enqueues only a marker) */
+    size_t n;
+} clpool_split_part;
+
+/**
+ * Divides @p n samples among @p part_count parts in proportion to
+ * @p weights (finite, >= 0, not all 0), e.g. each device's compute units
+ * (clpool_device_info.compute_units) or its measured speed. Writes
+ * part_count counts summing to @p n to @p counts: each part gets the floor
+ * of its exact share, and the samples left go one each to the parts with the
+ * largest remainders (the lower index on a tie), so the result is the same
+ * on every machine. Pure arithmetic: no OpenCL call, nothing logged except
+ * to stderr on an invalid argument.
+ */
+CLPOOL_API clpool_status clpool_split_counts(size_t n, const double *weights, size_t part_count,
+                                             size_t *counts);
+
+/**
+ * Plans @p op over @p input split into @p part_count parts taken in order:
+ * part i gets samples [first_i, first_i + parts[i].n) with first_i the sum
+ * of the counts before it, planned on parts[i].context as a tensor of
+ * parts[i].n samples whose first_sample is op->first_sample + first_i. The
+ * counts must add up to input->n. A part of 0 samples is still planned
+ * (its device must support the operator). Every plan is made before the
+ * call returns; on any failure every plan made so far is destroyed, the
+ * status is that of the failing part and its context logs the reason.
+ * The same context may appear in several parts.
+ */
+CLPOOL_API clpool_status clpool_split_window(const clpool_split_part *parts, size_t part_count,
+                                             const clpool_window_desc *op,
+                                             const clpool_tensor_desc *input, clpool_split **split);
+
+/**
+ * Describes part @p part of @p split: its first sample in the batch, its
+ * sample count and its plan. Any out-parameter may be NULL. The plan stays
+ * owned by the split (do not destroy it); it is valid until
+ * clpool_split_destroy() and may be enqueued on its own with
+ * clpool_enqueue(), e.g. to give each part its own wait list (not while
+ * another thread calls on the split: the plan is the split's).
+ */
+CLPOOL_API clpool_status clpool_split_part_info(const clpool_split *split, size_t part,
+                                                size_t *first_sample, size_t *n,
+                                                clpool_plan **plan);
+
+/** The output tensor of the whole batch (as clpool_plan_output_desc()). */
+CLPOOL_API clpool_status clpool_split_output_desc(const clpool_split *split,
+                                                  clpool_tensor_desc *output);
+
+/** Changes the seed of every part of a stochastic split (as
+ *  clpool_plan_set_seed(); nothing changes if it fails). */
+CLPOOL_API clpool_status clpool_split_set_seed(clpool_split *split, uint64_t seed);
+
+/** Destroys the plans of the split (not its contexts). NULL is a no-op. */
+CLPOOL_API void clpool_split_destroy(clpool_split *split);
+
+/**
+ * Enqueues every part on its queue: @p queues holds one queue per part,
+ * each of that part's context and device. Buffers, one of two ways:
+ * - @p io_count == 1: @p ios describes the whole batch (offsets of sample
+ *   0), in buffers of a cl_context every part shares; each part reads and
+ *   writes its own samples there. OpenCL 1.2 leaves concurrent writes by
+ *   several devices into one buffer undefined (its appendix A.1): this form
+ *   is for devices that share memory (CPUs, PoCL's devices, integrated
+ *   GPUs). Give each part its own buffers otherwise.
+ * - @p io_count == the part count: ios[i] holds part i's sub-batch alone
+ *   (its parts[i].n samples, at those offsets), in buffers of part i's
+ *   context, as clpool_enqueue() of part i's plan would take them.
+ *
+ * Every part waits on the wait list, whose events must then belong to
+ * every part's cl_context (to wait on events of separate contexts, enqueue
+ * the parts' plans one by one: clpool_split_part_info()). @p events (may be
+ * NULL) receives one event per part, in part order, each completing when
+ * that part's share is written; the caller releases each with
+ * clReleaseEvent(). Each queue is flushed (clFlush, which does not block)
+ * so that the devices start at once; the call never waits.
+ *
+ * Everything is checked before anything is enqueued: a queue, buffer or
+ * event that does not fit any part fails the call with nothing enqueued and
+ * one sentence naming the part logged to its context. Should OpenCL fail
+ * while enqueuing part k (or flushing), the parts enqueued before may still
+ * write their shares (OpenCL keeps the buffers alive), the output is then
+ * undefined, no event is returned and the status says why.
+ */
+CLPOOL_API clpool_status clpool_split_enqueue(clpool_split *split, const cl_command_queue *queues,
+                                              const clpool_io *ios, size_t io_count,
+                                              cl_uint num_events_in_wait_list,
+                                              const cl_event *event_wait_list, cl_event *events);
+
+/**
+ * Blocking convenience over host arrays holding the whole batch: each part
+ * gets device buffers of its own context for its samples alone (so it is
+ * portable to devices that do not share memory), copies its slice of
+ * @p input, runs, and copies its share back into @p output (and
+ * @p indices, needed exactly when the operator returns indices); all parts
+ * run at once and the call returns when every one is done. @p queues: one
+ * queue per part as in clpool_split_enqueue(), or NULL to use each
+ * context's own queue (a wrapped context then gets a temporary one). On
+ * failure every buffer and temporary queue is released; no part's result
+ * is copied back unless every part was enqueued, so the arrays are left
+ * untouched by a failure before the runs, and undefined only if a copy back
+ * itself fails.
+ */
+CLPOOL_API clpool_status clpool_split_run_host(clpool_split *split, const cl_command_queue *queues,
+                                               const void *input, void *output, void *indices);
+/**@}*/
+
+/** @name Region (RoI) pooling */
+/**@{*/
+/**
+ * The region pooling operators of torchvision 0.14 (spec §8), over boxes
+ * given as a (K, 5) tensor of rows [batch_index, x1, y1, x2, y2] in image
+ * coordinates; spatial_scale maps them to feature-map coordinates. The
+ * output is (K, C, PH, PW) in NCHW, (K, PH, PW, C) in NHWC: a box's result
+ * is one "sample" of the output, whatever its batch index.
+ */
+typedef enum clpool_roi_op {
+    /**
+     * torchvision roi_pool (spec §8.1, §0.10). With T the computation type
+     * (double for float64 inputs, else float), in T without FMA
+     * contraction: box corners round(coord * (T)scale), half away from zero;
+     * roi size max(end - start + 1, 1); bin size roi size / P; bin rows
+     * [floor(ph*bin_h) + start, ceil((ph+1)*bin_h) + start) clamped to
+     * [0, H] (columns likewise). An empty bin gives 0 with index -1; NaN
+     * inputs are ignored (a plain '>'); a bin of only -inf or NaN gives
+     * -FLT_MAX (stored as -inf in float16 and bfloat16, which cannot hold
+     * it) with index -1. The index is the flat h*W + w in the input plane.
+     * Where torchvision converts to int with undefined behaviour this
+     * library decides: a box with a NaN corner has only empty bins, and
+     * rounded corners are clamped to [-2^30, 2^30].
+     */
+    CLPOOL_ROI_MAX = 1,
+    /**
+     * torchvision roi_align (spec §8.2, §0.9): aligned subtracts 0.5 from
+     * the scaled corners (and keeps a zero or negative roi size, where
+     * aligned = 0 raises it to 1); each bin averages gh x gw bilinear
+     * samples (sampling_ratio > 0: that many per side; else adaptive,
+     * ceil(roi size / P) per side, clamped at 0 and a NaN size giving 0),
+     * divided by max(gh*gw, 1). A sample outside [-1, H] x [-1, W], or at a
+     * NaN position, adds 0 and reads nothing; others are clamped to the map
+     * and interpolated. Arithmetic in T (see CLPOOL_ROI_MAX).
+     */
+    CLPOOL_ROI_ALIGN = 2
+} clpool_roi_op;
+
+/** The most samples per bin side sampling_ratio may ask for. */
+#define CLPOOL_ROI_SAMPLING_MAX 1024
+
+/**
+ * A region pooling operator. The input is a 2-D tensor (spatial_dims 2) of
+ * float32, float16 or bfloat16 (storage only, computed in float) or float64
+ * (devices with cl_khr_fp64), NCHW or NHWC; the output shares its dtype and
+ * layout. Zero fields take the documented defaults.
+ */
+typedef struct clpool_roi_desc {
+    /** which operator, required */
+    clpool_roi_op op;
+    /** PH, PW: bins per box side, each 1 to 65536, required */
+    int output_size[2];
+    /** K, the number of boxes (0: an empty output, nothing runs). */
+    size_t num_rois;
+    /** dtype of the boxes: CLPOOL_FLOAT32 (0, the default) or CLPOOL_FLOAT64
+     *  (devices with cl_khr_fp64); corners are converted to T on load. */
+    clpool_dtype rois_dtype;
+    /** box to feature-map scale, finite and not 0; 0 means 1.0 */
+    double spatial_scale;
+    /** roi-align: samples per bin side, 1 to CLPOOL_ROI_SAMPLING_MAX; 0 or
+     *  negative: adaptive (torchvision's default -1) */
+    int sampling_ratio;
+    /** roi-align: 1 shifts the box by half a pixel (torchvision aligned=True) */
+    int aligned;
+    /** roi-max: also write the argmax, flat in the input plane (-1 for an
+     *  empty or all-NaN/-inf bin); CLPOOL_INDICES_INT32 is torchvision's. */
+    clpool_index_type indices;
+} clpool_roi_desc;
+
+/**
+ * Plans a region pooling operator for @p input and @p op->num_rois boxes.
+ * The plan reads clpool_io.input and clpool_io.rois ((K, 5) elements of
+ * rois_dtype) and writes clpool_io.output and, when asked, clpool_io.indices.
+ * One launch covers every box, channel and bin: a work-item computes one
+ * bin of one box (for a chunk of channels on CPUs), so boxes of any mix of
+ * sizes keep the device busy.
+ * N = 0 with boxes is refused: no batch index would be valid.
+ *
+ * Bad boxes: a box whose batch index b is NaN or truncates (torchvision's
+ * C cast: 1.7 gives 1, -0.5 gives 0) outside [0, N), i.e. unless
+ * -1 < b < N, is an error. clpool_run_host_io() checks every box on the
+ * host before anything runs and returns CLPOOL_ERROR_INVALID_ROIS (naming
+ * the box) with nothing written. clpool_enqueue() cannot see boxes in
+ * device memory: call clpool_roi_check_boxes() on host copies first; the
+ * kernel itself never reads outside the input whatever the boxes hold, and
+ * writes NaN to every output element of a bad box (and -1 to its indices).
+ */
+CLPOOL_API clpool_status clpool_plan_roi(clpool_context *context, const clpool_roi_desc *op,
+                                         const clpool_tensor_desc *input, clpool_plan **plan);
+
+/**
+ * Checks the K boxes at @p rois (host memory, rois_dtype of the plan's
+ * descriptor) against a region pooling plan: CLPOOL_SUCCESS, or
+ * CLPOOL_ERROR_INVALID_ROIS with a log sentence naming the first bad box
+ * and its batch index. CLPOOL_ERROR_INVALID_ARGUMENT for another plan or a
+ * NULL @p rois (with boxes to check). Corners may hold any value (see
+ * clpool_roi_op for NaN, reversed and out-of-map boxes).
+ */
+CLPOOL_API clpool_status clpool_roi_check_boxes(const clpool_plan *plan, const void *rois);
 /**@}*/
 
 #ifdef __cplusplus

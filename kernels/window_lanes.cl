@@ -29,66 +29,13 @@
  *   NHWC          1 for channels-last tensors
  *   VW            lanes per work-item: 1, 2, 4, 8 or 16
  *   ROW_ITEMS     1: a work-item takes a whole output row
+ *   COLUMNS       1: lp and softmax on NCHW walk columns of chunks instead
+ *                 (kernel window_lanes_columns, see lanes_columns.cl)
  */
 #include "dtype.cl"
 
-#ifndef POOL_OP
-#define POOL_OP 1
-#endif
-#ifndef KD
-#define KD 1
-#endif
-#ifndef KH
-#define KH 2
-#endif
-#ifndef KW
-#define KW 2
-#endif
-#ifndef SD
-#define SD 1
-#endif
-#ifndef SH
-#define SH 2
-#endif
-#ifndef SW
-#define SW 2
-#endif
-#ifndef PD
-#define PD 0
-#endif
-#ifndef PH
-#define PH 0
-#endif
-#ifndef PW
-#define PW 0
-#endif
-#ifndef DD
-#define DD 1
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef COUNT_PAD
-#define COUNT_PAD 1
-#endif
-#ifndef DIVISOR
-#define DIVISOR 0
-#endif
-#ifndef TRAIN
-#define TRAIN 0
-#endif
-#ifndef HAS_INDICES
-#define HAS_INDICES 0
-#endif
-#ifndef INDEX_T
-#define INDEX_T long
-#endif
-#ifndef NHWC
-#define NHWC 0
-#endif
+#include "window_params.cl"
+
 #ifndef VW
 #define VW 4
 #endif
@@ -519,27 +466,217 @@ OUTPUT_FN void pool_lanes(__global const data_t *src, __global data_t *dst,
 #endif
 }
 
+#if NHWC && ROW_ITEMS
+/* ---- NHWC on CPUs: a whole output row per work-item -------------------------
+ *
+ * A work-item walks its row's positions and, at each, the lane groups of all
+ * channels, so it reads each input pixel's channels in one contiguous run.
+ * The positions whose window lies inside the row along x (all but about
+ * PW/SW at each end) take a fast path for full lane groups: no per-cell
+ * checks, window loops unrolled, and window rows found once per work-item
+ * (they are the same for the whole output row). Other positions, partial
+ * lane groups and operators without a fast path go through pool_lanes.
+ *
+ * max (without indices): a chain of `v > m ? v : m` in scan order (a single
+ * max instruction on x86; it keeps the earlier value on ties, so the first
+ * maximum and the sign of zero come out right), and a NaN test per pair of
+ * cells. When any window of the row held a NaN, pool_lanes redoes the fast
+ * positions (there the last NaN wins). Window rows outside the input are
+ * replaced by the nearest valid row before them in scan order (or the first
+ * valid row): a row repeated next to itself changes neither the maximum nor
+ * which element wins.
+ * avg: the window's real rows summed in scan order, over one divisor shared
+ * by every fast position of the row. */
+#define NHWC_FAST_MAX (POOL_OP == OP_MAX && !HAS_INDICES)
+#define NHWC_FAST_AVG (POOL_OP == OP_AVG)
+#define NHWC_ROWS (KD * KH)
+#define NHWC_FAST                                                                                 \
+    ((NHWC_FAST_MAX || NHWC_FAST_AVG) && NHWC_ROWS <= 16 && KW <= 16 && NHWC_ROWS * KW <= 64)
+
+#if VW == 1
+#define ANY_LANE(m) ((m) != 0)
+#else
+#define ANY_LANE(m) any(m)
+#endif
+
+#if IS_INTEGER
+/* C integer division of the integer sum, as pool_lanes does. */
+#if VW == 1
+#define AVG_DIVIDE(sum, d) ((real_t)((int)(sum) / (d)))
+#else
+#define AVG_DIVIDE(sum, d) CAT(convert_float, VW)(CAT(convert_int, VW)(sum) / (IV)(d))
+#endif
+#else
+#define AVG_DIVIDE(sum, d) ((sum) / (RV)((real_t)(d)))
+#endif
+
+/* Whole lane groups of the fast path. Through vload/vstore PoCL 3.1 split
+ * them, depending on the surrounding code, into 8-byte loads (measured: the
+ * fast max as slow as pool_lanes) and into 16 + 16 + 32-byte stores; a
+ * packed struct (OpenCL C 6.11.1) gives the compiler one vector access of
+ * unknown alignment, which x86 does in one instruction. For the types
+ * stored as themselves (float, double); the others convert through
+ * LOADW/STOREW. */
+#if VW > 1 && (DTYPE == DT_F32 || DTYPE == DT_F64)
+typedef struct __attribute__((packed)) {
+    RV lanes;
+} unaligned_rv;
+#define NHWC_LOAD(p) (((const __global unaligned_rv *)(p))->lanes)
+#define NHWC_STORE(v, p) (((__global unaligned_rv *)(p))->lanes = (v))
+#else
+#define NHWC_LOAD(p) LOADW(p)
+#define NHWC_STORE(v, p) STOREW(v, p)
+#endif
+
+/* Positions ox_begin .. ox_end - 1 of output row (zs, ys) of one sample:
+ * src points at the sample, dst at the row's first output; lane group g
+ * holds channels g*VW .. g*VW + VW - 1. */
+OUTPUT_FN void nhwc_row(__global const data_t *src, __global data_t *dst, __global INDEX_T *idx,
+                        int D, int H, int W, int OW, int ox_begin, int ox_end, int zs, int ys,
+                        int groups, long C, ulong plane, ulong row_pos, ulong seed,
+                        CAT(REAL, 4) params)
+{
+    bool fast = false;
+    int ox_lo = 0, ox_hi = 0, fast_groups = 0;
+#if NHWC_FAST
+    /* Positions [ox_lo, ox_hi) have windows inside the row along x. */
+    ox_lo = min(OW, (PW + SW - 1) / SW);
+    const int last = W - 1 + PW - (KW - 1) * DW;
+    ox_hi = last < 0 ? ox_lo : max(ox_lo, min(OW, last / SW + 1));
+    fast_groups = (int)(C / VW);
+    __global const data_t *rows[NHWC_ROWS];
+    int nrows = 0;
+    {
+        __global const data_t *first = NULL;
+        for (int r = 0; r < NHWC_ROWS; r++) {
+            const int iz = zs + (r / KH) * DD, iy = ys + (r % KH) * DH;
+            if (iz >= 0 && iz < D && iy >= 0 && iy < H) {
+                __global const data_t *p = src + ((long)iz * H + iy) * W * C;
+#if NHWC_FAST_MAX
+                if (!first) {
+                    for (int q = 0; q < r; q++)
+                        rows[q] = p;
+                }
+                rows[r] = p;
+#else
+                rows[nrows] = p;
+#endif
+                first = p;
+                nrows++;
+            } else {
+#if NHWC_FAST_MAX
+                rows[r] = first ? rows[r - 1] : src;
+#endif
+            }
+        }
+    }
+    fast = nrows > 0 && fast_groups > 0 && ox_lo < ox_hi;
+#if NHWC_FAST_AVG
+    /* inside the row along x, the window's columns all count */
+    const int div = DIVISOR ? DIVISOR
+                            : pooled_cells(zs, KD, D, PD, COUNT_PAD) *
+                                  pooled_cells(ys, KH, H, PH, COUNT_PAD) * KW;
+#endif
+#if NHWC_FAST_MAX
+    IV nan_seen = (IV)(0);
+#endif
+#endif
+    /* pass 1 (max, after a NaN): pool_lanes redoes the fast positions */
+    int passes = 1;
+    for (int pass = 0; pass < passes; pass++) {
+        for (int ox = ox_begin; ox < ox_end; ox++) {
+            const bool fast_ox = fast && ox >= ox_lo && ox < ox_hi;
+            if (pass == 1 && !fast_ox)
+                continue;
+            const long at = (long)ox * C;
+            int g = 0;
+#if NHWC_FAST
+            if (fast_ox && pass == 0) {
+                const long xo = (long)(ox * SW - PW) * C;
+                for (; g < fast_groups; g++) {
+                    const long c0 = (long)g * VW;
+#if NHWC_FAST_MAX
+                    RV m = (RV)(0), prev = (RV)(0);
+#pragma unroll
+                    for (int r = 0; r < NHWC_ROWS; r++) {
+#pragma unroll
+                        for (int kx = 0; kx < KW; kx++) {
+                            const int k = r * KW + kx;
+                            const RV v = NHWC_LOAD(rows[r] + xo + c0 + (long)(kx * DW) * C);
+                            if (k == 0)
+                                m = v;
+                            else
+                                m = v > m ? v : m;
+                            /* x != x: one unordered compare (the isnan
+                             * builtin may be integer operations) */
+                            if (k % 2 == 1)
+                                nan_seen |= IMASK((prev != prev) | (v != v));
+                            else if (k == NHWC_ROWS * KW - 1)
+                                nan_seen |= IMASK(v != v);
+                            prev = v;
+                        }
+                    }
+                    NHWC_STORE(m, dst + at + c0);
+#else
+                    RV sum = (RV)(0);
+                    for (int r = 0; r < nrows; r++) {
+#pragma unroll
+                        for (int kx = 0; kx < KW; kx++)
+                            sum += NHWC_LOAD(rows[r] + xo + c0 + (long)kx * C);
+                    }
+                    NHWC_STORE(AVG_DIVIDE(sum, div), dst + at + c0);
+#endif
+                }
+            }
+#endif
+            for (; g < groups; g++) {
+                const long c0 = (long)g * VW;
+                const int live = (int)min((long)VW, C - c0);
+                pool_lanes(src + c0, dst + at + c0, idx + (HAS_INDICES ? at + c0 : 0), D, H, W, zs,
+                           ys, ox * SW - PW, live, live == VW, C, 0, 0, plane + (ulong)c0,
+                           row_pos + (ulong)ox, seed, params);
+            }
+        }
+#if NHWC_FAST_MAX && NHWC_FAST
+        if (pass == 0 && fast && ANY_LANE(nan_seen))
+            passes = 2;
+#endif
+    }
+}
+#endif
+
 /* Arguments: input, output and optional indices buffers; `run` = (input,
  * output and indices offsets in elements, the launch's first unit (a plane
  * for NCHW, a sample for NHWC), its work-item count, channels C, the seed,
  * the input's element count); `shape` = (input D, H, W, output OD, OH, OW,
- * lane groups per output row (NCHW) or per position (NHWC), unused);
- * `params` = (p, 1/p, alpha, beta).
+ * lane groups per output row (NCHW) or per position (NHWC), work-items per
+ * output row (NHWC with ROW_ITEMS; else unused));
+ * `params` = (p, 1/p, alpha, beta); `first_plane` = first_sample * C, the
+ * generator's plane of the tensor's first plane when the tensor is a
+ * sub-batch of a larger batch (so a split batch draws as the whole one).
  *
- * Work-items: with ROW_ITEMS (CPUs) one per output row, looping over the
- * row's positions and lane groups (few index divisions per output); else
- * one per lane group. */
+ * Work-items: with ROW_ITEMS (CPUs) one per output row (NHWC: per run of
+ * its positions), looping over the positions and lane groups (few index
+ * divisions per output); else one per lane group. */
 __kernel void window_lanes(__global const data_t *restrict in, __global data_t *restrict out,
                            __global INDEX_T *restrict indices, ulong8 run, int8 shape,
-                           CAT(REAL, 4) params)
+                           CAT(REAL, 4) params, ulong first_plane)
 {
     const ulong items = run.s4, C = run.s5, seed = run.s6, in_elems = run.s7;
     const int D = shape.s0, H = shape.s1, W = shape.s2, OD = shape.s3, OH = shape.s4;
     const int OW = shape.s5, groups = shape.s6;
+#if NHWC && ROW_ITEMS
+    /* work-items per output row (each a run of its positions) */
+    const int parts = max(shape.s7, 1);
+#endif
     const uint gid = (uint)get_global_id(0);
     if (gid >= items)
         return;
-#if ROW_ITEMS
+#if ROW_ITEMS && NHWC
+    const int g_begin = 0, g_end = groups;
+    const int part = (int)(gid % (uint)parts), per_part = (OW + parts - 1) / parts;
+    uint rest = gid / (uint)parts;
+#elif ROW_ITEMS
     const int g_begin = 0, g_end = groups;
     uint rest = gid;
 #else
@@ -549,8 +686,6 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
 #if NHWC && !ROW_ITEMS
     const int ox_begin = (int)(rest % (uint)OW), ox_end = ox_begin + 1;
     rest /= (uint)OW;
-#elif NHWC
-    const int ox_begin = 0, ox_end = OW;
 #endif
     const int oy = (int)(rest % (uint)OH);
     rest /= (uint)OH;
@@ -564,7 +699,18 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
 #else
     __global INDEX_T *idx_base = indices;
 #endif
-#if NHWC
+#if NHWC && ROW_ITEMS
+    /* Every lane group of output row (oz, oy) of sample `unit`. */
+    {
+        const ulong out_at = (unit * out_plane + row_pos) * C;
+        (void)g_begin;
+        (void)g_end;
+        nhwc_row(in + run.s0 + unit * in_plane * C, out + run.s1 + out_at,
+                 idx_base + (HAS_INDICES ? out_at : 0), D, H, W, OW, part * per_part,
+                 min(OW, (part + 1) * per_part), zs, ys, groups, (long)C, first_plane + unit * C,
+                 row_pos, seed, params);
+    }
+#elif NHWC
     /* Lanes: channels c0 .. c0 + live - 1 of sample `unit`. */
     for (int ox = ox_begin; ox < ox_end; ox++) {
         const int xs = ox * SW - PW;
@@ -575,7 +721,8 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
             const ulong out_at = (unit * out_plane + out_pos) * C + c0;
             pool_lanes(in + run.s0 + unit * in_plane * C + c0, out + run.s1 + out_at,
                        idx_base + (HAS_INDICES ? out_at : 0), D, H, W, zs, ys, xs, live,
-                       live == VW, (long)C, 0, 0, unit * C + c0, out_pos, seed, params);
+                       live == VW, (long)C, 0, 0, first_plane + unit * C + c0, out_pos, seed,
+                       params);
         }
     }
 #else
@@ -588,8 +735,10 @@ __kernel void window_lanes(__global const data_t *restrict in, __global data_t *
         const ulong out_at = unit * out_plane + row_pos + (ulong)ox0;
         pool_lanes(in + run.s0 + unit * in_plane, out + run.s1 + out_at,
                    idx_base + (HAS_INDICES ? out_at : 0), D, H, W, zs, ys, xs, live, interior, 1,
-                   (long)(unit * in_plane), (long)in_elems, unit, row_pos + (ulong)ox0, seed,
-                   params);
+                   (long)(unit * in_plane), (long)in_elems, first_plane + unit,
+                   row_pos + (ulong)ox0, seed, params);
     }
 #endif
 }
+
+#include "lanes_columns.cl"

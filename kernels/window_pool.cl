@@ -34,57 +34,8 @@
  *                  1-D windows with DH 1 and SH < KH: each input row is
  *                  reduced once instead of once per window that covers it)
  */
-#ifndef POOL_OP
-#define POOL_OP 1
-#endif
-#ifndef KD
-#define KD 1
-#endif
-#ifndef KH
-#define KH 3
-#endif
-#ifndef KW
-#define KW 3
-#endif
-#ifndef SD
-#define SD 1
-#endif
-#ifndef SH
-#define SH 2
-#endif
-#ifndef SW
-#define SW 2
-#endif
-#ifndef PD
-#define PD 0
-#endif
-#ifndef PH
-#define PH 1
-#endif
-#ifndef PW
-#define PW 1
-#endif
-#ifndef DD
-#define DD 1
-#endif
-#ifndef DH
-#define DH 1
-#endif
-#ifndef DW
-#define DW 1
-#endif
-#ifndef COUNT_PAD
-#define COUNT_PAD 1
-#endif
-#ifndef DIVISOR
-#define DIVISOR 0
-#endif
-#ifndef HAS_INDICES
-#define HAS_INDICES 0
-#endif
-#ifndef INDEX_T
-#define INDEX_T long
-#endif
+#include "window_params.cl"
+
 #ifndef RUN
 #define RUN 8
 #endif
@@ -496,14 +447,15 @@ CHUNK_FN void pool_column(__global const data_t *src, __global data_t *dst, __gl
 #endif
 
 /* The first output of chunk c of a row. When one work-item takes every chunk
- * of a row (ROW_ITEMS, COLUMNS), the last chunk of a row at least RUN wide
- * ends at the row's end and overlaps the chunk before it: it stores a whole
- * vector (the overlapped outputs are written again with the same values by
- * the same work-item) instead of a lane at a time. */
+ * of a row (ROW_ITEMS, COLUMNS) and the row's last chunk would have more
+ * than RUN/2 lanes (fewer to recompute than to store one at a time), that
+ * chunk ends at the row's end and overlaps the chunk before it: it stores a
+ * whole vector (the overlapped outputs are written again with the same
+ * values by the same work-item). */
 CHUNK_FN int chunk_start(int c, int OW)
 {
 #if ROW_ITEMS
-    return min(c * RUN, max(OW - RUN, 0));
+    return 2 * (OW % RUN) > RUN ? min(c * RUN, max(OW - RUN, 0)) : c * RUN;
 #else
     (void)OW;
     return c * RUN;

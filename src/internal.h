@@ -81,6 +81,7 @@ struct clpool_context {
 
 /* One kernel launch: planes [plane_begin, plane_begin + plane_count). */
 typedef struct clp_launch {
+    int stage; /* 0: the plan's kernel; i > 0: stages[i - 1] (see clp_plan_add_stage) */
     size_t plane_begin;
     size_t plane_count;
     size_t items; /* work-items with work; global_size rounds it up */
@@ -103,6 +104,16 @@ typedef struct clp_binding {
 
 #define CLP_MAX_BINDINGS 6
 
+/* A further kernel of a multi-pass plan with its own launches (see
+ * clp_plan_add_stage). */
+typedef struct clp_stage {
+    cl_kernel kernel;
+    clp_launch *launches;
+    size_t launch_count;
+} clp_stage;
+
+#define CLP_MAX_STAGES 3
+
 typedef struct clp_family clp_family;
 
 struct clpool_plan {
@@ -116,7 +127,9 @@ struct clpool_plan {
     int binding_count;
     clp_launch *launches;
     size_t launch_count;
-    size_t workspace_size;
+    size_t workspace_size;            /* bytes; clpool_io.workspace.offset counts bytes too */
+    clp_stage stages[CLP_MAX_STAGES]; /* run after the plan's kernel, in order */
+    int stage_count;
     void *op; /* the family's own geometry, freed by plan destroy */
 };
 
@@ -132,6 +145,10 @@ struct clp_family {
     /* Changes the generator seed of a stochastic plan; NULL for families
      * without one (clpool_plan_set_seed then refuses). */
     clpool_status (*set_seed)(clpool_plan *plan, uint64_t seed);
+    /* Checks the contents of host arrays the plan reads, before
+     * clpool_run_host_io() creates or writes anything (region pooling
+     * checks its boxes); NULL when there is nothing to check. */
+    clpool_status (*check_host_io)(const clpool_plan *plan, const clpool_host_io *io);
 };
 
 /* Allocates a plan shell for @p family (bindings and launches empty). */
@@ -146,6 +163,49 @@ void clp_plan_bind(clpool_plan *plan, const char *name, size_t io_offset, clp_ac
 clpool_status clp_plan_finish(clpool_plan *plan, const char *source_name, const char *kernel_name,
                               const char *options, size_t planes, size_t items_per_plane);
 
+/* Adds a further pass to a plan that clp_plan_finish() has set up: kernel
+ * @p kernel_name of the same program over @p planes planes of
+ * @p items_per_plane work-items. Enqueue runs the plan's kernel, then each
+ * stage in the order added; every launch of a stage starts after every
+ * launch of the previous one has finished (in-order queues by their order;
+ * out-of-order queues through events). Launches carry their stage number for
+ * the family's set_args; the family sets the stage kernel's arguments there
+ * (set_shape_args covers the plan's kernel only). */
+clpool_status clp_plan_add_stage(clpool_plan *plan, const char *kernel_name, size_t planes,
+                                 size_t items_per_plane);
+
+/* The kernel a launch runs. */
+static inline cl_kernel clp_launch_kernel(const clpool_plan *plan, const clp_launch *launch)
+{
+    return launch->stage == 0 ? plan->kernel : plan->stages[launch->stage - 1].kernel;
+}
+
+/* clpool_enqueue() in two steps, so that a call over several plans
+ * (clpool_split_enqueue) checks them all before it enqueues any. The check
+ * validates the arguments, the queue and every bound buffer (logging the
+ * failure, its sentence starting with @p who, NULL: the family's name) and
+ * returns the queue's properties; the second step enqueues without checking
+ * again. */
+clpool_status clp_enqueue_check(const clpool_plan *plan, cl_command_queue queue,
+                                const clpool_io *io, cl_uint num_events_in_wait_list,
+                                const cl_event *event_wait_list, cl_command_queue_properties *props,
+                                const char *who);
+clpool_status clp_enqueue_checked(clpool_plan *plan, cl_command_queue queue, const clpool_io *io,
+                                  cl_command_queue_properties props,
+                                  cl_uint num_events_in_wait_list, const cl_event *event_wait_list,
+                                  cl_event *event);
+/* Like clp_plan_finish(), for kernels whose work-group computes one output
+ * together (a reduction tree in local memory): each of @p groups outputs gets
+ * one work-group, all of one size: the context's work_group_size when set,
+ * else the largest power of two up to @p want_size that the kernel and the
+ * device allow and for which @p local_bytes_per_item bytes per work-item fit
+ * the local memory the kernel has left. set_shape_args runs after scheduling
+ * (it reads the size in launches[0].local_size, e.g. to size __local
+ * arguments). */
+clpool_status clp_plan_finish_groups(clpool_plan *plan, const char *source_name,
+                                     const char *kernel_name, const char *options, size_t groups,
+                                     size_t want_size, size_t local_bytes_per_item);
+
 /* ---- scheduler (scheduler.c) -------------------------------------------- */
 
 /* Splits @p planes planes of @p items_per_plane work-items each into launches
@@ -154,6 +214,11 @@ clpool_status clp_plan_finish(clpool_plan *plan, const char *source_name, const 
 clpool_status clp_schedule(const clpool_context *ctx, size_t planes, size_t items_per_plane,
                            size_t kernel_wg_max, size_t kernel_wg_multiple, clp_launch **launches,
                            size_t *launch_count);
+
+/* Splits @p groups work-groups of @p group_size work-items into launches
+ * (plane_begin, plane_count count groups; local_size is @p group_size). */
+clpool_status clp_schedule_groups(const clpool_context *ctx, size_t groups, size_t group_size,
+                                  clp_launch **launches, size_t *launch_count);
 
 /* ---- helpers ------------------------------------------------------------ */
 

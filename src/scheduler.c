@@ -98,3 +98,34 @@ clpool_status clp_schedule(const clpool_context *ctx, size_t planes, size_t item
     *launch_count = count;
     return CLPOOL_SUCCESS;
 }
+
+clpool_status clp_schedule_groups(const clpool_context *ctx, size_t groups, size_t group_size,
+                                  clp_launch **launches, size_t *launch_count)
+{
+    *launches = NULL;
+    *launch_count = 0;
+    if (groups == 0)
+        return CLPOOL_SUCCESS;
+    if (group_size == 0 || group_size > MAX_ITEMS_PER_LAUNCH)
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT, "work-group size %zu is not usable",
+                        group_size);
+    size_t per_launch = MAX_ITEMS_PER_LAUNCH / group_size;
+    if (ctx->max_planes_per_launch && ctx->max_planes_per_launch < per_launch)
+        per_launch = ctx->max_planes_per_launch;
+    size_t count = (groups + per_launch - 1) / per_launch;
+    clp_launch *list = calloc(count, sizeof *list);
+    if (!list)
+        return clp_fail(ctx, CLPOOL_ERROR_OUT_OF_HOST_MEMORY, "out of host memory");
+    for (size_t i = 0; i < count; i++) {
+        clp_launch *l = &list[i];
+        l->plane_begin = i * per_launch;
+        l->plane_count =
+            groups - l->plane_begin < per_launch ? groups - l->plane_begin : per_launch;
+        l->items = l->plane_count * group_size;
+        l->local_size = group_size;
+        l->global_size = l->items;
+    }
+    *launches = list;
+    *launch_count = count;
+    return CLPOOL_SUCCESS;
+}

@@ -44,6 +44,10 @@ const char *clpool_status_string(clpool_status status)
         return "out of device memory";
     case CLPOOL_ERROR_OPENCL:
         return "OpenCL error";
+    case CLPOOL_ERROR_INVALID_ROIS:
+        return "invalid boxes";
+    case CLPOOL_ERROR_INVALID_INDICES:
+        return "invalid indices";
     }
     return "unknown status";
 }

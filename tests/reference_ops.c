@@ -119,7 +119,7 @@ typedef struct window {
     int64_t *q;        /* their flat in-plane indices */
     long pool;         /* cells inside the padded extent [-p, In + p) (avg's divisor) */
     long kernel;       /* K = prod(k) */
-    uint64_t plane;    /* n*C + c */
+    uint64_t plane;    /* (first_sample + n)*C + c */
     uint64_t position; /* flat output index in its plane */
 } window;
 
@@ -426,7 +426,7 @@ void ref_family_run(const clpool_window_desc *op, const clpool_tensor_desc *inpu
         const double *plane = x + pl * in_plane;
         ref_elem *e = out + pl * out_plane;
         long o[3];
-        w.plane = pl;
+        w.plane = (uint64_t)op->first_sample * input->c + pl;
         w.position = 0;
         for (o[0] = 0; o[0] < r[0].out; o[0]++)
             for (o[1] = 0; o[1] < r[1].out; o[1]++)

@@ -22,35 +22,6 @@
 /* ------------------------------------------------------------------------ */
 /* Shared helpers (family_suite.h).                                         */
 
-int family_small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
-
-int family_scaled(int sets)
-{
-    const char *s = getenv("CLPOOL_TEST_SCALE");
-    int pct = s ? atoi(s) : 100;
-    if (pct <= 0 || pct > 100)
-        pct = 100;
-    int n = sets * pct / 100;
-    return n < 1 ? 1 : n;
-}
-
-clpool_context *family_context(size_t work_group_size, size_t max_planes)
-{
-    clpool_context_options o;
-    memset(&o, 0, sizeof o);
-    o.work_group_size = work_group_size;
-    o.max_planes_per_launch = max_planes;
-    clpool_context *ctx = NULL;
-    clpool_status st = clpool_context_create(&o, &ctx);
-    ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
-    ck_assert_ptr_nonnull(ctx);
-    return ctx;
-}
-
 clpool_window_desc family_win(clpool_op kind, int k, int s, int p, int d, int ceil_mode)
 {
     clpool_window_desc op;
@@ -79,7 +50,7 @@ int family_device_has_fp64(void)
 {
     static int known = -1;
     if (known < 0) {
-        clpool_context *ctx = family_context(0, 0);
+        clpool_context *ctx = test_context(NULL, 0, 0);
         clpool_device_info info;
         ck_assert_int_eq(clpool_context_device_info(ctx, &info), CLPOOL_SUCCESS);
         known = info.has_fp64;
@@ -284,13 +255,13 @@ static int refuse_fp64(clpool_context *ctx, const family_set *fs, test_rng *r)
 START_TEST(test_sweep)
 {
     const sweep_plan *sp = &sweeps[_i];
-    clpool_context *a = family_context(0, 0);
-    clpool_context *b = family_context(8, 3);
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
     int has_fp64 = family_device_has_fp64();
     test_rng r = {sp->seed};
     sweep_stats st = {.budget = 40};
     static const int dims_of[] = {2, 1, 3};
-    for (int i = 0; i < family_scaled(sp->sets); i++) {
+    for (int i = 0; i < test_scaled(sp->sets); i++) {
         family_set fs;
         clpool_dtype dtype = set_dtype(sp->kind, i);
         family_gen_set(&r, sp->kind, dims_of[i % 3], dtype, i % 2 ? CLPOOL_NHWC : CLPOOL_NCHW, &fs);
@@ -321,12 +292,12 @@ START_TEST(test_sweep_global)
         {2, 7, 7, 0}, {1, 300, 0, 0}, {3, 3, 4, 5}, {2, 1, 1, 0}, {2, 24, 33, 0}, {1, 5, 0, 0},
     };
     clpool_op kind = (clpool_op)(CLPOOL_OP_MAX + _i);
-    clpool_context *a = family_context(0, 0);
-    clpool_context *b = family_context(8, 3);
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
     int has_fp64 = family_device_has_fp64();
     test_rng r = {0x610ba1 + (uint64_t)_i};
     sweep_stats st = {.budget = 40};
-    int count = family_scaled(2);
+    int count = test_scaled(2);
     for (int i = 0; i < count; i++) {
         const int *sh = shapes[(i + _i) % 6];
         clpool_dtype dtype = set_dtype(kind, i + _i);
@@ -352,8 +323,8 @@ END_TEST
  * float32, and 1-D or 3-D NHWC in another dtype) and one whole plane. */
 START_TEST(test_small)
 {
-    clpool_context *a = family_context(0, 0);
-    clpool_context *b = family_context(8, 3);
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
     test_rng r = {0x5a11};
     sweep_stats st = {.budget = 40};
     for (int kind = CLPOOL_OP_MAX; kind <= CLPOOL_OP_STOCHASTIC; kind++) {
@@ -384,12 +355,12 @@ END_TEST
 START_TEST(test_layouts)
 {
     clpool_op kind = (clpool_op)(CLPOOL_OP_MAX + _i);
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     int has_fp64 = family_device_has_fp64();
     test_rng r = {0x1a7 + (uint64_t)_i};
     int budget = 30;
     size_t bad = 0, unequal = 0, elems = 0;
-    for (int i = 0; i < family_scaled(1); i++) {
+    for (int i = 0; i < test_scaled(1); i++) {
         clpool_dtype dtype = set_dtype(kind, i + 1 + _i);
         if (dtype == CLPOOL_FLOAT64 && !has_fp64)
             dtype = CLPOOL_FLOAT32;
@@ -503,7 +474,7 @@ START_TEST(test_narrow_rounding)
         {CLPOOL_BFLOAT16, 0x1.fep127, 0x1p119},     /* below the overflow tie: max */
         {CLPOOL_BFLOAT16, 0x1.fep127, 0x1p120},     /* on it: inf */
     };
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x40d};
     size_t bad = 0, npairs = sizeof pairs / sizeof pairs[0];
     for (int t = 0; t < 4; t++) {
@@ -559,7 +530,7 @@ END_TEST
  * every operator, the whole plane (NCHW) for max and avg. */
 START_TEST(test_long_half_window)
 {
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x10e6};
     size_t bad = 0;
     int budget = 20;
@@ -608,7 +579,7 @@ END_TEST
  * run them); without it every operator says UNSUPPORTED. */
 START_TEST(test_float64_support)
 {
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     clpool_device_info info;
     ck_assert_int_eq(clpool_context_device_info(ctx, &info), CLPOOL_SUCCESS);
     clpool_tensor_desc in = family_tensor(CLPOOL_FLOAT64, CLPOOL_NCHW, 2, 1, 2, 6, 6, 0);
@@ -634,20 +605,6 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 /* Invalid parameters get their specific status.                            */
-
-typedef struct log_capture {
-    int count;
-    char last[512];
-} log_capture;
-
-static void capture_log(void *user, clpool_log_level level, const char *message)
-{
-    log_capture *c = user;
-    if (level != CLPOOL_LOG_ERROR)
-        return;
-    c->count++;
-    snprintf(c->last, sizeof c->last, "%s", message);
-}
 
 /* The header does not say which of the two an integer dtype the operator
  * lacks gets; either is accepted (and counted). */
@@ -739,10 +696,10 @@ static clpool_status inject_fault(test_rng *r, int fault, clpool_window_desc *op
 
 START_TEST(test_invalid_statuses)
 {
-    log_capture cap = {0};
+    test_log cap = {0};
     clpool_context_options o;
     memset(&o, 0, sizeof o);
-    o.log = capture_log;
+    o.log = test_log_errors;
     o.log_user = &cap;
     clpool_context *ctx = NULL;
     ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
@@ -806,10 +763,10 @@ END_TEST
 /* The spec's named cases, each once, besides the random ones above. */
 START_TEST(test_invalid_named)
 {
-    log_capture cap = {0};
+    test_log cap = {0};
     clpool_context_options o;
     memset(&o, 0, sizeof o);
-    o.log = capture_log;
+    o.log = test_log_errors;
     o.log_user = &cap;
     clpool_context *ctx = NULL;
     ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
@@ -908,11 +865,13 @@ static Suite *family_suite(void)
 {
     Suite *s = suite_create("family");
     family_add_reference_tcases(s);
-    if (family_small_mode()) {
+    if (test_small_mode()) {
         TCase *tc = tcase_create("small");
         tcase_set_timeout(tc, 3600);
         tcase_add_test(tc, test_small);
         suite_add_tcase(s, tc);
+        family_add_nhwc_tcases(s);
+        family_add_columns_tcases(s);
         return s;
     }
     TCase *tc = tcase_create("sweep");
@@ -934,6 +893,8 @@ static Suite *family_suite(void)
     suite_add_tcase(s, tc);
 
     family_add_stochastic_tcases(s);
+    family_add_nhwc_tcases(s);
+    family_add_columns_tcases(s);
 
     tc = tcase_create("invalid");
     tcase_set_timeout(tc, 300);

@@ -247,7 +247,7 @@ START_TEST(test_examples)
     clpool_dtype floats[] = {CLPOOL_FLOAT32, CLPOOL_FLOAT64, CLPOOL_FLOAT16, CLPOOL_BFLOAT16};
     clpool_dtype ints[] = {CLPOOL_INT8, CLPOOL_UINT8};
     int has_fp64 = family_device_has_fp64();
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0xe8a + (uint64_t)_i};
     int budget = 20;
     size_t bad = 0;

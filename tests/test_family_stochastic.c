@@ -215,7 +215,7 @@ static int64_t *device_picks(clpool_context *ctx, const family_case *c, test_rng
  * and float16 NHWC, binned by probability. */
 START_TEST(test_frequencies)
 {
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0xf4e9};
     size_t bad = 0;
     static const double patterns[2][4] = {{1, 2, 3, 4}, {-2, 1, 0, 3}};
@@ -284,7 +284,8 @@ END_TEST
  * a launch; each equal to the reference. */
 START_TEST(test_determinism)
 {
-    clpool_context *ctx[3] = {family_context(0, 0), family_context(8, 3), family_context(16, 1)};
+    clpool_context *ctx[3] = {test_context(NULL, 0, 0), test_context(NULL, 8, 3),
+                              test_context(NULL, 16, 1)};
     int has_fp64 = family_device_has_fp64();
     test_rng r = {0xde7};
     size_t bad = 0;
@@ -331,7 +332,7 @@ END_TEST
  * forth without a new plan and refuses other plans. */
 START_TEST(test_seed)
 {
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     test_rng r = {0x5eed5};
     size_t bad = 0;
     int budget = 20;
@@ -397,7 +398,7 @@ END_TEST
  * 1; with u in [0.65, 0.95) it picks 4 at index 3. Seeds found by search. */
 START_TEST(test_example_pick)
 {
-    clpool_context *ctx = family_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     static const struct {
         float lo, hi;
         double value;

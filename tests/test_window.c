@@ -5,6 +5,7 @@
  * keeps only a few tiny cases (for oclgrind).
  */
 #include "harness.h"
+#include "test_env.h"
 #include "reference.h"
 
 #include <check.h>
@@ -12,12 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int small_mode(void)
-{
-    const char *s = getenv("CLPOOL_TEST_SMALL");
-    return s && strcmp(s, "1") == 0;
-}
 
 /* CLPOOL_TEST_ONLY_OP=max|avg restricts the examples and the small mode to
  * one operator (run_oclgrind.sh: oclgrind 21.10 computes min(intn, int)
@@ -28,19 +23,6 @@ static int op_enabled(clpool_op kind)
     if (!s || !*s)
         return 1;
     return strcmp(s, kind == CLPOOL_OP_MAX ? "max" : "avg") == 0;
-}
-
-static clpool_context *new_context(size_t work_group_size, size_t max_planes)
-{
-    clpool_context_options o;
-    memset(&o, 0, sizeof o);
-    o.work_group_size = work_group_size;
-    o.max_planes_per_launch = max_planes;
-    clpool_context *ctx = NULL;
-    clpool_status st = clpool_context_create(&o, &ctx);
-    ck_assert_msg(st == CLPOOL_SUCCESS, "clpool_context_create: %s", clpool_status_string(st));
-    ck_assert_ptr_nonnull(ctx);
-    return ctx;
 }
 
 static size_t elements(const clpool_tensor_desc *t)
@@ -210,7 +192,7 @@ START_TEST(test_examples)
     const example *e = &ex[_i];
     if (!op_enabled(e->op.op))
         return;
-    clpool_context *ctx = new_context(0, 0);
+    clpool_context *ctx = test_context(NULL, 0, 0);
     static const clpool_index_type types[] = {CLPOOL_INDICES_INT64, CLPOOL_INDICES_INT32,
                                               CLPOOL_INDICES_NONE};
     int ntypes = e->op.op == CLPOOL_OP_MAX ? 3 : 1;
@@ -550,26 +532,14 @@ static const sweep_plan sweeps[] = {
 };
 #define SHAPES_PER_SET 5
 
-/* CLPOOL_TEST_SCALE=P runs the first P% of every sweep's parameter sets
- * (at least one), e.g. for extra runs of rarely picked kernel variants. */
-static int scaled(int sets)
-{
-    const char *s = getenv("CLPOOL_TEST_SCALE");
-    int pct = s ? atoi(s) : 100;
-    if (pct <= 0 || pct > 100)
-        pct = 100;
-    int n = sets * pct / 100;
-    return n < 1 ? 1 : n;
-}
-
 START_TEST(test_sweep)
 {
     const sweep_plan *sp = &sweeps[_i];
-    clpool_context *a = new_context(0, 0);
-    clpool_context *b = new_context(8, 3);
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
     test_rng r = {sp->seed};
     sweep_stats st = {.budget = 40};
-    for (int i = 0; i < scaled(sp->sets); i++) {
+    for (int i = 0; i < test_scaled(sp->sets); i++) {
         param_set ps;
         gen_params(&r, sp->dims, sp->kind, &ps);
         sweep_param_set(a, b, &ps, SHAPES_PER_SET, 0, &r, &st);
@@ -590,11 +560,11 @@ START_TEST(test_sweep_global)
         {2, 64, 3, 0},  {2, 13, 64, 0}, {2, 30, 40, 0}, {2, 1, 1, 0},   {1, 100, 0, 0},
         {1, 257, 0, 0}, {3, 4, 5, 6},   {3, 2, 9, 17},
     };
-    clpool_context *a = new_context(0, 0);
-    clpool_context *b = new_context(8, 3);
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
     test_rng r = {0x610ba1};
     sweep_stats st = {.budget = 40};
-    size_t count = (size_t)scaled((int)(sizeof shapes / sizeof shapes[0]));
+    size_t count = (size_t)test_scaled((int)(sizeof shapes / sizeof shapes[0]));
     for (size_t i = 0; i < count; i++) {
         for (int kind = CLPOOL_OP_MAX; kind <= CLPOOL_OP_AVG; kind++) {
             param_set ps;
@@ -612,8 +582,8 @@ END_TEST
  * kernel variant (short and long rows, whole-plane windows). */
 START_TEST(test_small)
 {
-    clpool_context *a = new_context(0, 0);
-    clpool_context *b = new_context(8, 3);
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
     test_rng r = {0x5a11};
     sweep_stats st = {.budget = 40};
     static const int dims_of[] = {2, 2, 1, 3};
@@ -645,21 +615,6 @@ END_TEST
 
 /* ------------------------------------------------------------------------ */
 /* Invalid configurations get their specific status.                        */
-
-/* Log sink that counts messages. */
-typedef struct log_capture {
-    int count;
-    char last[512];
-} log_capture;
-
-static void capture_log(void *user, clpool_log_level level, const char *message)
-{
-    log_capture *c = user;
-    if (level != CLPOOL_LOG_ERROR)
-        return; /* plans may log what they chose at info/debug level */
-    c->count++;
-    snprintf(c->last, sizeof c->last, "%s", message);
-}
 
 /* Makes one fault in a valid configuration; returns the status it must
  * produce, or SUCCESS when this fault cannot be made here. */
@@ -731,10 +686,10 @@ static clpool_status inject_fault(test_rng *r, int fault, clpool_window_desc *op
 
 START_TEST(test_invalid_statuses)
 {
-    log_capture cap = {0};
+    test_log cap = {0};
     clpool_context_options o;
     memset(&o, 0, sizeof o);
-    o.log = capture_log;
+    o.log = test_log_errors;
     o.log_user = &cap;
     clpool_context *ctx = NULL;
     ck_assert_int_eq(clpool_context_create(&o, &ctx), CLPOOL_SUCCESS);
@@ -790,7 +745,7 @@ static Suite *window_suite(void)
     tcase_add_loop_test(tc, test_examples, 0, (int)nex);
     suite_add_tcase(s, tc);
 
-    if (small_mode()) {
+    if (test_small_mode()) {
         tc = tcase_create("small");
         tcase_set_timeout(tc, 3600);
         tcase_add_test(tc, test_small);

@@ -183,7 +183,11 @@ static int parse_option(struct cli_args *args, int argc, char **argv, int *i)
     if (!spec)
         return cli_fail(CLI_EXIT_USAGE, "unknown option '%.*s' (try 'clpool %s --help')",
                         (int)len + 2, argv[*i], name);
-    if (!((cli_op_specs[args->op].allowed | CLI_COMMON_OPTIONS) & CLI_BIT(spec->id)))
+    if (args->command == CLI_CMD_GRAD && spec->id == CLI_OPT_INDICES)
+        return cli_fail(
+            CLI_EXIT_USAGE,
+            "grad writes no indices; it reads the forward's with --indices-in FILE.npy");
+    if (!(cli_op_options(args->command, args->op) & CLI_BIT(spec->id)))
         return cli_fail(CLI_EXIT_USAGE,
                         "option --%s does not apply to OP '%s' (try 'clpool %s --help')",
                         spec->name, cli_op_specs[args->op].name, cli_op_specs[args->op].name);
@@ -224,6 +228,11 @@ static int check_complete(const struct cli_args *args)
         return cli_fail(CLI_EXIT_USAGE,
                         "OP 'stochastic' writes --indices only with --train 1 (at test time the "
                         "output is a weighted average, not one selected element)");
+    if (args->command == CLI_CMD_GRAD && args->op == CLI_OP_STOCHASTIC && args->opt.indices_in &&
+        args->opt.train != 1)
+        return cli_fail(CLI_EXIT_USAGE,
+                        "OP 'stochastic' reads --indices-in only with --train 1 (at test time "
+                        "the gradient spreads over the window, no element is selected)");
     uint32_t one = args->opt.given & op->one_of;
     if (op->one_of && (one == 0 || (one & (one - 1)) != 0))
         return cli_fail(CLI_EXIT_USAGE,

@@ -219,23 +219,40 @@ const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
                            "cell drawn with probability a / sum a by the counter-based generator "
                            "of --seed (the same draw on every device); --indices only with "
                            "--train 1. Float dtypes only."},
-    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0, NULL},
-    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0, NULL},
+    [CLI_OP_GLOBAL_MAX] = {"global-max", "one max per plane", CLI_BIT(CLI_OPT_INDICES), 0, 0,
+                           "OUTPUT keeps the input's rank with every spatial size 1."},
+    [CLI_OP_GLOBAL_AVG] = {"global-avg", "one average per plane", 0, 0, 0,
+                           "OUTPUT keeps the input's rank with every spatial size 1; uint8 and "
+                           "int8 divide the exact sum (C division)."},
     [CLI_OP_ADAPTIVE_MAX] = {"adaptive-max", "PyTorch adaptive max pooling",
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_INDICES),
                              CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
-    [CLI_OP_ADAPTIVE_AVG] = {"adaptive-avg", "PyTorch adaptive average pooling",
-                             CLI_BIT(CLI_OPT_OUTPUT_SIZE), CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
+    [CLI_OP_ADAPTIVE_AVG] =
+        {"adaptive-avg", "PyTorch adaptive average pooling", CLI_BIT(CLI_OPT_OUTPUT_SIZE),
+         CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0,
+         "Output i of a dimension covers [floor(i*In/Out), ceil((i+1)*In/Out)); "
+         "Out may exceed In."},
     [CLI_OP_FRACTIONAL_MAX] = {"fractional-max", "fractional max pooling",
                                CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
                                    CLI_BIT(CLI_OPT_OUTPUT_RATIO) | CLI_BIT(CLI_OPT_SEED) |
                                    CLI_BIT(CLI_OPT_SAMPLES) | CLI_BIT(CLI_OPT_INDICES),
                                CLI_BIT(CLI_OPT_KERNEL),
-                               CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_OUTPUT_RATIO), NULL},
+                               CLI_BIT(CLI_OPT_OUTPUT_SIZE) | CLI_BIT(CLI_OPT_OUTPUT_RATIO),
+                               "2-D and 3-D. Each output is the max of a --kernel window placed "
+                               "as PyTorch's fractional_max_pool places it for the plane's "
+                               "samples: --samples FILE holds them as _random_samples, (N, C, "
+                               "dims) in [0, 1) (2-D: [0] drives W, [1] H; 3-D: D, H, W); without "
+                               "it the counter-based generator draws sample j of plane p from "
+                               "(--seed, p, j). --output-ratio R gives int(input * R), 0 < R < 1. "
+                               "Every dtype."},
     [CLI_OP_SPP] = {"spp", "spatial pyramid pooling",
-                    CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE), CLI_BIT(CLI_OPT_LEVELS), 0,
-                    NULL},
-    [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI,
+                    CLI_BIT(CLI_OPT_LEVELS) | CLI_BIT(CLI_OPT_SPP_MODE) | CLI_BIT(CLI_OPT_INDICES),
+                    CLI_BIT(CLI_OPT_LEVELS), 0,
+                    "Level l is adaptive pooling to n_l x n_l bins; per sample the levels follow "
+                    "in the order given, each as (C, n, n): OUTPUT is (N, C*sum(n^2)) in either "
+                    "layout. --indices (flat h*W+w in the input plane, laid out as OUTPUT) with "
+                    "--spp-mode max only."},
+    [CLI_OP_ROI_MAX] = {"roi-max", "region max pooling over --rois", ROI | CLI_BIT(CLI_OPT_INDICES),
                         CLI_BIT(CLI_OPT_ROIS) | CLI_BIT(CLI_OPT_OUTPUT_SIZE), 0, NULL},
     [CLI_OP_ROI_ALIGN] = {"roi-align", "region align pooling over --rois",
                           ROI | CLI_BIT(CLI_OPT_SAMPLING_RATIO) | CLI_BIT(CLI_OPT_ALIGNED),
@@ -244,7 +261,12 @@ const struct cli_op_spec cli_op_specs[CLI_OP_COUNT] = {
                            CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_STRIDE) |
                                CLI_BIT(CLI_OPT_PADDING) | CLI_BIT(CLI_OPT_OUTPUT_SIZE) |
                                CLI_BIT(CLI_OPT_INDICES_IN),
-                           CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_INDICES_IN), 0, NULL},
+                           CLI_BIT(CLI_OPT_KERNEL) | CLI_BIT(CLI_OPT_INDICES_IN), 0,
+                           "--indices-in: int64, the input's shape, flat in-plane indices as "
+                           "'max --indices' writes them. Output size (In-1)*stride - 2*padding "
+                           "+ kernel, or --output-size strictly within one stride of it. Among "
+                           "duplicate indices the last in row-major order wins; an index outside "
+                           "the output plane is an error. Every dtype."},
 };
 
 const char *cli_op_name(enum cli_op op)
@@ -281,4 +303,18 @@ const struct cli_option_spec *cli_find_option(const char *name, size_t len)
 const char *cli_command_name(enum cli_command command)
 {
     return command == CLI_CMD_GRAD ? "grad" : command == CLI_CMD_DEVICES ? "devices" : "run";
+}
+
+uint32_t cli_op_options(enum cli_command command, enum cli_op op)
+{
+    uint32_t mask = cli_op_specs[op].allowed | CLI_COMMON_OPTIONS;
+    if (command != CLI_CMD_GRAD)
+        return mask;
+    /* grad reads the forward's indices of the OPs that select an element
+     * (spec/cli.md: --indices-in "where the forward's indices apply") and
+     * writes none (--indices is refused with a pointer to --indices-in). */
+    if (op == CLI_OP_MAX || op == CLI_OP_STOCHASTIC || op == CLI_OP_GLOBAL_MAX ||
+        op == CLI_OP_ADAPTIVE_MAX || op == CLI_OP_SPP || op == CLI_OP_FRACTIONAL_MAX)
+        mask |= CLI_BIT(CLI_OPT_INDICES_IN);
+    return mask;
 }

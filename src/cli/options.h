@@ -55,6 +55,8 @@ extern const struct cli_op_spec cli_op_specs[CLI_OP_COUNT];
 const struct cli_option_spec *cli_find_option(const char *name, size_t len);
 /* 1 and *op set when @p name is an OP of the contract, else 0. */
 int cli_find_op(const char *name, enum cli_op *op);
+/* The options OP @p op takes under @p command (CLI_COMMON_OPTIONS included). */
+uint32_t cli_op_options(enum cli_command command, enum cli_op op);
 /* "run", "grad" or "devices". */
 const char *cli_command_name(enum cli_command command);
 

@@ -1,15 +1,22 @@
 /*
  * "clpool run OP": the input file becomes a clpool_tensor_desc, the options a
- * clpool_window_desc; a context, a plan and clpool_run_host() compute the
- * result, which is written atomically (with the indices, when asked). The
+ * clpool_window_desc (or, for fractional-max and max-unpool, the descriptor
+ * and extra files of run_unpool.c; for roi-max and roi-align a
+ * clpool_roi_desc with the --rois boxes, see roi.c); a context, a plan and
+ * clpool_run_host_io() compute the result, which is written atomically
+ * (with the indices, when asked). The
  * library's sentences reach the user through a log callback that keeps the
  * last error, so each failure still prints one line.
  */
 #include "run.h"
+#include "run_state.h"
 
 #include "npy.h"
 #include "outfile.h"
 #include "report.h"
+#include "roi.h"
+#include "run_adaptive.h"
+#include "run_unpool.h"
 
 #include <clpool.h>
 #include <math.h>
@@ -18,26 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* What the library said last, and how loud $CLPOOL_LOG wants it. */
-struct log_record {
-    char error[1024];
-    int verbosity; /* highest non-error level to print now, -1: none */
-};
-
-struct run_state {
-    const struct cli_args *args;
-    npy_array input;
-    clpool_tensor_desc input_desc;
-    clpool_tensor_desc output_desc;
-    clpool_window_desc window;
-    struct log_record log;
-    clpool_context *context;
-    clpool_plan *plan;
-    size_t output_count; /* elements of the output (and of the indices) */
-    void *output;
-    int64_t *indices;
-};
-
 /* ---- the library's messages -------------------------------------------- */
 
 /* Errors are kept for the one failure line (the library must not print them
@@ -45,7 +32,7 @@ struct run_state {
  * the library's own sink would. When it asks, an error that a later one
  * replaces (such as a kernel build log before "failed to build") is printed
  * too instead of being lost. */
-static void record_log(void *user, clpool_log_level level, const char *message)
+void cli_record_log(void *user, clpool_log_level level, const char *message)
 {
     struct log_record *log = user;
     if (level == CLPOOL_LOG_ERROR) {
@@ -57,7 +44,7 @@ static void record_log(void *user, clpool_log_level level, const char *message)
     }
 }
 
-static int verbosity_from_env(void)
+int cli_verbosity_from_env(void)
 {
     const char *env = getenv("CLPOOL_LOG");
     if (!env)
@@ -73,13 +60,13 @@ static int verbosity_from_env(void)
 
 /* Called before each library call, so a sentence belongs to the call that
  * failed. */
-static void forget_log(struct run_state *s)
+void cli_forget_log(struct run_state *s)
 {
     s->log.error[0] = '\0';
 }
 
 /* The one line of a failed library call: its own sentence, else @p what. */
-static int library_failure(struct run_state *s, clpool_status status, const char *what)
+int cli_library_failure(struct run_state *s, clpool_status status, const char *what)
 {
     int code = cli_exit_code(status);
     if (s->log.error[0])
@@ -89,7 +76,7 @@ static int library_failure(struct run_state *s, clpool_status status, const char
 
 /* ---- input -------------------------------------------------------------- */
 
-static int load_input(struct run_state *s)
+int cli_load_input(struct run_state *s)
 {
     char err[NPY_ERROR_SIZE];
     const char *path = s->args->paths[0];
@@ -101,7 +88,7 @@ static int load_input(struct run_state *s)
 }
 
 /* The input's dtype as the user means it: --dtype bfloat16 reads uint16 bits. */
-static const char *input_dtype_name(const struct run_state *s)
+const char *cli_input_dtype_name(const struct run_state *s)
 {
     if (cli_given(&s->args->opt, CLI_OPT_DTYPE) && s->input.dtype == NPY_UINT16)
         return "bfloat16";
@@ -153,7 +140,7 @@ static int dtype_of(const struct run_state *s, clpool_dtype *dtype)
 }
 
 /* (N, C, *S) or, with --layout nhwc, (N, *S, C). */
-static int describe_input(struct run_state *s)
+int cli_describe_input(struct run_state *s)
 {
     const npy_array *a = &s->input;
     int nhwc = s->args->opt.layout == CLI_LAYOUT_NHWC;
@@ -220,7 +207,7 @@ static int spread(const char *name, const struct cli_ints *list, int dims, int p
     return CLI_EXIT_OK;
 }
 
-static clpool_op library_op(enum cli_op op)
+clpool_op cli_library_op(enum cli_op op)
 {
     switch (op) {
     case CLI_OP_MAX:
@@ -261,12 +248,12 @@ static int check_reals(const struct cli_options *o)
     return CLI_EXIT_OK;
 }
 
-static int describe_window(struct run_state *s)
+int cli_describe_window(struct run_state *s)
 {
     const struct cli_options *o = &s->args->opt;
     clpool_window_desc *w = &s->window;
     int dims = s->input_desc.spatial_dims;
-    w->op = library_op(s->args->op);
+    w->op = cli_library_op(s->args->op);
     int rc = spread("kernel", &o->kernel, dims, 1, w->kernel);
     if (rc == CLI_EXIT_OK)
         rc = spread("stride", &o->stride, dims, 1, w->stride);
@@ -295,6 +282,16 @@ static int describe_window(struct run_state *s)
     return CLI_EXIT_OK;
 }
 
+static int describe_op(struct run_state *s)
+{
+    s->want_indices = s->args->opt.indices != NULL;
+    if (cli_is_adaptive_op(s->args->op))
+        return cli_adaptive_describe(s->args, &s->input_desc, &s->adaptive);
+    if (cli_is_roi_op(s->args->op))
+        return cli_roi_describe(s->args, &s->input_desc, &s->rois, &s->roi);
+    return cli_describe_window(s);
+}
+
 /* ---- the device --------------------------------------------------------- */
 
 static int plan_on_device(struct run_state *s)
@@ -302,22 +299,29 @@ static int plan_on_device(struct run_state *s)
     clpool_context_options options;
     memset(&options, 0, sizeof options);
     options.device = s->args->opt.device;
-    options.log = record_log;
+    options.log = cli_record_log;
     options.log_user = &s->log;
-    forget_log(s);
+    cli_forget_log(s);
     clpool_status status = clpool_context_create(&options, &s->context);
     if (status != CLPOOL_SUCCESS)
-        return library_failure(s, status, "opening the OpenCL device failed");
-    forget_log(s);
-    status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
+        return cli_library_failure(s, status, "opening the OpenCL device failed");
+    cli_forget_log(s);
+    if (cli_is_adaptive_op(s->args->op))
+        status = cli_adaptive_plan(s->context, &s->adaptive, &s->input_desc, &s->plan);
+    else if (cli_is_roi_op(s->args->op))
+        status = clpool_plan_roi(s->context, &s->roi, &s->input_desc, &s->plan);
+    else if (cli_unpool_is_op(s->args->op))
+        status = cli_unpool_plan(s->args, &s->unpool, s->context, &s->input_desc, &s->plan);
+    else
+        status = clpool_plan_window(s->context, &s->window, &s->input_desc, &s->plan);
     if (status == CLPOOL_SUCCESS)
         status = clpool_plan_output_desc(s->plan, &s->output_desc);
     if (status == CLPOOL_ERROR_UNSUPPORTED && !s->log.error[0])
         return cli_fail(CLI_EXIT_INPUT, "OP '%s' on dtype %s in layout %s is not supported yet",
-                        cli_op_name(s->args->op), input_dtype_name(s),
+                        cli_op_name(s->args->op), cli_input_dtype_name(s),
                         s->args->opt.layout == CLI_LAYOUT_NHWC ? "nhwc" : "nchw");
     if (status != CLPOOL_SUCCESS)
-        return library_failure(s, status, "planning the pooling failed");
+        return cli_library_failure(s, status, "planning the pooling failed");
     return CLI_EXIT_OK;
 }
 
@@ -347,23 +351,31 @@ static int compute(struct run_state *s)
     if (rc != CLI_EXIT_OK)
         return rc;
     s->output = malloc(bytes ? bytes : 1);
-    if (s->window.indices != CLPOOL_INDICES_NONE)
+    int wants_indices = s->want_indices || s->unpool.wants_indices;
+    if (wants_indices)
         s->indices = malloc(s->output_count ? s->output_count * sizeof *s->indices : 1);
-    if (!s->output || (s->window.indices != CLPOOL_INDICES_NONE && !s->indices))
+    if (!s->output || (wants_indices && !s->indices))
         return cli_fail(CLI_EXIT_DEVICE, "out of host memory for the %zu-byte output", bytes);
     /* An empty batch has nothing to compute (and no buffer to create). */
     if (s->output_count == 0)
         return CLI_EXIT_OK;
-    forget_log(s);
-    clpool_status status = clpool_run_host(s->plan, NULL, s->input.data, s->output, s->indices);
+    cli_forget_log(s);
+    clpool_host_io io;
+    memset(&io, 0, sizeof io);
+    io.input = s->input.data;
+    io.output = s->output;
+    io.indices = s->indices;
+    io.rois = s->rois.data;
+    cli_unpool_host_io(&s->unpool, &io);
+    clpool_status status = clpool_run_host_io(s->plan, NULL, &io);
     if (status != CLPOOL_SUCCESS)
-        return library_failure(s, status, "running the pooling failed");
+        return cli_library_failure(s, status, "running the pooling failed");
     return CLI_EXIT_OK;
 }
 
 /* ---- output ------------------------------------------------------------- */
 
-static int npy_dtype_of(clpool_dtype dtype, npy_dtype *out)
+int cli_npy_dtype_of(clpool_dtype dtype, npy_dtype *out)
 {
     switch (dtype) {
     case CLPOOL_FLOAT32:
@@ -394,7 +406,7 @@ static int npy_dtype_of(clpool_dtype dtype, npy_dtype *out)
 }
 
 /* The output shape in the input's layout; returns the rank. */
-static int output_shape(const clpool_tensor_desc *d, size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS])
+int cli_output_shape(const clpool_tensor_desc *d, size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS])
 {
     int nhwc = d->layout == CLPOOL_NHWC;
     shape[0] = d->n;
@@ -405,12 +417,12 @@ static int output_shape(const clpool_tensor_desc *d, size_t shape[2 + CLPOOL_MAX
 }
 
 /* Writes one array into a finished (flushed, closed) temporary file. */
-static int write_temp(struct cli_outfile *file, const char *path, npy_dtype dtype,
-                      const clpool_tensor_desc *desc, const void *data)
+int cli_write_temp(struct cli_outfile *file, const char *path, npy_dtype dtype,
+                   const clpool_tensor_desc *desc, const void *data)
 {
     char err[NPY_ERROR_SIZE + 64];
     size_t shape[2 + CLPOOL_MAX_SPATIAL_DIMS];
-    int rank = output_shape(desc, shape);
+    int rank = cli_output_shape(desc, shape);
     if (cli_outfile_open(file, path, err, sizeof err) != 0)
         return cli_fail(CLI_EXIT_INPUT, "%s", err);
     if (npy_write(file->fd, dtype, rank, shape, data, err, sizeof err) != NPY_OK)
@@ -428,14 +440,18 @@ static int save_outputs(struct run_state *s)
     char err[NPY_ERROR_SIZE + 64];
     npy_dtype dtype;
     int rc = CLI_EXIT_OK;
-    if (!npy_dtype_of(s->output_desc.dtype, &dtype)) {
+    if (!cli_npy_dtype_of(s->output_desc.dtype, &dtype)) {
         rc = cli_fail(CLI_EXIT_INPUT, "the library returned an output dtype (%d) .npy cannot hold",
                       (int)s->output_desc.dtype);
         goto done;
     }
-    rc = write_temp(&output, s->args->paths[1], dtype, &s->output_desc, s->output);
+    /* spp's (N, C*sum(n^2), 1) is written as (N, C*sum(n^2)) */
+    clpool_tensor_desc desc = s->output_desc;
+    if (s->args->op == CLI_OP_SPP)
+        desc.spatial_dims = 0;
+    rc = cli_write_temp(&output, s->args->paths[1], dtype, &desc, s->output);
     if (rc == CLI_EXIT_OK && s->indices)
-        rc = write_temp(&indices, s->args->opt.indices, NPY_INT64, &s->output_desc, s->indices);
+        rc = cli_write_temp(&indices, s->args->opt.indices, NPY_INT64, &desc, s->indices);
     if (rc != CLI_EXIT_OK)
         goto done;
     if (cli_outfile_publish(&output, err, sizeof err) != 0 ||
@@ -451,22 +467,24 @@ done:
 
 static int op_supported(enum cli_op op)
 {
-    return library_op(op) != (clpool_op)0;
+    return cli_library_op(op) != (clpool_op)0 || cli_is_roi_op(op) || cli_is_adaptive_op(op);
 }
 
 int cli_run(const struct cli_args *args)
 {
-    if (!op_supported(args->op))
+    if (!op_supported(args->op) && !cli_unpool_is_op(args->op))
         return cli_fail(CLI_EXIT_INPUT, "OP '%s' is not supported yet", cli_op_name(args->op));
     struct run_state s;
     memset(&s, 0, sizeof s);
     s.args = args;
-    s.log.verbosity = verbosity_from_env();
-    int rc = load_input(&s);
+    s.log.verbosity = cli_verbosity_from_env();
+    int rc = cli_load_input(&s);
     if (rc == CLI_EXIT_OK)
-        rc = describe_input(&s);
-    if (rc == CLI_EXIT_OK)
-        rc = describe_window(&s);
+        rc = cli_describe_input(&s);
+    if (rc == CLI_EXIT_OK && cli_unpool_is_op(args->op))
+        rc = cli_unpool_prepare(args, &s.input_desc, &s.unpool);
+    else if (rc == CLI_EXIT_OK)
+        rc = describe_op(&s);
     if (rc == CLI_EXIT_OK)
         rc = plan_on_device(&s);
     if (rc == CLI_EXIT_OK)
@@ -475,13 +493,10 @@ int cli_run(const struct cli_args *args)
         rc = save_outputs(&s);
     free(s.indices);
     free(s.output);
+    cli_unpool_release(&s.unpool);
     clpool_plan_destroy(s.plan);
     clpool_context_destroy(s.context);
+    npy_release(&s.rois);
     npy_release(&s.input);
     return rc;
-}
-
-int cli_grad(const struct cli_args *args)
-{
-    return cli_fail(CLI_EXIT_INPUT, "grad (OP '%s') is not supported yet", cli_op_name(args->op));
 }

@@ -11,7 +11,7 @@
  * printed the one line of a failure. */
 int cli_run(const struct cli_args *args);
 
-/* The gradient command (not implemented by the library yet). */
+/* The gradient command (grad.c): window OPs; returns an exit code likewise. */
 int cli_grad(const struct cli_args *args);
 
 #endif /* CLPOOL_CLI_RUN_H */

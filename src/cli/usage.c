@@ -67,7 +67,10 @@ static void print_op_usage(FILE *out, enum cli_command command, enum cli_op op)
     const struct cli_op_spec *s = &cli_op_specs[op];
     fprintf(out, "usage: clpool %s %s [OPTIONS] %s\n\n%s: %s.\n\nOptions:\n",
             cli_command_name(command), s->name, files_of(command), s->name, s->summary);
-    print_options(out, s->allowed | CLI_COMMON_OPTIONS, s->required | s->one_of);
+    uint32_t mask = cli_op_options(command, op);
+    if (command == CLI_CMD_GRAD)
+        mask &= ~CLI_BIT(CLI_OPT_INDICES);
+    print_options(out, mask, s->required | s->one_of);
     if (s->one_of)
         fprintf(out, "Give exactly one of --output-size and --output-ratio.\n");
     if (s->notes) {

@@ -15,9 +15,12 @@
  *   (a row's last chunk overlaps the one before it rather than storing a
  *   lane at a time);
  * - kernels/window_lanes.cl: everything else: VW channels (NHWC) or VW
- *   outputs of a row (NCHW) per work-item, any operator and dtype.
+ *   outputs of a row (NCHW) per work-item, any operator and dtype; on CPUs
+ *   lp and softmax over overlapping NCHW rows walk columns of chunks
+ *   (kernels/lanes_columns.cl).
  */
 #include "internal.h"
+#include "window_geometry.h"
 
 #include <limits.h>
 #include <math.h>
@@ -37,24 +40,7 @@
 /* Integer averages sum in float: exact while 255 * cells < 2^24. */
 #define INTEGER_AVG_CELLS_MAX 65536
 
-typedef struct window_op {
-    clpool_op op;
-    clpool_dtype dtype;
-    int k[3], s[3], p[3], d[3]; /* depth, height, width; unit for absent dims */
-    int in[3], out[3];
-    int chunks, xr;  /* window_pool row split: chunks per row, outputs whose
-                      * windows end inside the row */
-    int column_rows; /* > 0: the column variant, output rows per work-item */
-    size_t in_elems;
-    /* window_lanes: lane groups per output row (NCHW) or position (NHWC),
-     * channels, the operator's parameters and the generator seed. */
-    int groups;
-    size_t channels;
-    double power, alpha, beta;
-    uint64_t seed;
-} window_op;
-
-static const char *op_name(clpool_op op)
+const char *clp_window_op_name(clpool_op op)
 {
     switch (op) {
     case CLPOOL_OP_MAX:
@@ -249,11 +235,42 @@ static clpool_status check_options(const clpool_context *ctx, const char *opname
         return clp_fail(ctx, CLPOOL_ERROR_UNSUPPORTED,
                         "%s: %s averages windows of at most %d elements (this one has %lld)",
                         opname, clp_dtype_name(in->dtype), INTEGER_AVG_CELLS_MAX, cells);
+    /* The generator's planes run up to (first_sample + N) * C - 1. */
+    uint64_t end_sample = 0, end_plane = 0;
+    if (__builtin_add_overflow((uint64_t)w->first_sample, (uint64_t)in->n, &end_sample) ||
+        __builtin_mul_overflow(end_sample, (uint64_t)in->c, &end_plane))
+        return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
+                        "%s: first_sample = %zu is too large: (first_sample + N) * C with N = %zu "
+                        "and C = %zu overflows 64 bits",
+                        opname, w->first_sample, in->n, in->c);
     if (w->indices == CLPOOL_INDICES_INT32 && (long long)g->in[0] * g->in[1] * g->in[2] > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "%s: int32 indices cannot address a plane of %lld elements (at most %d); "
                         "ask for int64 indices",
                         opname, (long long)g->in[0] * g->in[1] * g->in[2], INT_MAX);
+    return CLPOOL_SUCCESS;
+}
+
+clpool_status clp_window_validate(const clpool_context *ctx, const clpool_window_desc *w,
+                                  const clpool_tensor_desc *in, window_op *geo)
+{
+    const char *opname = clp_window_op_name(w->op);
+    memset(geo, 0, sizeof *geo);
+    clpool_status status = check_input(ctx, opname, in);
+    if (status == CLPOOL_SUCCESS)
+        status = check_window(ctx, opname, w, in, geo);
+    if (status == CLPOOL_SUCCESS)
+        status = check_options(ctx, opname, w, in, geo);
+    if (status != CLPOOL_SUCCESS)
+        return status;
+    geo->op = w->op;
+    geo->dtype = in->dtype;
+    geo->channels = in->c;
+    geo->power = w->p;
+    geo->alpha = w->alpha;
+    geo->beta = w->beta;
+    geo->seed = w->seed;
+    geo->first_plane = (uint64_t)w->first_sample * in->c; /* checked by check_options */
     return CLPOOL_SUCCESS;
 }
 
@@ -301,20 +318,30 @@ static cl_int set_global_args(const clpool_plan *plan, const clp_launch *l, cons
     return set_run_args(plan, l, io, (cl_ulong)g->in[0] * g->in[1] * g->in[2], 0);
 }
 
-static cl_int set_lanes_shape_args(const clpool_plan *plan)
+cl_int clp_window_set_lanes_params(cl_kernel kernel, cl_uint first, const window_op *g)
 {
-    const window_op *g = plan->op;
-    cl_int8 shape = {{g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, 0}};
-    cl_int err = clSetKernelArg(plan->kernel, 4, sizeof shape, &shape);
+    /* slot 7: the column walk's output rows per work-item (lanes_columns.cl,
+     * NCHW) or the work-items per output row (window_lanes, NHWC) */
+    const int slot7 = g->column_rows > 0 ? g->column_rows : g->row_parts;
+    cl_int8 shape = {
+        {g->in[0], g->in[1], g->in[2], g->out[0], g->out[1], g->out[2], g->groups, slot7}};
+    cl_int err = clSetKernelArg(kernel, first, sizeof shape, &shape);
     double inv_p = g->power != 0 ? 1.0 / g->power : 0;
     if (g->dtype == CLPOOL_FLOAT64) {
         cl_double4 params = {{g->power, inv_p, g->alpha, g->beta}};
-        err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
+        err |= clSetKernelArg(kernel, first + 1, sizeof params, &params);
     } else {
         cl_float4 params = {{(float)g->power, (float)inv_p, (float)g->alpha, (float)g->beta}};
-        err |= clSetKernelArg(plan->kernel, 5, sizeof params, &params);
+        err |= clSetKernelArg(kernel, first + 1, sizeof params, &params);
     }
+    cl_ulong first_plane = g->first_plane;
+    err |= clSetKernelArg(kernel, first + 2, sizeof first_plane, &first_plane);
     return err;
+}
+
+static cl_int set_lanes_shape_args(const clpool_plan *plan)
+{
+    return clp_window_set_lanes_params(plan->kernel, 4, plan->op);
 }
 
 static cl_int set_lanes_args(const clpool_plan *plan, const clp_launch *l, const clpool_io *io)
@@ -336,18 +363,19 @@ static clpool_status set_lanes_seed(clpool_plan *plan, uint64_t seed)
     window_op *g = plan->op;
     if (g->op != CLPOOL_OP_STOCHASTIC)
         return clp_fail(plan->ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
-                        "clpool_plan_set_seed: a %s plan has no generator seed", op_name(g->op));
+                        "clpool_plan_set_seed: a %s plan has no generator seed",
+                        clp_window_op_name(g->op));
     g->seed = seed;
     return CLPOOL_SUCCESS;
 }
 
 static const clp_family lanes_family = {"window pooling", set_lanes_shape_args, set_lanes_args,
-                                        set_lanes_seed};
+                                        set_lanes_seed, NULL};
 
 static const clp_family window_family = {"window pooling", set_window_shape_args, set_window_args,
-                                         NULL};
+                                         NULL, NULL};
 /* global_pool has no shape arguments: the plane size travels with the run values. */
-static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL};
+static const clp_family global_family = {"global pooling", NULL, set_global_args, NULL, NULL};
 
 /* Whole planes up to this size are baked into the global kernel as a
  * constant: its loops then unroll (a 7x7 head plane is 3 vector loads). */
@@ -380,7 +408,7 @@ static int compares_denormals(const clpool_context *ctx)
 
 /* Whether a work-item takes a whole output row: on CPUs (far fewer index
  * divisions per output), unless $CLPOOL_TUNE_ROWS (0 or 1) says otherwise. */
-static int choose_row_items(const clpool_context *ctx)
+int clp_window_row_items(const clpool_context *ctx)
 {
     const char *env = getenv("CLPOOL_TUNE_ROWS");
     if (env && (strcmp(env, "0") == 0 || strcmp(env, "1") == 0))
@@ -408,7 +436,7 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
      * too short to fill most of it. */
     int width = cpu_vector_width(ctx);
     *run = !cpu || g->out[2] < 4 ? 1 : g->out[2] >= 12 ? width : 8;
-    *row_items = choose_row_items(ctx);
+    *row_items = clp_window_row_items(ctx);
     const char *env_run = getenv("CLPOOL_TUNE_RUN");
     if (env_run &&
         (strcmp(env_run, "1") == 0 || strcmp(env_run, "8") == 0 || strcmp(env_run, "16") == 0))
@@ -420,18 +448,20 @@ static void choose_run(const clpool_context *ctx, const window_op *g, int *run, 
 /* Output rows per work-item of the column variant, or 0 for the row variant.
  * Columns pay off when window rows overlap (SH < KH) and apply to 1-D and
  * 2-D windows without row dilation; a work-item then takes every chunk
- * column of a whole plane, unless that leaves too few work-items for the
- * device (then blocks of rows).
- * $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare both). */
+ * column of a whole plane (window_pool: @p columns_per_plane 1), or one of
+ * the plane's @p columns_per_plane chunk columns (window_lanes' column
+ * walk), unless that leaves too few work-items for the device (then blocks
+ * of rows). $CLPOOL_TUNE_COLUMNS=0 turns the variant off (tests compare
+ * both). */
 static int choose_column_rows(const clpool_context *ctx, const window_op *g, int spatial_dims,
-                              int row_items, size_t planes)
+                              int row_items, size_t planes, int columns_per_plane)
 {
     const char *env = getenv("CLPOOL_TUNE_COLUMNS");
     if (env && strcmp(env, "0") == 0)
         return 0;
     if (!row_items || spatial_dims > 2 || g->d[1] != 1 || g->s[1] >= g->k[1] || g->k[1] > 8)
         return 0;
-    size_t columns = planes; /* a work-item takes every chunk of its rows */
+    size_t columns = planes * (size_t)columns_per_plane;
     size_t want = 8 * (size_t)ctx->info.compute_units;
     if (columns == 0 || columns >= want)
         return g->out[1];
@@ -494,31 +524,74 @@ static bool global_kernel_fits(const clpool_window_desc *w, const clpool_tensor_
            (w->op == CLPOOL_OP_MAX || w->op == CLPOOL_OP_AVG) && is_whole_plane(g);
 }
 
+/* NHWC on CPUs: work-items per output row, each a run of its positions.
+ * Rows alone may make few work-groups (inception-nhwc: 448 rows, 7 groups of
+ * 64 for 2 cores, so one core takes 4 and the other waits for it); splitting
+ * rows until there are 512 work-items per compute unit (8 groups of 64)
+ * keeps the cores' shares within 1/8 of each other. */
+static int choose_row_parts(const clpool_context *ctx, const window_op *g, size_t row_count)
+{
+    size_t want = 512 * (size_t)ctx->info.compute_units;
+    int parts = 1;
+    while (parts < 8 && parts * 2 <= g->out[2] && row_count * (size_t)parts < want)
+        parts *= 2;
+    return parts;
+}
+
+/* Outputs per chunk of window_lanes' column walk (lanes_columns.cl), or 0
+ * when the plan does not take it: lp and softmax on NCHW planes on CPUs (a
+ * work-item per row, VW >= 4) with 2-D windows whose rows overlap (the
+ * column variant's conditions), stride 1 along rows, and a window row that
+ * leaves at least half of the VW lanes as outputs (a chunk's lanes are VW
+ * input cells, each cell's power or exp computed once). */
+static int lanes_column_width(const window_op *g, bool nhwc, int vw, int row_items)
+{
+    bool op = g->op == CLPOOL_OP_LP || g->op == CLPOOL_OP_SOFTMAX;
+    int width = vw - (g->k[2] - 1) * g->d[2];
+    if (!op || nhwc || !row_items || vw < 4 || g->k[0] != 1 || g->s[2] != 1 || width < vw / 2)
+        return 0;
+    return width;
+}
+
 static clpool_status plan_lanes(clpool_context *ctx, clpool_plan *p, const clpool_window_desc *w,
                                 const clpool_tensor_desc *in, window_op *g, char *options,
                                 size_t options_size)
 {
     int vw = choose_lanes(ctx, g, in->layout);
     bool nhwc = in->layout == CLPOOL_NHWC;
-    size_t groups =
-        nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw : (size_t)ceil_div(g->out[2], vw);
+    int row_items = clp_window_row_items(ctx);
+    size_t units = nhwc ? in->n : in->n * in->c;
+    int column_width = lanes_column_width(g, nhwc, vw, row_items);
+    size_t groups = nhwc ? (g->channels + (size_t)vw - 1) / (size_t)vw
+                         : (size_t)ceil_div(g->out[2], column_width ? column_width : vw);
     if (groups > INT_MAX)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_SHAPE, "%s: %zu channels are too many",
-                        op_name(w->op), g->channels);
+                        clp_window_op_name(w->op), g->channels);
     g->groups = (int)groups;
-    int row_items = choose_row_items(ctx);
+    g->column_rows =
+        column_width ? choose_column_rows(ctx, g, in->spatial_dims, row_items, units, (int)groups)
+                     : 0;
     snprintf(options, options_size,
              "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
              "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d -DTRAIN=%d "
-             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DROW_ITEMS=%d",
+             "-DHAS_INDICES=%d -DINDEX_T=%s -DNHWC=%d -DVW=%d -DROW_ITEMS=%d -DCOLUMNS=%d",
              (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
              g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding,
              w->op == CLPOOL_OP_AVG ? w->divisor_override : 0,
              w->op == CLPOOL_OP_STOCHASTIC && w->train, w->indices != CLPOOL_INDICES_NONE,
-             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw, row_items);
+             w->indices == CLPOOL_INDICES_INT32 ? "int" : "long", nhwc, vw, row_items,
+             g->column_rows > 0);
+    if (g->column_rows > 0) {
+        size_t blocks = (size_t)ceil_div(g->out[1], g->column_rows);
+        return clp_plan_finish(p, "window_lanes.cl", "window_lanes_columns", options, units,
+                               blocks * groups);
+    }
     size_t rows = (size_t)g->out[0] * (size_t)g->out[1];
-    size_t units = nhwc ? in->n : in->n * in->c;
-    size_t items = row_items ? rows : rows * (nhwc ? (size_t)g->out[2] * groups : groups);
+    g->row_parts = 1;
+    if (nhwc && row_items)
+        g->row_parts = choose_row_parts(ctx, g, rows * units);
+    size_t items = row_items ? rows * (size_t)g->row_parts
+                             : rows * (nhwc ? (size_t)g->out[2] * groups : groups);
     return clp_plan_finish(p, "window_lanes.cl", "window_lanes", options, units, items);
 }
 
@@ -531,25 +604,14 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
                         : !w  ? "op"
                         : !in ? "input"
                               : "plan");
-    const char *opname = op_name(w->op);
+    const char *opname = clp_window_op_name(w->op);
     if (!opname)
         return clp_fail(ctx, CLPOOL_ERROR_INVALID_ARGUMENT,
                         "clpool_plan_window: op = %d is not a window pooling operator", (int)w->op);
     window_op geo;
-    clpool_status status = check_input(ctx, opname, in);
-    if (status == CLPOOL_SUCCESS)
-        status = check_window(ctx, opname, w, in, &geo);
-    if (status == CLPOOL_SUCCESS)
-        status = check_options(ctx, opname, w, in, &geo);
+    clpool_status status = clp_window_validate(ctx, w, in, &geo);
     if (status != CLPOOL_SUCCESS)
         return status;
-    geo.op = w->op;
-    geo.dtype = in->dtype;
-    geo.channels = in->c;
-    geo.power = w->p;
-    geo.alpha = w->alpha;
-    geo.beta = w->beta;
-    geo.seed = w->seed;
 
     clpool_plan *p = NULL;
     bool global = global_kernel_fits(w, in, &geo);
@@ -598,7 +660,7 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         long long last = (long long)W - 1 + pw - (long long)(kw - 1) * dw;
         g->xr = last < 0 ? 0 : (int)(last / sw + 1 < OW ? last / sw + 1 : OW);
         g->chunks = (int)ceil_div(OW, run);
-        g->column_rows = choose_column_rows(ctx, g, in->spatial_dims, row_items, planes);
+        g->column_rows = choose_column_rows(ctx, g, in->spatial_dims, row_items, planes, 1);
         snprintf(options, sizeof options,
                  "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
                  "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d "

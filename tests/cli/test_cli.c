@@ -27,266 +27,7 @@
 #define CLPOOL_EXPECTED_VERSION "0.1.0"
 #endif
 
-extern char **environ;
-
-/* Each test runs in its own folder: <base>/work is the current directory,
- * <base>/stdout and <base>/stderr receive the program's output. */
-static char base_dir[4096];
-
-/* ---- files -------------------------------------------------------------- */
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
-    ck_assert_uint_eq(fwrite(data, 1, len, f), len);
-    ck_assert_int_eq(fclose(f), 0);
-}
-
-/* The whole file, NUL-terminated, or NULL when it does not exist. */
-static char *read_bytes(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap + 1);
-    ck_assert_ptr_nonnull(buf);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            cap *= 2;
-            buf = realloc(buf, cap + 1);
-            ck_assert_ptr_nonnull(buf);
-        }
-    }
-    fclose(f);
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
-static int exists(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0;
-}
-
-/*
- * A .npy file with any version, header dict text and data: the dict is
- * padded with spaces and '\n' to a multiple of 64 bytes as NumPy does.
- * Malformed files are written with write_bytes() directly.
- */
-static void write_npy_raw(const char *path, int major, const char *dict, const void *data,
-                          size_t data_len)
-{
-    size_t pre = major == 1 ? 10 : 12;
-    size_t total = (pre + strlen(dict) + 1 + 63) / 64 * 64;
-    size_t hlen = total - pre;
-    unsigned char *buf = calloc(1, total + data_len);
-    ck_assert_ptr_nonnull(buf);
-    memcpy(buf, "\x93NUMPY", 6);
-    buf[6] = (unsigned char)major;
-    buf[7] = 0;
-    for (size_t i = 0; i < pre - 8; i++)
-        buf[8 + i] = (unsigned char)(hlen >> (8 * i));
-    memset(buf + pre, ' ', hlen);
-    memcpy(buf + pre, dict, strlen(dict));
-    buf[total - 1] = '\n';
-    if (data_len)
-        memcpy(buf + total, data, data_len);
-    write_bytes(path, buf, total + data_len);
-    free(buf);
-}
-
-/* A C-order array of @p rank dims, elements of @p size bytes, dtype @p descr. */
-static void write_typed(const char *path, const char *descr, size_t size, const size_t *shape,
-                        int rank, const void *data)
-{
-    char dict[512], text[256] = "(";
-    size_t count = 1;
-    for (int i = 0; i < rank; i++) {
-        snprintf(text + strlen(text), sizeof text - strlen(text), "%s%zu", i ? ", " : "", shape[i]);
-        count *= shape[i];
-    }
-    strcat(text, rank == 1 ? ",)" : ")");
-    snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr,
-             text);
-    write_npy_raw(path, 1, dict, data, count * size);
-}
-
-/* A float32 C-order array of @p rank dims. */
-static void write_f32(const char *path, const size_t *shape, int rank, const float *data)
-{
-    write_typed(path, "<f4", sizeof(float), shape, rank, data);
-}
-
-/*
- * Reads a .npy the program wrote: checks version 1.0, the exact descr and
- * shape text, and that the data has @p count elements of @p size bytes.
- * Returns the data (malloc'ed).
- */
-static void *read_npy(const char *path, const char *descr, const char *shape, size_t count,
-                      size_t size)
-{
-    size_t len = 0;
-    char *file = read_bytes(path, &len);
-    ck_assert_msg(file != NULL, "%s was not written", path);
-    ck_assert_msg(len >= 10 && memcmp(file, "\x93NUMPY\x01\x00", 8) == 0, "%s: bad preamble", path);
-    size_t hlen = (size_t)(unsigned char)file[8] | (size_t)(unsigned char)file[9] << 8;
-    ck_assert_msg((10 + hlen) % 64 == 0, "%s: header not padded to 64 bytes", path);
-    ck_assert_uint_ge(len, 10 + hlen);
-    char *header = strndup(file + 10, hlen);
-    char want[256];
-    snprintf(want, sizeof want, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr,
-             shape);
-    ck_assert_msg(strncmp(header, want, strlen(want)) == 0, "%s: header %s, want %s", path, header,
-                  want);
-    ck_assert_msg(header[hlen - 1] == '\n', "%s: header does not end with a newline", path);
-    free(header);
-    ck_assert_uint_eq(len - 10 - hlen, count * size);
-    void *data = malloc(count * size + 1);
-    ck_assert_ptr_nonnull(data);
-    memcpy(data, file + 10 + hlen, count * size);
-    free(file);
-    return data;
-}
-
-/* Sorted names in the work folder (hidden ones too), one per line. */
-static char *list_folder(void)
-{
-    char *names[256];
-    int n = 0;
-    DIR *dir = opendir(".");
-    ck_assert_ptr_nonnull(dir);
-    struct dirent *e;
-    while ((e = readdir(dir)) != NULL && n < 256)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            names[n++] = strdup(e->d_name);
-    closedir(dir);
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
-    size_t cap = 1;
-    for (int i = 0; i < n; i++)
-        cap += strlen(names[i]) + 1;
-    char *text = calloc(1, cap);
-    for (int i = 0; i < n; i++) {
-        strcat(text, names[i]);
-        strcat(text, "\n");
-        free(names[i]);
-    }
-    return text;
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *dir = opendir(path);
-    if (dir) {
-        struct dirent *e;
-        while ((e = readdir(dir)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char child[8192];
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-        closedir(dir);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static void setup(void)
-{
-    const char *tmp = getenv("TMPDIR");
-    snprintf(base_dir, sizeof base_dir, "%s/clpool-cli-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(base_dir));
-    char work[4200];
-    snprintf(work, sizeof work, "%s/work", base_dir);
-    ck_assert_int_eq(mkdir(work, 0755), 0);
-    ck_assert_int_eq(chdir(work), 0);
-}
-
-static void teardown(void)
-{
-    if (chdir("/") == 0)
-        remove_tree(base_dir);
-}
-
-/* ---- running the program ------------------------------------------------ */
-
-struct result {
-    int status; /* exit code, or 128 + signal */
-    char *out;
-    char *err;
-};
-
-static void result_free(struct result *r)
-{
-    free(r->out);
-    free(r->err);
-}
-
-static struct result run_argv(const char *const *args)
-{
-    const char *bin = getenv("CLPOOL_BIN");
-    ck_assert_msg(bin && *bin, "CLPOOL_BIN is not set (meson's test() sets it)");
-    char *argv[64];
-    int argc = 0;
-    argv[argc++] = (char *)bin;
-    for (; args[argc - 1] && argc < 63; argc++)
-        argv[argc] = (char *)args[argc - 1];
-    argv[argc] = NULL;
-    char out_path[4200], err_path[4200];
-    snprintf(out_path, sizeof out_path, "%s/stdout", base_dir);
-    snprintf(err_path, sizeof err_path, "%s/stderr", base_dir);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid;
-    int rc = posix_spawn(&pid, bin, &actions, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ck_assert_msg(rc == 0, "cannot start %s: %s", bin, strerror(rc));
-    int wstatus = 0;
-    while (waitpid(pid, &wstatus, 0) < 0)
-        ck_assert_int_eq(errno, EINTR);
-    struct result r;
-    r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-    r.out = read_bytes(out_path, NULL);
-    r.err = read_bytes(err_path, NULL);
-    ck_assert_ptr_nonnull(r.out);
-    ck_assert_ptr_nonnull(r.err);
-    return r;
-}
-
-#define RUN(...) run_argv((const char *const[]){__VA_ARGS__, NULL})
-
-static void expect_success(struct result r)
-{
-    ck_assert_msg(r.status == 0, "exit %d, stderr: %s", r.status, r.err);
-    ck_assert_msg(r.err[0] == '\0', "stderr not empty: %s", r.err);
-}
-
-/* The contract's failure: the exit code and one line "clpool: ...". */
-static void expect_one_line(const struct result *r, int code, const char *needle)
-{
-    ck_assert_msg(r->status == code, "exit %d, want %d; stderr: %s", r->status, code, r->err);
-    size_t len = strlen(r->err);
-    ck_assert_msg(strncmp(r->err, "clpool: ", 8) == 0 && len > 9, "stderr: '%s'", r->err);
-    ck_assert_msg(r->err[len - 1] == '\n' && strchr(r->err, '\n') == r->err + len - 1,
-                  "stderr is not exactly one line: '%s'", r->err);
-    ck_assert_msg(!needle || strstr(r->err, needle), "stderr '%s' lacks '%s'", r->err, needle);
-    ck_assert_msg(r->out[0] == '\0', "stdout not empty on failure: %s", r->out);
-}
+#include "cli_harness.h"
 
 /*
  * Runs @p args (which name "out.npy" as the output, and "idx.npy" for any
@@ -738,14 +479,9 @@ START_TEST(test_unsupported_ops)
 {
     const float x[16] = {0};
     write_f32("in.npy", (size_t[]){1, 1, 4, 4}, 4, x);
-    EXPECT_FAILURE(3, "OP 'spp' is not supported yet", "run", "spp", "--levels", "1,2", "in.npy",
-                   "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "run", "global-avg", "in.npy", "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "run", "fractional-max", "--kernel", "2",
-                   "--output-ratio", "0.5", "--indices", "idx.npy", "in.npy", "out.npy");
-    EXPECT_FAILURE(3, "not supported yet", "grad", "max", "--kernel", "2", "in.npy", "idx.npy",
-                   "out.npy");
-    /* The parser is ready for them: a missing required option is still usage. */
+    EXPECT_FAILURE(3, "not supported yet", "grad", "roi-align", "--rois", "in.npy", "--output-size",
+                   "2", "in.npy", "idx.npy", "out.npy");
+    /* A missing required option is usage. */
     EXPECT_FAILURE(2, "needs --output-size", "run", "adaptive-max", "in.npy", "out.npy");
     EXPECT_FAILURE(2, "exactly one", "run", "fractional-max", "--kernel", "2", "in.npy", "out.npy");
 }
@@ -1668,12 +1404,158 @@ START_TEST(test_family_errors)
 }
 END_TEST
 
+/* ---- tcase: fractional-max and max-unpool ------------------------------- */
+
+#include "unpool_cases.c"
+
+/* ---- tcase: region pooling (roi-max, roi-align; spec §8) ------------------ */
+
+#include "roi_cases.c"
+
+/* ---- tcase: global, adaptive and spatial pyramid pooling ---------------- */
+
+/* Global pooling keeps the rank with spatial sizes 1, in either layout. */
+START_TEST(test_global_ops)
+{
+    const float x[8] = {1, 5, -2, 5, 0, 3, 3, 7}; /* (1, 2, 2, 2) */
+    write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, x);
+    struct result r = RUN("run", "global-max", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 2, 1, 1)", 2, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 2, 1, 1)", 2, 8);
+    ck_assert(out[0] == 5 && out[1] == 7 && idx[0] == 1 && idx[1] == 3); /* first of the 5s */
+    free(out);
+    free(idx);
+    r = RUN("run", "global-avg", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 2, 1, 1)", 2, 4);
+    ck_assert(out[0] == 2.25f && out[1] == 3.25f);
+    free(out);
+    /* the same file read channels last: (N, H, W, C) = (1, 2, 2, 2) */
+    r = RUN("run", "global-avg", "--layout", "nhwc", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 1, 1, 2)", 2, 4);
+    ck_assert(out[0] == 0.5f && out[1] == 5.0f);
+    free(out);
+    /* uint8 divides the exact sum with C division: 1023 / 4 = 255 */
+    const uint8_t u[4] = {255, 255, 255, 258 - 3};
+    write_typed("in.npy", "|u1", 1, (size_t[]){1, 1, 4}, 3, u);
+    r = RUN("run", "global-avg", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    uint8_t *uo = read_npy("out.npy", "|u1", "(1, 1, 1)", 1, 1);
+    ck_assert_int_eq(uo[0], 255);
+    free(uo);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(2, "--indices", "run", "global-avg", "--indices", "idx.npy", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+/* The spec's adaptive worked examples (§4), and per-dimension sizes. */
+START_TEST(test_adaptive_ops)
+{
+    const float x5[5] = {0, 1, 2, 3, 4};
+    write_f32("in.npy", (size_t[]){1, 1, 5}, 3, x5);
+    struct result r = RUN("run", "adaptive-avg", "--output-size", "3", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 1, 3)", 3, 4);
+    ck_assert(out[0] == 0.5f && out[1] == 2.0f && out[2] == 3.5f);
+    free(out);
+    const float x3[3] = {0, 1, 2};
+    write_f32("in.npy", (size_t[]){1, 1, 3}, 3, x3);
+    r = RUN("run", "adaptive-max", "--output-size", "5", "--indices", "idx.npy", "in.npy",
+            "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 1, 5)", 5, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 1, 5)", 5, 8);
+    const int want[5] = {0, 1, 1, 2, 2};
+    for (int i = 0; i < 5; i++)
+        ck_assert(out[i] == (float)want[i] && idx[i] == want[i]);
+    free(out);
+    free(idx);
+    /* 2-D, --output-size H,W: a 2x3 map to 1x2: bins [0,2) x [0,2) and [0,2) x [1,3) */
+    const float x6[6] = {1, 2, 3, 4, 5, 6};
+    write_f32("in.npy", (size_t[]){1, 1, 2, 3}, 4, x6);
+    r = RUN("run", "adaptive-avg", "--output-size", "1,2", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 1, 1, 2)", 2, 4);
+    ck_assert(out[0] == 3.0f && out[1] == 4.0f);
+    free(out);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(3, "give 1 value or 2", "run", "adaptive-avg", "--output-size", "1,2,3",
+                   "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "at least 1", "run", "adaptive-max", "--output-size", "0", "in.npy",
+                   "out.npy");
+}
+END_TEST
+
+/* spp: levels in the order given, each (C, n, n), one (N, C*sum(n^2)) array. */
+START_TEST(test_spp_op)
+{
+    /* (1, 2, 2, 2): channel 0 = [[1, 2], [3, 4]], channel 1 = [[8, 7], [6, 5]] */
+    const float x[8] = {1, 2, 3, 4, 8, 7, 6, 5};
+    write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, x);
+    struct result r =
+        RUN("run", "spp", "--levels", "1,2", "--indices", "idx.npy", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    float *out = read_npy("out.npy", "<f4", "(1, 10)", 10, 4);
+    int64_t *idx = read_npy("idx.npy", "<i8", "(1, 10)", 10, 8);
+    const float want[10] = {4, 8, 1, 2, 3, 4, 8, 7, 6, 5};
+    const int64_t want_idx[10] = {3, 0, 0, 1, 2, 3, 0, 1, 2, 3};
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(out[i] == want[i] && idx[i] == want_idx[i], "spp at %d: %g %lld", i, out[i],
+                      (long long)idx[i]);
+    free(out);
+    free(idx);
+    r = RUN("run", "spp", "--levels", "2,1", "--spp-mode", "avg", "in.npy", "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 10)", 10, 4);
+    const float want_avg[10] = {1, 2, 3, 4, 8, 7, 6, 5, 2.5f, 6.5f};
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(out[i] == want_avg[i], "spp avg at %d: %g", i, out[i]);
+    free(out);
+    /* NHWC input gives the same (N, C*sum(n^2)) order */
+    const float xt[8] = {1, 8, 2, 7, 3, 6, 4, 5};
+    write_f32("in.npy", (size_t[]){1, 2, 2, 2}, 4, xt);
+    r = RUN("run", "spp", "--levels", "2,1", "--spp-mode", "avg", "--layout", "nhwc", "in.npy",
+            "out.npy");
+    expect_success(r);
+    result_free(&r);
+    out = read_npy("out.npy", "<f4", "(1, 10)", 10, 4);
+    for (int i = 0; i < 10; i++)
+        ck_assert_msg(out[i] == want_avg[i], "spp nhwc at %d: %g", i, out[i]);
+    free(out);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(2, "--spp-mode max", "run", "spp", "--levels", "1", "--spp-mode", "avg",
+                   "--indices", "idx.npy", "in.npy", "out.npy");
+    EXPECT_FAILURE(3, "at most 8", "run", "spp", "--levels", "1,2,3,4,5,6,7,8,9", "in.npy",
+                   "out.npy");
+    EXPECT_FAILURE(3, "at least 1 bin", "run", "spp", "--levels", "1,0", "in.npy", "out.npy");
+    write_f32("in.npy", (size_t[]){1, 2, 2}, 3, x);
+    unlink("out.npy");
+    unlink("idx.npy");
+    EXPECT_FAILURE(3, "2-D maps", "run", "spp", "--levels", "1", "in.npy", "out.npy");
+}
+END_TEST
+
 /* ---- suite -------------------------------------------------------------- */
 
 static TCase *tcase(const char *name, const TTest *tests[], size_t count)
 {
     TCase *tc = tcase_create(name);
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, cli_setup, cli_teardown);
     /* Each run may build kernels (seconds on a cold cache). */
     tcase_set_timeout(tc, 300);
     for (size_t i = 0; i < count; i++)
@@ -1708,6 +1590,12 @@ static Suite *cli_suite(void)
           test_bfloat16_round_trip);
     TCASE(s, "layouts", test_layout_nhwc, test_nhwc_matches_nchw);
     TCASE(s, "family_errors", test_family_errors);
+    TCASE(s, "unpool", test_fractional_worked_example, test_fractional_seed_replay,
+          test_fractional_errors, test_unpool_worked_example, test_unpool_round_trip,
+          test_unpool_errors);
+    TCASE(s, "roi", test_roi_max_worked_example, test_roi_align_worked_examples,
+          test_roi_layouts_and_scale, test_roi_errors);
+    TCASE(s, "adaptive", test_global_ops, test_adaptive_ops, test_spp_op);
     return s;
 }
 

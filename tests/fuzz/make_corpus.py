@@ -188,10 +188,91 @@ def window_plan_seeds():
     }
 
 
+# ---- roi_plan: the encoding of fuzz_roi_plan.c ----------------------------
+
+
+def roi_int(v):
+    return bytes([v + 2]) if -2 <= v <= 13 else b"\xc0" + struct.pack("<i", v)
+
+
+def roi_desc(op=1, n=2, c=3, h=8, w=8, out=(7, 7), k=4, nhwc=0, rois64=0, sampling=0,
+             aligned=0, indices=0):
+    b = b"\x00"  # even: the descriptor part
+    b += bytes([op - 1, 0, 0x80 if nhwc else 0, 0])  # op, float32, layout, 2-D
+    b += enc_size(n) + enc_size(c) + enc_size(h) + enc_size(w) + enc_size(0)
+    b += roi_int(out[0]) + roi_int(out[1]) + enc_size(k)
+    b += bytes([0x80 if rois64 else 0, 0])  # boxes dtype; scale 0: the default 1
+    return b + roi_int(sampling) + roi_int(aligned) + roi_int(indices)
+
+
+def roi_boxes(align, rois64, n, codes):
+    """codes: 5 value codes per box (< 0x60: (code % 8) - 2; 0x60 + i: an edge)."""
+    flags = (1 if align else 0) | (2 if rois64 else 0)
+    return b"\x01" + bytes([flags, len(codes) // 5, n - 1, 0]) + bytes(codes)
+
+
+def roi_plan_seeds():
+    good = [2, 2, 2, 7, 7]  # batch 0, corners 0, 0, 5, 5
+    return {
+        "max_valid": roi_desc(),
+        "max_int32_indices": roi_desc(indices=2),
+        "align_adaptive": roi_desc(op=2, sampling=-1, aligned=1),
+        "align_sampling_max": roi_desc(op=2, sampling=1024, nhwc=1),
+        "align_sampling_too_many": roi_desc(op=2, sampling=1025),
+        "max_with_aligned": roi_desc(aligned=1),
+        "align_with_indices": roi_desc(op=2, indices=1),
+        "no_samples_with_boxes": roi_desc(n=0),
+        "float64_boxes": roi_desc(op=2, rois64=1),
+        "one_bin_many_boxes": roi_desc(out=(1, 1), k=1000),
+        "boxes_valid": roi_boxes(0, 0, 2, good * 3),
+        "boxes_nan_batch": roi_boxes(1, 0, 2, good + [0x60] + good[1:]),
+        "boxes_batch_n": roi_boxes(0, 1, 3, good + [0x60 + 9] + good[1:]),
+        "boxes_just_below_n": roi_boxes(1, 0, 4, [0x60 + 12] + good[1:]),
+        "boxes_minus_half": roi_boxes(0, 0, 1, [0x60 + 5] + good[1:]),
+        "boxes_minus_one": roi_boxes(1, 1, 1, [0x60 + 4] + good[1:]),
+        "boxes_inf_corners": roi_boxes(1, 0, 2, [2, 0x62, 0x63, 0x62, 0x61]),
+    }
+
+
+# ---- unpool: fuzz_unpool.c's decoder --------------------------------------
+
+
+def unpool_seed(dtype=0, layout=0, dims=2, n=1, c=1, spatial=(2, 2, 2), kernel=(2, 2, 2),
+                stride=(0, 0, 0), padding=(0, 0, 0), output_size=None, index_type=1,
+                indices=()):
+    """Small values only: every size, kernel, stride and padding below 6
+    (output sizes below 12); indices are bytes, b % plane size below 0xF8,
+    plane size - 2 + (b - 0xF8) up to 0xFB."""
+    out = bytes([dtype, layout, dims - 1, n, 0, c]) + bytes(spatial)
+    out += bytes(kernel) + bytes(stride) + bytes(padding)
+    out += bytes([0x80]) + bytes(output_size) if output_size else bytes([0])
+    return out + bytes([index_type]) + bytes(indices)
+
+
+def unpool_seeds():
+    return {
+        # spec 7: x=[[1,2],[3,4]], idx=[[0,0],[5,5]], k=2
+        "spec_duplicates": unpool_seed(indices=(0, 0, 5, 5)),
+        "nhwc_1d_int32_size": unpool_seed(layout=1, dims=1, n=2, c=3, spatial=(5, 0, 0),
+                                          kernel=(3, 0, 0), stride=(2, 0, 0),
+                                          output_size=(10, 0, 0), index_type=2,
+                                          indices=range(0, 60, 2)),
+        "f16_3d_bad_index": unpool_seed(dtype=1, dims=3, c=2, spatial=(2, 2, 1),
+                                        kernel=(2, 2, 2), indices=(1, 2, 3, 0xFA, 4, 5, 6, 7)),
+        "u8_2d_padding": unpool_seed(dtype=2, n=2, c=2, spatial=(3, 4, 0), kernel=(3, 3, 0),
+                                     stride=(2, 2, 0), padding=(1, 1, 0),
+                                     indices=[i * 7 % 240 for i in range(48)]),
+        "f64_size_out_of_range": unpool_seed(dtype=3, spatial=(3, 3, 0),
+                                             output_size=(9, 3, 0)),
+    }
+
+
 def main():
     write_folder("npy", npy_seeds())
     write_folder("cache_entry", cache_entry_seeds())
     write_folder("window_plan", window_plan_seeds())
+    write_folder("unpool", unpool_seeds())
+    write_folder("roi_plan", roi_plan_seeds())
 
 
 if __name__ == "__main__":
