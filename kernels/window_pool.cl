@@ -26,6 +26,9 @@
  *   RUN            outputs per chunk: 1, 8 or 16
  *   ROW_ITEMS      1: a work-item loops over every chunk of its row
  *   DEPTH          1 when the tensor has an outer (depth) spatial dimension
+ *   FP_DENORMS     1: the device compares float denormals exactly
+ *                  (CL_FP_DENORM); float16 max then compares order keys
+ *                  (see dtype.cl) instead of converted values
  *   COLUMNS        1: a work-item walks a column of chunks down a block of
  *                  output rows, keeping the last KH row reductions (2-D and
  *                  1-D windows with DH 1 and SH < KH: each input row is
@@ -51,7 +54,12 @@
 #ifndef SHAPE_BAKED
 #define SHAPE_BAKED 0
 #endif
+#ifndef FP_DENORMS
+#define FP_DENORMS 0
+#endif
 
+/* max only compares and copies values: no need to convert them. */
+#define ORDER_KEYS (POOL_OP == 1 && FP_DENORMS)
 #include "dtype.cl"
 
 #pragma OPENCL FP_CONTRACT OFF
@@ -126,9 +134,14 @@ typedef int16 VI;
 #error "RUN must be 1, 8 or 16"
 #endif
 
-/* LOADV reads the tensor's dtype from global memory; LOADV_FLOAT reads the
- * private float staging buffer. */
+/* LOADV reads the tensor's dtype from global memory (stride 2 through the
+ * dtype's own LOADN_STRIDE2 where it has one); LOADV_FLOAT reads the private
+ * float staging buffer. */
+#if defined(LOADN_STRIDE2) && SW == 2 && RUN > 1
+#define LOADV(p) LOADN_STRIDE2(RUN, (p))
+#else
 #define LOADV(p) LOADV_WITH(LOAD1, LOADN, p)
+#endif
 #define FLOAT_LOAD1(p) ((p)[0])
 #define FLOAT_LOADN(n, p) CAT(vload, n)(0, (p))
 #define LOADV_FLOAT(p) LOADV_WITH(FLOAT_LOAD1, FLOAT_LOADN, p)

@@ -34,7 +34,15 @@ static double float_value(test_rng *r, family_values mode, double offset)
     case FV_UNIFORM:
         return offset + uniform01(r) * 20.0 - 10.0;
     case FV_SPECIAL:
-        return u < 30 ? NAN : u < 60 ? INFINITY : u < 90 ? -INFINITY : u < 120 ? -0.0 : small;
+        /* k * 2^-22, |k| <= 4: float16 subnormals (below 2^-14), exact in
+         * every float dtype; they become float subnormals in order keys */
+        return u < 15    ? NAN
+               : u < 30  ? -NAN
+               : u < 60  ? INFINITY
+               : u < 90  ? -INFINITY
+               : u < 120 ? -0.0
+               : u < 150 ? ldexp((double)(u % 9) - 4.0, -22)
+                         : small;
     case FV_NEG_INF:
         return u < 700 ? -INFINITY : u < 710 ? NAN : small;
     case FV_POSITIVE:

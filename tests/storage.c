@@ -78,7 +78,7 @@ uint16_t half_bits(double v)
     uint16_t sign = signbit(v) ? 0x8000u : 0;
     double a = fabs(v);
     if (isnan(v))
-        return 0x7e00u;
+        return sign | 0x7e00u; /* the sign kept: -NaN too must propagate */
     if (isinf(a))
         return sign | 0x7c00u;
     if (a < 0x1p-14)
@@ -104,7 +104,7 @@ double half_value(uint16_t h)
 uint16_t bf16_bits(double v)
 {
     if (isnan(v))
-        return 0x7fc0u;
+        return signbit(v) ? 0xffc0u : 0x7fc0u;
     float f = (float)v; /* exact: a bfloat16 value is a float */
     uint32_t b;
     memcpy(&b, &f, sizeof b);

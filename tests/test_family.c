@@ -451,6 +451,32 @@ END_TEST
  * beside, or beyond a tie of the storage type (avg with divisor 1): the
  * result must be that sum rounded once, to nearest even (not truncated,
  * not rounded half up). Both layouts, as they take different kernels. */
+/*
+ * float16 and bfloat16 max over NCHW 2-D rows, the row kernels' case (the
+ * sweep gives those dtypes NHWC or 1-D windows): float16 max compares order
+ * keys there on devices with float denormals (kernels/dtype.cl), so NaN of
+ * either sign, infinities, -0, subnormal halves and ties must come out as
+ * the reference says, values and indices alike.
+ */
+START_TEST(test_narrow_max_rows)
+{
+    static const clpool_dtype dtypes[] = {CLPOOL_FLOAT16, CLPOOL_BFLOAT16};
+    clpool_context *a = test_context(NULL, 0, 0);
+    clpool_context *b = test_context(NULL, 8, 3);
+    test_rng r = {0x4a1f};
+    sweep_stats st = {.budget = 40};
+    unpin_variant();
+    for (int i = 0; i < 4; i++) {
+        family_set fs;
+        family_gen_set(&r, CLPOOL_OP_MAX, 2, dtypes[i % 2], CLPOOL_NCHW, &fs);
+        sweep_set(a, b, &fs, SHAPES_PER_SET, 0, ", row kernels", &r, &st);
+    }
+    sweep_report("narrow max rows", &st, a);
+    clpool_context_destroy(b);
+    clpool_context_destroy(a);
+}
+END_TEST
+
 START_TEST(test_narrow_rounding)
 {
     static const struct {
@@ -888,6 +914,7 @@ static Suite *family_suite(void)
     tc = tcase_create("dtypes");
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, test_narrow_rounding);
+    tcase_add_test(tc, test_narrow_max_rows);
     tcase_add_test(tc, test_long_half_window);
     tcase_add_test(tc, test_float64_support);
     suite_add_tcase(s, tc);

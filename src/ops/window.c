@@ -415,6 +415,19 @@ static bool is_gpu(const clpool_context *ctx)
     return ctx->info.type & (CL_DEVICE_TYPE_GPU | CL_DEVICE_TYPE_ACCELERATOR);
 }
 
+/* Whether the device compares float denormals exactly: CL_FP_DENORM in its
+ * single-precision config (no program is built with -cl-denorms-are-zero).
+ * window_pool.cl's float16 max compares order keys then (some of them are
+ * denormal floats) instead of converted values. */
+static int compares_denormals(const clpool_context *ctx)
+{
+    cl_device_fp_config fp = 0;
+    if (clGetDeviceInfo(ctx->device, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp, &fp, NULL) !=
+        CL_SUCCESS)
+        return 0;
+    return (fp & CL_FP_DENORM) != 0;
+}
+
 /* Whether a work-item takes a whole output row: on CPUs (far fewer index
  * divisions per output), unless $CLPOOL_TUNE_ROWS (0 or 1) says otherwise. */
 int clp_window_row_items(const clpool_context *ctx)
@@ -673,10 +686,12 @@ clpool_status clpool_plan_window(clpool_context *ctx, const clpool_window_desc *
         snprintf(options, sizeof options,
                  "-DPOOL_OP=%d -DDTYPE=%d -DKD=%d -DKH=%d -DKW=%d -DSD=%d -DSH=%d -DSW=%d -DPD=%d "
                  "-DPH=%d -DPW=%d -DDD=%d -DDH=%d -DDW=%d -DCOUNT_PAD=%d -DDIVISOR=%d "
-                 "-DHAS_INDICES=%d -DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d -DCOLUMNS=%d",
+                 "-DHAS_INDICES=%d -DINDEX_T=%s -DRUN=%d -DROW_ITEMS=%d -DDEPTH=%d -DCOLUMNS=%d "
+                 "-DFP_DENORMS=%d",
                  (int)w->op, (int)in->dtype, g->k[0], g->k[1], g->k[2], g->s[0], g->s[1], g->s[2],
                  g->p[0], g->p[1], g->p[2], g->d[0], g->d[1], g->d[2], !w->exclude_padding, divisor,
-                 has_indices, index_t, run, row_items, in->spatial_dims == 3, g->column_rows > 0);
+                 has_indices, index_t, run, row_items, in->spatial_dims == 3, g->column_rows > 0,
+                 compares_denormals(ctx));
         if (bake_plane_shape(g, planes)) {
             size_t used = strlen(options);
             snprintf(options + used, sizeof options - used,
