@@ -56,9 +56,8 @@ inline long bin_argmax(__global const data_t *x, ulong step, const int4 in, cons
  * j (coordinates jd, flat s): outputs at go[base + pos * pstride] (and
  * indices alike).
  */
-inline real_t gather(real_t acc, __global const data_t *go, __global const INDEX_T *idx,
-                     ulong base, ulong pstride, const int4 in, const int4 o, const long *jd,
-                     long s)
+inline real_t gather(real_t acc, __global const data_t *go, __global const INDEX_T *idx, ulong base,
+                     ulong pstride, const int4 in, const int4 o, const long *jd, long s)
 {
     long ilo[3], ihi[3];
     const int ins[3] = {in.s0, in.s1, in.s2}, os[3] = {o.s0, o.s1, o.s2};
@@ -123,8 +122,8 @@ __kernel void adaptive_backward(__global const data_t *restrict grad_out,
         const int nl = levels.s0;
         levels = levels.s12345670;
         const int4 o = (int4)(1, nl, nl, 0);
-        acc = gather(acc, go, idx, n * C * PO + C * prefix + c * (ulong)nl * nl, 1,
-                     in, o, jd, (long)s);
+        acc = gather(acc, go, idx, n * C * PO + C * prefix + c * (ulong)nl * nl, 1, in, o, jd,
+                     (long)s);
         prefix += (ulong)nl * nl;
     }
 #else

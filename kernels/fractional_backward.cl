@@ -111,7 +111,7 @@ __kernel void fractional_backward(__global const data_t *restrict x,
 #if NHWC
     const ulong obase = unit * OP * C + c, ostep = C;
     __global const data_t *xb = x ? x + run.s0 + unit * P * C + c : x;
-#define AT(q) xb[(ulong)(q) * C]
+#define AT(q) xb[(ulong)(q)*C]
 #else
     const ulong obase = plane * OP, ostep = 1;
     __global const data_t *xb = x ? x + run.s0 + plane * P : x;
